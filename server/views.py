@@ -1,0 +1,66 @@
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from server.errors import server_error_response
+from server.exceptions import ServiceUnavailable
+from server.middleware import is_api_path
+
+
+class HealthView(APIView):
+    """Liveness and database reachability, for load balancers. No auth, no data."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(
+        operation_id="health",
+        responses={
+            200: inline_serializer(
+                "Health",
+                fields={
+                    "status": serializers.ChoiceField(choices=["ok"]),
+                    "database": serializers.ChoiceField(choices=["ok"]),
+                },
+            )
+        },
+    )
+    def get(self, request):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except DatabaseError:
+            raise ServiceUnavailable("The database cannot be reached.", code="database_unavailable") from None
+        return Response({"status": "ok", "database": "ok"})
+
+
+class ApiNotFoundView(APIView):
+    """Catch-all for unknown /api/ paths: the standard JSON 404, whatever the method."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    schema = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        self.request = self.initialize_request(request, *args, **kwargs)
+        self.headers = self.default_response_headers
+        response = self.handle_exception(NotFound())
+        self.response = self.finalize_response(self.request, response, *args, **kwargs)
+        return self.response
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: JSON for API clients, Django's plain page elsewhere."""
+    if is_api_path(request.path_info):
+        return server_error_response()
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request, *args, **kwargs)
