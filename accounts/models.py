@@ -3,13 +3,15 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.querysets import UserQuerySet
+
 
 def normalise_email(email: str) -> str:
     """Emails are the login identifier: compared and stored trimmed and lower-cased."""
     return email.strip().lower()
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):

@@ -6,6 +6,8 @@ from server.views import ApiNotFoundView, HealthView
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
+    path("", include("households.urls")),
+    path("", include("budgets.urls")),
 ]
 
 urlpatterns = [

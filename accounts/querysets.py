@@ -1,0 +1,16 @@
+from django.apps import apps
+from django.db import models
+
+
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view"):
+        """Yourself and the people you share a household with. Nobody else, whatever
+        model-wide permissions or superuser flag the caller holds."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if action != "view":
+            return self.filter(pk=user.pk)
+        membership = apps.get_model("households", "Membership")
+        my_households = membership.objects.filter(user=user).values("household_id")
+        housemates = membership.objects.filter(household_id__in=my_households).values("user_id")
+        return self.filter(models.Q(pk=user.pk) | models.Q(pk__in=housemates))

@@ -1,0 +1,73 @@
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from permissions.codenames import permission_id
+
+VIEW, CHANGE, DELETE, SHARE = "view", "change", "delete", "share"
+OWNER_ONLY_ACTIONS = {DELETE, SHARE}
+# The API's share levels and the guardian permissions behind them.
+CODENAME_FOR_ACTION = {VIEW: "view_budget", CHANGE: "change_budget"}
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def _shared_budget_ids(user, codename: str):
+    """Two indexed subqueries: budgets shared with the user directly or with a
+    household group the user is in, at the given permission."""
+    from budgets.models import BudgetGroupObjectPermission, BudgetUserObjectPermission
+
+    perm = permission_id("budgets", codename)
+    by_user = BudgetUserObjectPermission.objects.filter(user=user, permission_id=perm).values(
+        "content_object_id"
+    )
+    by_group = BudgetGroupObjectPermission.objects.filter(
+        group__in=user.groups.through.objects.filter(user_id=user.pk).values("group_id"), permission_id=perm
+    ).values("content_object_id")
+    return by_user, by_group
+
+
+class BudgetQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = VIEW):
+        """Budgets ``user`` may ``action``: the owner always; sharees per their
+        user and household shares (the union); nobody else, superusers included."""
+        if action not in CODENAME_FOR_ACTION and action not in OWNER_ONLY_ACTIONS:
+            raise ValueError(f"Unknown budget action {action!r}")
+        if not _active(user):
+            return self.none()
+        if action in OWNER_ONLY_ACTIONS:
+            return self.filter(owner=user)
+        by_user, by_group = _shared_budget_ids(user, CODENAME_FOR_ACTION[action])
+        return self.filter(Q(owner=user) | Q(pk__in=by_user) | Q(pk__in=by_group))
+
+    def visible_ids(self, user, action: str = VIEW) -> list[int]:
+        """The ids of visible_to(user, action), resolved now: a small indexed query
+        that lets child tables filter on an exact id list."""
+        return list(self.visible_to(user, action).order_by().values_list("pk", flat=True))
+
+    def with_rights(self, user):
+        """Annotates ``can_change`` for the caller without a query per row."""
+        if not _active(user):
+            return self.annotate(can_change=models.Value(False))
+        from budgets.models import BudgetGroupObjectPermission, BudgetUserObjectPermission
+
+        perm = permission_id("budgets", "change_budget")
+        by_user = BudgetUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"), user=user, permission_id=perm
+        )
+        by_group = BudgetGroupObjectPermission.objects.filter(
+            content_object=OuterRef("pk"),
+            permission_id=perm,
+            group__in=user.groups.through.objects.filter(user_id=user.pk).values("group_id"),
+        )
+        return self.annotate(can_change=Q(owner=user) | Exists(by_user) | Exists(by_group))
+
+
+class CategoryQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = VIEW):
+        """Categories follow their budget: view to read, change to write."""
+        from budgets.models import Budget
+
+        budget_action = VIEW if action == VIEW else CHANGE
+        return self.filter(budget__in=Budget.objects.visible_to(user, budget_action).values("pk"))

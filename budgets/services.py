@@ -1,0 +1,219 @@
+"""Writes for budgets, categories and shares.
+
+Shares are guardian rows on Budget's direct foreign-key permission models:
+"view" is view_budget; "edit" is view_budget + change_budget. The owner holds
+every right through the owner FK and never gets guardian rows.
+"""
+
+from datetime import date
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Q
+from rest_framework.exceptions import NotFound, ValidationError
+
+from accounts.models import User
+from budgets.models import (
+    Budget,
+    BudgetGroupObjectPermission,
+    BudgetUserObjectPermission,
+    Category,
+    GrantSource,
+    Period,
+)
+from households.models import Household, Membership
+from permissions.codenames import permission_id
+
+VIEW_LEVEL, EDIT_LEVEL = "view", "edit"
+CODENAMES_FOR_LEVEL = {VIEW_LEVEL: ("view_budget",), EDIT_LEVEL: ("view_budget", "change_budget")}
+
+
+def _check_dates(*, period: str, start_date: date, end_date: date | None) -> None:
+    if period == Period.CUSTOM:
+        if end_date is None:
+            raise ValidationError({"end_date": ["A custom period needs an end date."]}, code="required")
+        if end_date <= start_date:
+            raise ValidationError(
+                {"end_date": ["The end date must be after the start date."]}, code="invalid"
+            )
+    elif end_date is not None:
+        raise ValidationError({"end_date": ["Only custom periods have an end date."]}, code="invalid")
+
+
+@transaction.atomic
+def budget_create(*, owner: User, **fields) -> Budget:
+    _check_dates(period=fields["period"], start_date=fields["start_date"], end_date=fields.get("end_date"))
+    return Budget.objects.create(owner=owner, **fields)
+
+
+@transaction.atomic
+def budget_update(*, budget: Budget, **fields) -> Budget:
+    merged = {f: fields.get(f, getattr(budget, f)) for f in ("period", "start_date", "end_date")}
+    if merged["period"] != Period.CUSTOM and "period" in fields and "end_date" not in fields:
+        merged["end_date"] = fields["end_date"] = None
+    _check_dates(**merged)
+    if "currency" in fields and fields["currency"] != budget.currency and _has_money_rows(budget):
+        raise ValidationError(
+            {"currency": ["The currency cannot change once the budget has amounts recorded in it."]},
+            code="currency_locked",
+        )
+    for name, value in fields.items():
+        setattr(budget, name, value)
+    budget.save()
+    return budget
+
+
+def _has_money_rows(budget: Budget) -> bool:
+    if budget.categories.filter(allocated_minor__isnull=False).exists():
+        return True
+    transactions = getattr(budget, "transactions", None)
+    return bool(transactions is not None and transactions.exists())
+
+
+@transaction.atomic
+def budget_delete(*, budget: Budget) -> None:
+    budget.delete()  # shares cascade through their foreign keys
+
+
+@transaction.atomic
+def category_create(*, budget: Budget, name: str, allocated_minor: int | None = None) -> Category:
+    _check_category_name(budget=budget, name=name)
+    return Category.objects.create(budget=budget, name=name, allocated_minor=allocated_minor)
+
+
+@transaction.atomic
+def category_update(*, category: Category, **fields) -> Category:
+    if "name" in fields:
+        _check_category_name(budget=category.budget, name=fields["name"], exclude_pk=category.pk)
+    for name, value in fields.items():
+        setattr(category, name, value)
+    category.save()
+    return category
+
+
+@transaction.atomic
+def category_delete(*, category: Category) -> None:
+    category.delete()  # transactions keep existing, uncategorised (SET_NULL)
+
+
+def _check_category_name(*, budget: Budget, name: str, exclude_pk=None) -> None:
+    clash = Category.objects.filter(budget=budget, name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": ["This budget already has a category with this name."]}, code="unique")
+
+
+# Shares -------------------------------------------------------------------------------
+
+
+def _share_rows(model, *, budget: Budget, level: str, source: str, granted_by: User | None, **grantee):
+    return [
+        model(
+            content_object=budget,
+            permission_id=permission_id("budgets", codename),
+            source=source,
+            granted_by=granted_by,
+            **grantee,
+        )
+        for codename in CODENAMES_FOR_LEVEL[level]
+    ]
+
+
+def _set_level(model, *, budget: Budget, level: str, source: str, granted_by: User | None, **grantee) -> bool:
+    """Makes the grantee's rows on ``budget`` exactly ``level``; returns True if it was new."""
+    existing = model.objects.select_for_update().filter(content_object=budget, **grantee)
+    created = not existing.exists()
+    existing.delete()
+    model.objects.bulk_create(
+        _share_rows(model, budget=budget, level=level, source=source, granted_by=granted_by, **grantee)
+    )
+    return created
+
+
+def households_in_common(a: User, b: User):
+    mine = Membership.objects.filter(user=a).values("household_id")
+    return Membership.objects.filter(user=b, household_id__in=mine)
+
+
+@transaction.atomic
+def share_with_user(*, budget: Budget, grantee_id: int, level: str, actor: User) -> bool:
+    """Owner shares with someone who currently shares a household with them."""
+    if (
+        grantee_id == budget.owner_id
+        or not households_in_common(budget.owner, _user_stub(grantee_id)).exists()
+    ):
+        raise ValidationError(
+            {"user": ["You can share only with someone who is in a household with you."]},
+            code="no_common_household",
+        )
+    return _set_level(
+        BudgetUserObjectPermission,
+        budget=budget,
+        level=level,
+        source=GrantSource.OWNER,
+        granted_by=actor,
+        user_id=grantee_id,
+    )
+
+
+def _user_stub(pk: int) -> User:
+    return User(pk=pk)
+
+
+@transaction.atomic
+def share_with_household(*, budget: Budget, household_id: int, level: str, actor: User) -> bool:
+    household = Household.objects.filter(pk=household_id, memberships__user_id=budget.owner_id).first()
+    if household is None:
+        raise ValidationError(
+            {"household": ["You can share only with a household you belong to."]}, code="not_a_member"
+        )
+    return _set_level(
+        BudgetGroupObjectPermission,
+        budget=budget,
+        level=level,
+        source=GrantSource.OWNER,
+        granted_by=actor,
+        group_id=household.group_id,
+    )
+
+
+@transaction.atomic
+def share_revoke_user(*, budget: Budget, grantee_id: int) -> None:
+    deleted, _ = BudgetUserObjectPermission.objects.filter(content_object=budget, user_id=grantee_id).delete()
+    if not deleted:
+        raise NotFound()
+
+
+@transaction.atomic
+def share_revoke_household(*, budget: Budget, household_id: int) -> None:
+    groups = Group.objects.filter(household__pk=household_id).values("pk")
+    deleted, _ = BudgetGroupObjectPermission.objects.filter(content_object=budget, group__in=groups).delete()
+    if not deleted:
+        raise NotFound()
+
+
+def shares_revoke_on_departure(*, household: Household, user: User) -> None:
+    """Access never outlives membership. Runs inside the membership service's transaction
+    after ``user`` left ``household``:
+
+    - owner-made user shares between ``user`` and the household's remaining members go,
+      unless the two still have another household in common;
+    - ``user``'s own budgets stop being shared with this household.
+
+    Admin grants do not depend on a household and stay.
+    """
+    remaining = Membership.objects.filter(household=household).exclude(user=user).values("user_id")
+    still_common = Membership.objects.filter(
+        household_id__in=Membership.objects.filter(user=user)
+        .exclude(household=household)
+        .values("household_id")
+    ).values("user_id")
+    parted = Q(user_id__in=remaining) & ~Q(user_id__in=still_common)
+    owner_made = BudgetUserObjectPermission.objects.filter(source=GrantSource.OWNER)
+    owner_made.filter(content_object__owner=user).filter(parted).delete()
+    partner_budgets = Budget.objects.filter(owner_id__in=remaining).exclude(owner_id__in=still_common)
+    owner_made.filter(user=user, content_object__in=partner_budgets.values("pk")).delete()
+    BudgetGroupObjectPermission.objects.filter(
+        group_id=household.group_id, content_object__owner=user, source=GrantSource.OWNER
+    ).delete()

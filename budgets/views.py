@@ -1,0 +1,168 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from budgets import selectors, services
+from budgets.filters import BudgetFilter, CategoryFilter
+from budgets.models import Budget, Category
+from budgets.serializers import (
+    BudgetInputSerializer,
+    BudgetSerializer,
+    CategoryInputSerializer,
+    CategorySerializer,
+    ShareLevelSerializer,
+    ShareSerializer,
+)
+from permissions.scoping import require
+from permissions.viewsets import TenantViewSet
+
+USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
+HOUSEHOLD_ID = OpenApiParameter("household_id", int, OpenApiParameter.PATH)
+
+
+def _valid(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class BudgetViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+):
+    """Budgets I own plus those shared with me. Viewers read; editors also change;
+    only the owner deletes and shares."""
+
+    model = Budget
+    serializer_class = BudgetSerializer
+    filterset_class = BudgetFilter
+
+    def with_related(self, queryset):
+        return queryset.select_related("owner").with_rights(self.request.user)
+
+    def _fresh(self, pk):
+        return self.get_queryset().get(pk=pk)
+
+    @extend_schema(request=BudgetInputSerializer, responses={201: BudgetSerializer})
+    def create(self, request):
+        data = _valid(BudgetInputSerializer, request.data)
+        budget = services.budget_create(owner=request.user, **data)
+        return Response(self.get_serializer(self._fresh(budget.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=BudgetInputSerializer, responses={200: BudgetSerializer})
+    def update(self, request, pk=None):
+        return self._update(request, partial=False)
+
+    @extend_schema(request=BudgetInputSerializer(partial=True), responses={200: BudgetSerializer})
+    def partial_update(self, request, pk=None):
+        return self._update(request, partial=True)
+
+    def _update(self, request, *, partial):
+        budget = self.get_object()
+        data = _valid(BudgetInputSerializer, request.data, instance=budget, partial=partial)
+        services.budget_update(budget=budget, **data)
+        return Response(self.get_serializer(self._fresh(budget.pk)).data)
+
+    def perform_destroy(self, instance):
+        services.budget_delete(budget=instance)
+
+    @extend_schema(responses={200: ShareSerializer(many=True)})
+    @action(detail=True, methods=["get"], scope_action="change", pagination_class=None, filterset_class=None)
+    def shares(self, request, pk=None):
+        budget = self.get_object()
+        return Response(ShareSerializer(selectors.budget_shares(budget=budget), many=True).data)
+
+    @extend_schema(parameters=[USER_ID], request=ShareLevelSerializer, responses={200: ShareSerializer})
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path=r"shares/users/(?P<user_id>\d+)",
+        scope_action="share",
+        filterset_class=None,
+    )
+    def share_user(self, request, pk=None, user_id=None):
+        budget = self.get_object()
+        level = _valid(ShareLevelSerializer, request.data)["permission"]
+        created = services.share_with_user(
+            budget=budget, grantee_id=int(user_id), level=level, actor=request.user
+        )
+        share = next(
+            s
+            for s in selectors.budget_shares(budget=budget)
+            if s["grantee_type"] == "user" and s["grantee"].pk == int(user_id)
+        )
+        return Response(
+            ShareSerializer(share).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(parameters=[USER_ID], request=None, responses={204: None})
+    @share_user.mapping.delete
+    def unshare_user(self, request, pk=None, user_id=None):
+        services.share_revoke_user(budget=self.get_object(), grantee_id=int(user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(parameters=[HOUSEHOLD_ID], request=ShareLevelSerializer, responses={200: ShareSerializer})
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path=r"shares/households/(?P<household_id>\d+)",
+        scope_action="share",
+        filterset_class=None,
+    )
+    def share_household(self, request, pk=None, household_id=None):
+        budget = self.get_object()
+        level = _valid(ShareLevelSerializer, request.data)["permission"]
+        created = services.share_with_household(
+            budget=budget, household_id=int(household_id), level=level, actor=request.user
+        )
+        share = next(
+            s
+            for s in selectors.budget_shares(budget=budget)
+            if s["grantee_type"] == "household" and s["grantee"].pk == int(household_id)
+        )
+        return Response(
+            ShareSerializer(share).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(parameters=[HOUSEHOLD_ID], request=None, responses={204: None})
+    @share_household.mapping.delete
+    def unshare_household(self, request, pk=None, household_id=None):
+        services.share_revoke_household(budget=self.get_object(), household_id=int(household_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CategoryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+):
+    """Categories follow their budget: view to read, edit to write."""
+
+    model = Category
+    serializer_class = CategorySerializer
+    filterset_class = CategoryFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def with_related(self, queryset):
+        return queryset.select_related("budget")
+
+    @extend_schema(request=CategoryInputSerializer, responses={201: CategorySerializer})
+    def create(self, request):
+        data = _valid(CategoryInputSerializer, request.data, context={"request": request})
+        require(request.user, data["budget"], "change", "You can view this budget but not change it.")
+        category = services.category_create(**data)
+        return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CategoryInputSerializer(partial=True), responses={200: CategorySerializer})
+    def partial_update(self, request, pk=None):
+        category = self.get_object()
+        data = _valid(
+            CategoryInputSerializer,
+            request.data,
+            instance=category,
+            partial=True,
+            context={"request": request},
+        )
+        services.category_update(category=category, **data)
+        return Response(self.get_serializer(category).data)
+
+    def perform_destroy(self, instance):
+        services.category_delete(category=instance)

@@ -1,0 +1,71 @@
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.utils import timezone
+
+OWNER, ADMIN, MEMBER = "owner", "admin", "member"
+
+# Which roles may perform each tenant action on a household (and its members and invitations).
+ROLES_FOR_ACTION = {
+    "view": (OWNER, ADMIN, MEMBER),
+    "change": (OWNER, ADMIN),
+    "invite": (OWNER, ADMIN),
+    "delete": (OWNER,),
+}
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def _roles(action: str) -> tuple[str, ...]:
+    try:
+        return ROLES_FOR_ACTION[action]
+    except KeyError:
+        raise ValueError(f"Unknown household action {action!r}") from None
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view"):
+        roles = _roles(action)
+        if not _active(user):
+            return self.none()
+        from households.models import Membership
+
+        mine = Membership.objects.filter(user=user, role__in=roles).values("household_id")
+        return self.filter(pk__in=mine)
+
+    def with_my_role(self, user):
+        from households.models import Membership
+
+        role = Membership.objects.filter(household=OuterRef("pk"), user=user).values("role")[:1]
+        return self.annotate(my_role=Subquery(role), my_role_user_id=Value(user.pk))
+
+    def with_member_count(self):
+        return self.annotate(member_count=Count("memberships", distinct=True))
+
+
+class MembershipQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view"):
+        from households.models import Household
+
+        return self.filter(household__in=Household.objects.visible_to(user, action).values("pk"))
+
+
+class InvitationQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view"):
+        """ "view"/"respond": invitations addressed to the caller's email;
+        "invite": invitations of households the caller may invite to."""
+        if not _active(user):
+            return self.none()
+        if action in ("view", "respond"):
+            return self.filter(email=user.email)
+        from households.models import Household
+
+        return self.filter(household__in=Household.objects.visible_to(user, action).values("pk"))
+
+    def open(self):
+        """Pending and not yet expired."""
+        return self.filter(status="pending", expires_at__gt=timezone.now())
+
+    def pending_for(self, *, household, email):
+        return self.filter(Q(household=household) & Q(email=email) & Q(status="pending"))

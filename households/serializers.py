@@ -1,0 +1,86 @@
+from rest_framework import serializers
+
+from accounts.serializers import UserSummarySerializer
+from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    my_role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    member_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Household
+        fields = ["id", "name", "my_role", "member_count", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class HouseholdInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("The name cannot be blank.", code="blank")
+        return value
+
+
+class HouseholdRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Household
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role", "joined_at"]
+        read_only_fields = fields
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    """A membership as its own member sees it (after accepting an invitation)."""
+
+    household = HouseholdRefSerializer(read_only=True)
+    user = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["household", "user", "role", "joined_at"]
+        read_only_fields = fields
+
+
+class RoleInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=InvitationRole.choices, default=InvitationRole.MEMBER)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(
+        choices=InvitationStatus.choices, source="effective_status", read_only=True
+    )
+    invited_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "status", "invited_by", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class MyInvitationSerializer(InvitationSerializer):
+    household = HouseholdRefSerializer(read_only=True)
+
+    class Meta(InvitationSerializer.Meta):
+        fields = ["id", "household", "email", "role", "status", "invited_by", "created_at", "expires_at"]
+        read_only_fields = fields

@@ -1,0 +1,199 @@
+"""Writes for households, memberships and invitations.
+
+Every membership change keeps the household's auth Group in step inside the same
+transaction: the group's users are exactly the members, because household-wide
+budget shares hang on that group.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from accounts.models import User, normalise_email
+from households.models import Household, Invitation, InvitationStatus, Membership, Role
+from server.exceptions import Conflict
+
+
+def _membership_started(*, household: Household, user: User) -> None:
+    household.group.user_set.add(user)
+
+
+def _membership_ended(*, household: Household, user: User) -> None:
+    """Everything that must go when someone stops being a member, in the caller's transaction."""
+    household.group.user_set.remove(user)
+    from budgets.services import shares_revoke_on_departure
+
+    shares_revoke_on_departure(household=household, user=user)
+
+
+@transaction.atomic
+def household_create(*, name: str, actor: User) -> Household:
+    group = Group.objects.create(name=f"household:new:{uuid.uuid4()}")
+    household = Household.objects.create(name=name, group=group)
+    group.name = Household.group_name_for(household.pk)
+    group.save(update_fields=["name"])
+    Membership.objects.create(household=household, user=actor, role=Role.OWNER)
+    _membership_started(household=household, user=actor)
+    return household
+
+
+@transaction.atomic
+def household_update(*, household: Household, name: str) -> Household:
+    household.name = name
+    household.save(update_fields=["name", "updated_at"])
+    return household
+
+
+@transaction.atomic
+def household_delete(*, household: Household) -> None:
+    """Deleting the household ends every membership; its group, and with it every
+    household-wide share, goes too."""
+    for membership in household.memberships.select_related("user").select_for_update():
+        membership.delete()
+        _membership_ended(household=household, user=membership.user)
+    group = household.group
+    household.delete()
+    group.delete()
+
+
+def _locked_membership(household: Household, user_id) -> Membership:
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(household=household, user_id=user_id)
+    ).first()
+    if membership is None:
+        from rest_framework.exceptions import NotFound
+
+        raise NotFound()
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(*, household: Household, user_id: int, role: str, actor: User) -> Membership:
+    actor_membership = _locked_membership(household, actor.pk)
+    if actor_membership.role != Role.OWNER:
+        raise PermissionDenied("Only the household's owner can change roles.")
+    target = _locked_membership(household, user_id)
+    if target.pk == actor_membership.pk:
+        raise ValidationError(
+            {"role": ["You are the owner; transfer ownership to another member instead."]},
+            code="owner_cannot_demote_self",
+        )
+    if role == Role.OWNER:
+        # Demote first: the database allows one owner per household at a time.
+        actor_membership.role = Role.ADMIN
+        actor_membership.save(update_fields=["role"])
+    target.role = role
+    target.save(update_fields=["role"])
+    return target
+
+
+@transaction.atomic
+def membership_remove(*, household: Household, user_id: int, actor: User) -> None:
+    actor_membership = _locked_membership(household, actor.pk)
+    target = _locked_membership(household, user_id)
+    if target.pk == actor_membership.pk:
+        raise PermissionDenied("You cannot remove yourself; leave the household instead.")
+    allowed = actor_membership.role == Role.OWNER or (
+        actor_membership.role == Role.ADMIN and target.role == Role.MEMBER
+    )
+    if not allowed:
+        raise PermissionDenied("Your role does not allow removing this member.")
+    target.delete()
+    _membership_ended(household=household, user=target.user)
+
+
+@transaction.atomic
+def membership_leave(*, household: Household, user: User) -> None:
+    membership = _locked_membership(household, user.pk)
+    others = household.memberships.exclude(pk=membership.pk).count()
+    if membership.role == Role.OWNER and others:
+        raise Conflict(
+            "The owner cannot leave while other members remain; transfer ownership first.",
+            code="owner_must_transfer",
+        )
+    if not others:
+        household_delete(household=household)
+        return
+    membership.delete()
+    _membership_ended(household=household, user=user)
+
+
+@transaction.atomic
+def invitation_create(*, household: Household, email: str, role: str, actor: User) -> Invitation:
+    email = normalise_email(email)
+    if household.memberships.filter(user__email=email).exists():
+        raise ValidationError(
+            {"email": ["This person is already a member of the household."]}, code="already_member"
+        )
+    pending = Invitation.objects.select_for_update().filter(
+        household=household, email=email, status=InvitationStatus.PENDING
+    )
+    for invitation in pending:
+        if not invitation.is_expired:
+            raise ValidationError(
+                {"email": ["This email already has a pending invitation to the household."]},
+                code="already_invited",
+            )
+        invitation.status = InvitationStatus.EXPIRED
+        invitation.save(update_fields=["status"])
+    now = timezone.now()
+    return Invitation.objects.create(
+        household=household,
+        email=email,
+        role=role,
+        invited_by=actor,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+
+
+def _locked_pending(invitation: Invitation) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update().select_related("household__group").get(pk=invitation.pk)
+    )
+    if invitation.status == InvitationStatus.PENDING and invitation.is_expired:
+        invitation.status = InvitationStatus.EXPIRED
+        invitation.save(update_fields=["status"])
+    if invitation.status != InvitationStatus.PENDING:
+        raise Conflict(
+            f"This invitation is {invitation.status} and can no longer be used.",
+            code=f"invitation_{invitation.status}",
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    invitation = _locked_pending(invitation)
+    invitation.status = InvitationStatus.REVOKED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    invitation = _locked_pending(invitation)
+    household = invitation.household
+    if household.memberships.filter(user=user).exists():
+        raise Conflict("You are already a member of this household.", code="already_member")
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    membership = Membership.objects.create(household=household, user=user, role=invitation.role)
+    _membership_started(household=household, user=user)
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation) -> None:
+    invitation = _locked_pending(invitation)
+    invitation.status = InvitationStatus.DECLINED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])

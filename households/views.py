@@ -1,0 +1,154 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from households import services
+from households.models import Household, Invitation
+from households.serializers import (
+    HouseholdInputSerializer,
+    HouseholdSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    MemberSerializer,
+    MembershipSerializer,
+    MyInvitationSerializer,
+    RoleInputSerializer,
+)
+from permissions.viewsets import TenantViewSet
+
+USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
+INVITATION_ID = OpenApiParameter("invitation_id", str, OpenApiParameter.PATH)
+
+
+class HouseholdViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """Households I belong to. Non-members get 404 on every route under an id;
+    members without the role get 403."""
+
+    model = Household
+    serializer_class = HouseholdSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    scope_actions = {"create": "view"}
+
+    def with_related(self, queryset):
+        return queryset.with_my_role(self.request.user).with_member_count().select_related("group")
+
+    def _household(self, pk) -> Household:
+        return self.get_queryset().get(pk=pk)
+
+    @extend_schema(request=HouseholdInputSerializer, responses={201: HouseholdSerializer})
+    def create(self, request):
+        data = self._valid(HouseholdInputSerializer, request.data)
+        household = services.household_create(name=data["name"], actor=request.user)
+        return Response(
+            self.get_serializer(self._household(household.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=HouseholdInputSerializer, responses={200: HouseholdSerializer})
+    def partial_update(self, request, pk=None):
+        household = self.get_object()
+        data = self._valid(HouseholdInputSerializer, request.data)
+        services.household_update(household=household, name=data["name"])
+        return Response(self.get_serializer(self._household(household.pk)).data)
+
+    def perform_destroy(self, instance):
+        services.household_delete(household=instance)
+
+    @extend_schema(responses={200: MemberSerializer(many=True)})
+    @action(detail=True, methods=["get"], scope_action="view", pagination_class=None)
+    def members(self, request, pk=None):
+        household = self.get_object()
+        memberships = household.memberships.select_related("user").order_by("joined_at", "id")
+        return Response(MemberSerializer(memberships, many=True).data)
+
+    @extend_schema(parameters=[USER_ID], request=RoleInputSerializer, responses={200: MemberSerializer})
+    @action(detail=True, methods=["patch"], url_path=r"members/(?P<user_id>\d+)", scope_action="view")
+    def member(self, request, pk=None, user_id=None):
+        household = self.get_object()
+        data = self._valid(RoleInputSerializer, request.data)
+        membership = services.membership_change_role(
+            household=household, user_id=int(user_id), role=data["role"], actor=request.user
+        )
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(parameters=[USER_ID], request=None, responses={204: None})
+    @member.mapping.delete
+    def remove_member(self, request, pk=None, user_id=None):
+        household = self.get_object()
+        services.membership_remove(household=household, user_id=int(user_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"], scope_action="view")
+    def leave(self, request, pk=None):
+        services.membership_leave(household=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: InvitationSerializer(many=True)})
+    @action(detail=True, methods=["get"], scope_action="invite", pagination_class=None)
+    def invitations(self, request, pk=None):
+        household = self.get_object()
+        pending = household.invitations.open().select_related("invited_by").order_by("-created_at")
+        return Response(InvitationSerializer(pending, many=True).data)
+
+    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
+    @invitations.mapping.post
+    def invite(self, request, pk=None):
+        household = self.get_object()
+        data = self._valid(InvitationCreateSerializer, request.data)
+        invitation = services.invitation_create(household=household, actor=request.user, **data)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[INVITATION_ID], request=None, responses={204: None})
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"invitations/(?P<invitation_id>[^/.]+)",
+        scope_action="invite",
+    )
+    def revoke_invitation(self, request, pk=None, invitation_id=None):
+        household = self.get_object()
+        try:
+            invitation = household.invitations.get(pk=invitation_id)
+        except (Invitation.DoesNotExist, DjangoValidationError, ValueError):
+            raise NotFound() from None
+        services.invitation_revoke(invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @staticmethod
+    def _valid(serializer_class, data):
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class MyInvitationViewSet(mixins.ListModelMixin, TenantViewSet):
+    """Invitations addressed to my email. Anyone else gets 404 for their ids."""
+
+    model = Invitation
+    serializer_class = MyInvitationSerializer
+    scope_actions = {"list": "view"}
+
+    def with_related(self, queryset):
+        if self.action == "list":
+            queryset = queryset.open()
+        return queryset.select_related("household", "invited_by").order_by("-created_at")
+
+    @extend_schema(request=None, responses={200: MembershipSerializer})
+    @action(detail=True, methods=["post"], scope_action="respond")
+    def accept(self, request, pk=None):
+        membership = services.invitation_accept(invitation=self.get_object(), user=request.user)
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"], scope_action="respond")
+    def decline(self, request, pk=None):
+        services.invitation_decline(invitation=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,40 @@
+"""IsOwner and IsShared: the object-level checks every tenant viewset uses.
+
+A viewset's rows already come from ``visible_to(user, "view")``, so an object a
+caller cannot see is a 404 before these run. These decide the 403: may this caller
+perform the view's action on an object they can see?
+"""
+
+from rest_framework.permissions import BasePermission
+
+from permissions.scoping import VIEW, visible
+
+
+def _user_ok(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+class IsOwner(BasePermission):
+    """The object's owner (``obj.owned_by(user)``) may do anything the model allows owners."""
+
+    def has_permission(self, request, view):
+        return _user_ok(request.user)
+
+    def has_object_permission(self, request, view, obj):
+        owned_by = getattr(obj, "owned_by", None)
+        return bool(owned_by and owned_by(request.user))
+
+
+class IsShared(BasePermission):
+    """Someone the object is shared with, at the level the action needs."""
+
+    message = "Your access to this item does not allow that action."
+
+    def has_permission(self, request, view):
+        return _user_ok(request.user)
+
+    def has_object_permission(self, request, view, obj):
+        action = view.scope_action_for_request()
+        if action == VIEW:
+            return True  # the object came out of visible_to(user, "view")
+        return visible(type(obj), request.user, action).filter(pk=obj.pk).exists()
