@@ -8,6 +8,7 @@ api_v1 = [
     path("auth/", include("accounts.urls")),
     path("", include("households.urls")),
     path("", include("budgets.urls")),
+    path("", include("transactions.urls")),
 ]
 
 urlpatterns = [

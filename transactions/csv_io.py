@@ -1,0 +1,178 @@
+"""CSV import parsing and export rendering for transactions."""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError, ValidationError
+
+from budgets.money import format_amount, parse_amount
+from server.exceptions import PayloadTooLarge
+from transactions.models import Kind
+
+IMPORT_COLUMNS = ("date", "amount", "kind", "category", "payee", "description", "notes")
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_ROWS = 50_000
+# Zip (xlsx, ods) and OLE2 (xls) containers: a spreadsheet renamed .csv.
+_SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+EXPORT_COLUMNS = (
+    "id",
+    "date",
+    "budget_id",
+    "budget",
+    "currency",
+    "kind",
+    "amount",
+    "category",
+    "payee",
+    "description",
+    "notes",
+    "created_by",
+)
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _RowFields(serializers.Serializer):
+    date = serializers.DateField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    payee = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+def read_upload(upload) -> str:
+    """The uploaded file as text, or a 4xx naming what is wrong with it."""
+    if upload.size > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(
+            f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.", code="file_too_large"
+        )
+    raw = upload.read()
+    if raw.startswith(_SPREADSHEET_MAGIC):
+        raise ParseError(
+            "This looks like a spreadsheet, not a CSV file; export it as CSV first.", code="not_csv"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ParseError(
+            "The file is not UTF-8 encoded text; save it as CSV UTF-8.", code="invalid_encoding"
+        ) from None
+    if "\x00" in text:
+        raise ParseError("The file contains NUL bytes; it is not a CSV text file.", code="not_csv")
+    return text
+
+
+def parse_rows(text: str, *, currency: str) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """-> ([(line, row)], [errors]). Lines count from 1 (the header)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise ParseError(f"The file is not valid CSV: {exc}", code="not_csv") from None
+    names = [h.strip().lower() for h in header or []]
+    if sorted(names) != sorted(IMPORT_COLUMNS):
+        raise ParseError(
+            "The first line must name exactly these columns: " + ", ".join(IMPORT_COLUMNS) + ".",
+            code="invalid_header",
+        )
+    rows, errors = [], []
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) + len(errors) >= MAX_IMPORT_ROWS:
+                raise PayloadTooLarge(f"The file has more than {MAX_IMPORT_ROWS} rows.", code="too_many_rows")
+            if len(values) != len(names):
+                errors.append(
+                    _error(line, None, "invalid_row", f"Expected {len(names)} cells, found {len(values)}.")
+                )
+                continue
+            row, row_errors = _parse_row(dict(zip(names, values, strict=True)), currency=currency, line=line)
+            if row_errors:
+                errors.extend(row_errors)
+            else:
+                rows.append((line, row))
+    except csv.Error as exc:
+        raise ParseError(
+            f"The file is not valid CSV near line {reader.line_num}: {exc}", code="not_csv"
+        ) from None
+    return rows, errors
+
+
+def _parse_row(cells: dict, *, currency: str, line: int) -> tuple[dict, list[dict]]:
+    fields = _RowFields(data={k: v.strip() for k, v in cells.items() if k != "amount"})
+    errors = []
+    if not fields.is_valid():
+        for field, messages in fields.errors.items():
+            for message in messages:
+                errors.append(_error(line, field, message.code, str(message)))
+    try:
+        amount_minor = parse_amount(cells["amount"].strip(), currency)
+    except serializers.ValidationError as exc:
+        errors.extend(_error(line, "amount", d.code, str(d)) for d in exc.detail)
+        amount_minor = None
+    if errors:
+        return {}, errors
+    data = fields.validated_data
+    return {
+        "date": data["date"],
+        "kind": data["kind"],
+        "amount_minor": amount_minor,
+        "category_name": data.get("category") or None,
+        "payee": data.get("payee", ""),
+        "description": data.get("description", ""),
+        "notes": data.get("notes", ""),
+    }, []
+
+
+def _error(line: int, field: str | None, code: str, detail: str) -> dict:
+    return {"line": line, "field": field, "code": code, "detail": detail}
+
+
+def errors_as_validation_error(errors: list[dict]) -> ValidationError:
+    """Import errors in the standard body: attr "<line>.<field>"."""
+    detail: dict = {}
+    for e in errors:
+        key = f"{e['line']}.{e['field']}" if e["field"] else str(e["line"])
+        detail.setdefault(key, []).append(serializers.ErrorDetail(e["detail"], code=e["code"]))
+    return ValidationError(detail)
+
+
+def neutralise(cell: str) -> str:
+    """Spreadsheet formula injection: a cell starting with = + - @ (or tab/CR) is
+    prefixed with a quote so spreadsheets show it as text."""
+    return "'" + cell if cell.startswith(_FORMULA_PREFIXES) else cell
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_lines(rows: Iterable[tuple]) -> Iterator[str]:
+    """rows: (id, date, budget_id, budget_name, currency, kind, amount_minor,
+    category_name, payee, description, notes, created_by_email)."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_COLUMNS)
+    for (tx_id, date, budget_id, budget_name, currency, kind, amount_minor, category, payee, description,
+         notes, created_by) in rows:  # fmt: skip
+        yield writer.writerow(
+            [
+                tx_id,
+                date.isoformat(),
+                budget_id,
+                neutralise(budget_name),
+                currency,
+                kind,
+                format_amount(amount_minor, currency),
+                neutralise(category or ""),
+                neutralise(payee),
+                neutralise(description),
+                neutralise(notes),
+                neutralise(created_by or ""),
+            ]
+        )

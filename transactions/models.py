@@ -1,0 +1,59 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from budgets.models import Budget, Category
+from budgets.money import from_minor
+from transactions.querysets import TransactionQuerySet
+
+
+class Kind(models.TextChoices):
+    EXPENSE = "expense", "Expense"
+    INCOME = "income", "Income"
+
+
+class Transaction(models.Model):
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="transactions")
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
+    )
+    # The person who recorded it; kept when they later lose access, cleared if their
+    # account is deleted (the budget's owner keeps the record).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="transactions"
+    )
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    amount_minor = models.BigIntegerField(help_text="Amount in the budget currency's minor units.")
+    date = models.DateField()
+    payee = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    notes = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TransactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            # The list's default order within the caller's budgets, and the date filters.
+            models.Index(fields=["budget", "-date", "-id"], name="tx_budget_date_idx"),
+            models.Index(fields=["budget", "category", "-date"], name="tx_budget_category_idx"),
+            models.Index(fields=["budget", "created_by"], name="tx_budget_creator_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="tx_amount_positive"),
+            models.CheckConstraint(condition=Q(kind__in=["expense", "income"]), name="tx_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.kind} {self.amount} {self.budget.currency}"
+
+    @property
+    def amount(self) -> Decimal:
+        return from_minor(self.amount_minor, self.budget.currency)
+
+    def owned_by(self, user) -> bool:
+        return self.budget.owned_by(user)

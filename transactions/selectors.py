@@ -1,0 +1,135 @@
+"""Reads that aggregate transactions: a budget's period summary and monthly report.
+
+Sums run in the database over integer minor units, so they are exact on both
+SQLite and PostgreSQL; the API renders them with the currency's minor units.
+"""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth
+
+from budgets.models import Budget
+from budgets.money import format_amount
+from transactions.models import Kind, Transaction
+
+EXPENSE = Q(kind=Kind.EXPENSE)
+INCOME = Q(kind=Kind.INCOME)
+
+
+def _percent(part: int, whole: int) -> str:
+    if not whole:
+        return "0.00"
+    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def budget_summary(*, budget: Budget, on_date: date) -> dict:
+    """The period containing ``on_date``: totals and per-category spending, in two queries."""
+    start, end = budget.period_bounds(on_date)
+    in_period = Transaction.objects.filter(budget=budget, date__gte=start, date__lte=end)
+    totals = in_period.aggregate(
+        spent=Sum("amount_minor", filter=EXPENSE), income=Sum("amount_minor", filter=INCOME)
+    )
+    spent, income = totals["spent"] or 0, totals["income"] or 0
+    categories = budget.categories.annotate(
+        spent=Sum(
+            "transactions__amount_minor",
+            filter=Q(
+                transactions__kind=Kind.EXPENSE, transactions__date__gte=start, transactions__date__lte=end
+            ),
+        )
+    ).order_by("name", "id")
+    currency = budget.currency
+    by_category, categorised = [], 0
+    for category in categories:
+        cat_spent = category.spent or 0
+        categorised += cat_spent
+        remaining = None if category.allocated_minor is None else category.allocated_minor - cat_spent
+        by_category.append(
+            {
+                "id": category.pk,
+                "name": category.name,
+                "allocated": format_amount(category.allocated_minor, currency),
+                "spent": format_amount(cat_spent, currency),
+                "remaining": format_amount(remaining, currency),
+            }
+        )
+    return {
+        "period_start": start,
+        "period_end": end,
+        "currency": currency,
+        "amount": format_amount(budget.amount_minor, currency),
+        "spent": format_amount(spent, currency),
+        "income": format_amount(income, currency),
+        "remaining": format_amount(budget.amount_minor - spent, currency),
+        "percent_used": _percent(spent, budget.amount_minor),
+        "by_category": by_category,
+        "uncategorised_spent": format_amount(spent - categorised, currency),
+    }
+
+
+def _months(first: date, last: date) -> list[date]:
+    months, current = [], first
+    while current <= last:
+        months.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return months
+
+
+def budget_monthly_report(*, budget: Budget, first_month: date, last_month: date) -> dict:
+    """Income, expenses, net and expenses by category per month, in three queries."""
+    following = date(last_month.year + last_month.month // 12, last_month.month % 12 + 1, 1)
+    in_range = Transaction.objects.filter(budget=budget, date__gte=first_month, date__lt=following).order_by()
+    totals = (
+        in_range.annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(income=Sum("amount_minor", filter=INCOME), expenses=Sum("amount_minor", filter=EXPENSE))
+    )
+    per_category = (
+        in_range.filter(EXPENSE)
+        .annotate(month=TruncMonth("date"))
+        .values("month", "category_id")
+        .annotate(expenses=Sum("amount_minor"))
+    )
+    names = dict(budget.categories.values_list("pk", "name"))
+    by_month = {_month_key(r["month"]): r for r in totals}
+    categories_by_month: dict = {}
+    for r in per_category:
+        categories_by_month.setdefault(_month_key(r["month"]), []).append(r)
+    currency = budget.currency
+    months = []
+    for month in _months(first_month, last_month):
+        key = month.strftime("%Y-%m")
+        row = by_month.get(key, {})
+        income, expenses = row.get("income") or 0, row.get("expenses") or 0
+        cats = sorted(
+            categories_by_month.get(key, []),
+            key=lambda r: (r["category_id"] is None, names.get(r["category_id"], ""), r["category_id"] or 0),
+        )
+        months.append(
+            {
+                "month": key,
+                "income": format_amount(income, currency),
+                "expenses": format_amount(expenses, currency),
+                "net": format_amount(income - expenses, currency),
+                "by_category": [
+                    {
+                        "id": r["category_id"],
+                        "name": names.get(r["category_id"]) if r["category_id"] else None,
+                        "expenses": format_amount(r["expenses"], currency),
+                    }
+                    for r in cats
+                ],
+            }
+        )
+    return {
+        "currency": currency,
+        "from": first_month.strftime("%Y-%m"),
+        "to": last_month.strftime("%Y-%m"),
+        "months": months,
+    }
+
+
+def _month_key(value) -> str:
+    return value.strftime("%Y-%m")

@@ -1,0 +1,101 @@
+from rest_framework import serializers
+
+from budgets.models import Budget, Category
+from budgets.money import parse_amount
+from budgets.serializers import AmountField
+from households.serializers import UserRefSerializer
+from permissions.fields import ScopedPrimaryKeyRelatedField
+from transactions.models import Kind, Transaction
+
+TEXT_LIMITS = {"payee": 200, "description": 500, "notes": 2000}
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    budget = serializers.PrimaryKeyRelatedField(read_only=True)
+    category = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    amount = AmountField(read_only=True, currency_from="budget.currency")
+    created_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "budget",
+            "category",
+            "kind",
+            "amount",
+            "date",
+            "payee",
+            "description",
+            "notes",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TransactionInputSerializer(serializers.Serializer):
+    """Shape and per-field rules; the budget and category resolve only among rows the
+    caller can see (a foreign id reads exactly like an unknown one)."""
+
+    budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
+    category = ScopedPrimaryKeyRelatedField(queryset=Category.objects, required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    amount = serializers.CharField(max_length=60)
+    date = serializers.DateField()
+    payee = serializers.CharField(max_length=TEXT_LIMITS["payee"], required=False, allow_blank=True)
+    description = serializers.CharField(
+        max_length=TEXT_LIMITS["description"], required=False, allow_blank=True
+    )
+    notes = serializers.CharField(max_length=TEXT_LIMITS["notes"], required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        instance = self.instance
+        budget = attrs.get("budget") or instance.budget
+        if "amount" in attrs:
+            try:
+                attrs["amount_minor"] = parse_amount(attrs.pop("amount"), budget.currency)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"amount": exc.detail}) from None
+        elif (
+            instance is not None
+            and "budget" in attrs
+            and attrs["budget"].currency != instance.budget.currency
+        ):
+            raise serializers.ValidationError(
+                {"amount": ["Send the amount again: the new budget uses another currency."]}, code="required"
+            )
+        category = attrs["category"] if "category" in attrs else getattr(instance, "category", None)
+        if category is not None and category.budget_id != budget.pk:
+            raise serializers.ValidationError(
+                {"category": ["This category belongs to another budget."]}, code="category_budget_mismatch"
+            )
+        return attrs
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
+    dry_run = serializers.BooleanField(default=False)
+    create_categories = serializers.BooleanField(default=False)
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    field = serializers.CharField(allow_null=True)
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class ImportSkipSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=["duplicate_of_existing", "duplicate_in_file"])
+
+
+class ImportResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    created = serializers.IntegerField()
+    skipped = ImportSkipSerializer(many=True)
+    categories_created = serializers.ListField(child=serializers.CharField())
+    errors = ImportRowErrorSerializer(many=True)
