@@ -27,14 +27,17 @@ install-dev: $(VENV)/.installed-dev
 .env:
 	printf 'DJANGO_DEBUG=1\n' > .env
 
+# Debug is on for `make run` even when .env (say, a copy of .env.example) turns it off.
 run: install .env
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo ""
-	@echo "API:  http://$(HOST):$(PORT)/api/v1/"
-	@echo "Docs: http://$(HOST):$(PORT)/api/docs/"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Docs:   http://$(HOST):$(PORT)/api/docs/   (OpenAPI schema: /api/schema/)"
+	@echo "Auth:   http://$(HOST):$(PORT)/api/v1/auth/token/   (POST email + password)"
+	@echo "Admin:  http://$(HOST):$(PORT)/admin/"
+	@echo ""
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install-dev
 	$(BIN)/ruff check .
