@@ -52,6 +52,8 @@ class DemoData:
     """What the steps have built so far."""
 
     users: dict[str, User] = field(default_factory=dict)
+    households: dict = field(default_factory=dict)  # name -> Household
+    budgets: dict = field(default_factory=dict)  # name -> Budget
     logins: list[DemoLogin] = field(default_factory=list)
     created: Counter = field(default_factory=Counter)  # model label -> rows created this run
     updated: Counter = field(default_factory=Counter)  # model label -> existing rows with blanks filled in

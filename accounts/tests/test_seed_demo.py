@@ -47,7 +47,9 @@ def row_counts() -> dict[str, int]:
 def test_first_run_creates_the_demo_users_with_their_roles():
     output = seed()
 
-    assert "Demo data created: 5 accounts.User." in output
+    assert "Demo data created: 5 accounts.User," in output
+    for part in ("2 households.Household", "7 budgets.Budget", "350 transactions.Transaction"):
+        assert part in output
     assert "filled in" not in output
     users = {user.email: user for user in User.objects.all()}
     assert set(users) == {spec.email for spec in DEMO_USERS}
@@ -103,7 +105,7 @@ def test_existing_account_keeps_its_flags_and_only_blank_names_are_filled_in():
     assert admin.check_password("someone-elses-pass-7")
     assert (admin.first_name, admin.last_name) == ("Admin", "Keeper")
     assert User.objects.count() == len(DEMO_USERS)
-    assert "Demo data created: 4 accounts.User." in output
+    assert "Demo data created: 4 accounts.User," in output
     assert "Demo data filled in blank fields of: 1 accounts.User." in output
     assert "nothing changed" not in output
     assert printed_logins(output)["admin@example.com"] == ("(changed since seeding)", "user")
@@ -166,3 +168,20 @@ def test_runs_with_debug_on_without_the_flag(settings):
     call_command("seed_demo", stdout=io.StringIO())
 
     assert User.objects.count() == len(DEMO_USERS)
+
+
+def test_demo_households_budgets_and_shares_are_visible_as_designed(client_for):
+    seed()
+    from budgets.models import Budget
+    from households.models import Household, Invitation
+
+    assert Household.objects.count() == 2
+    assert Invitation.objects.filter(status="pending", email="erin@example.com").count() == 1
+    bob = User.objects.get(email="bob@example.com")
+    dave = User.objects.get(email="dave@example.com")
+    names = lambda user: {b["name"] for b in client_for(user).get("/api/v1/budgets/").json()["results"]}  # noqa: E731
+    # Bob: his own, Alice's household-shared groceries, Alice's holidays shared to him to edit.
+    assert names(bob) == {"Car", "Groceries", "Holidays"}
+    # Dave is not in Alice's household: none of her budgets; Carol's flat bills and kitchen.
+    assert names(dave) == {"Savings", "Flat bills", "Shared kitchen"}
+    assert Budget.objects.get(name="Personal").transactions.count() == 50

@@ -3,10 +3,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts import demo
+from budgets.demo import seed_budgets
+from households.demo import seed_households
+from transactions.demo import seed_transactions
 
 # Run in this order; each step may use what the earlier ones built (DemoData.users, ...).
-# Later issues append theirs: households, shared and private budgets, transactions.
-SEED_STEPS = (demo.seed_users,)
+SEED_STEPS = (demo.seed_users, seed_households, seed_budgets, seed_transactions)
 
 
 class Command(BaseCommand):
