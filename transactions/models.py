@@ -39,7 +39,11 @@ class Transaction(models.Model):
         ordering = ["-date", "-id"]
         indexes = [
             # The list's default order within the caller's budgets, and the date filters.
-            models.Index(fields=["budget", "-date", "-id"], name="tx_budget_date_idx"),
+            # Each ordering the list offers has its (budget, field, id) index, scanned either way
+            # for the per-budget top-N (transactions/pagination.py).
+            models.Index(fields=["budget", "date", "id"], name="tx_budget_date_idx"),
+            models.Index(fields=["budget", "amount_minor", "id"], name="tx_budget_amount_idx"),
+            models.Index(fields=["budget", "created_at", "id"], name="tx_budget_created_idx"),
             models.Index(fields=["budget", "category", "-date"], name="tx_budget_category_idx"),
             models.Index(fields=["budget", "created_by"], name="tx_budget_creator_idx"),
         ]

@@ -20,6 +20,7 @@ from server.exceptions import PayloadTooLarge
 from transactions import csv_io, selectors, services
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction
+from transactions.pagination import TransactionPagination
 from transactions.serializers import (
     ImportRequestSerializer,
     ImportResultSerializer,
@@ -55,6 +56,7 @@ class TransactionViewSet(
     model = Transaction
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilter
+    pagination_class = TransactionPagination
     scope_actions = {"bulk": "change", "import_csv": "change", "export": "view"}
 
     def with_related(self, queryset):

@@ -1,0 +1,93 @@
+import datetime
+import random
+
+import pytest
+from django.db import connection
+
+from accounts.tests.factories import UserFactory
+from budgets.tests.factories import BudgetFactory, share_user
+from households.tests.factories import make_household
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/transactions/"
+
+
+@pytest.fixture
+def member_with_three_budgets():
+    """A member who sees their own budget and two shared by a housemate: the top-N path."""
+    member, partner = UserFactory(), UserFactory()
+    make_household(partner, members=[member])
+    budgets = [BudgetFactory(owner=member), BudgetFactory(owner=partner), BudgetFactory(owner=partner)]
+    share_user(budgets[1], member, "view")
+    share_user(budgets[2], member, "edit")
+    rng = random.Random(7)
+    rows = [
+        Transaction(
+            budget=budgets[i % 3],
+            created_by=member,
+            kind="expense",
+            amount_minor=rng.randint(1, 5000),
+            date=datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randrange(60)),
+            payee=f"payee {i}",
+        )
+        for i in range(90)
+    ]
+    Transaction.objects.bulk_create(rows)
+    BudgetFactory()  # someone else's budget, never in the page
+    return member
+
+
+def expected_ids(ordering: str) -> list[int]:
+    field = {"date": "date", "amount": "amount_minor", "created_at": "created_at"}[ordering.lstrip("-")]
+    rows = list(Transaction.objects.values_list("id", field))
+    return [pk for pk, _ in sorted(rows, key=lambda r: (r[1], r[0]), reverse=ordering.startswith("-"))]
+
+
+@pytest.mark.parametrize("ordering", ["-date", "date", "-amount", "amount", "-created_at"])
+@pytest.mark.parametrize(("offset", "limit"), [(0, 10), (25, 20), (85, 10), (0, 500)])
+def test_pages_follow_the_requested_order_exactly(
+    client_for, member_with_three_budgets, ordering, offset, limit
+):
+    client = client_for(member_with_three_budgets)
+    response = client.get(LIST, {"ordering": ordering, "offset": offset, "limit": limit})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 90
+    assert [r["id"] for r in body["results"]] == expected_ids(ordering)[offset : offset + limit]
+
+
+def test_default_order_is_newest_date_then_id(client_for, member_with_three_budgets):
+    body = client_for(member_with_three_budgets).get(LIST, {"limit": 30}).json()
+    assert [r["id"] for r in body["results"]] == expected_ids("-date")[:30]
+
+
+def test_offset_past_the_end_is_an_empty_page(client_for, member_with_three_budgets):
+    body = client_for(member_with_three_budgets).get(LIST, {"offset": 500}).json()
+    assert body["count"] == 90
+    assert body["results"] == []
+
+
+def test_filters_apply_inside_each_budgets_top_n(client_for, member_with_three_budgets):
+    client = client_for(member_with_three_budgets)
+    body = client.get(LIST, {"date_after": "2026-01-20", "date_before": "2026-01-31", "limit": 500}).json()
+    expected = [
+        pk
+        for pk in expected_ids("-date")
+        if datetime.date(2026, 1, 20) <= Transaction.objects.get(pk=pk).date <= datetime.date(2026, 1, 31)
+    ]
+    assert body["count"] == len(expected)
+    assert [r["id"] for r in body["results"]] == expected
+
+
+def test_list_runs_at_most_four_queries_with_several_budgets(
+    client_for, member_with_three_budgets, django_assert_max_num_queries
+):
+    client = client_for(member_with_three_budgets)
+    with django_assert_max_num_queries(4 + 1) as captured:  # + the token's user lookup
+        response = client.get(LIST, {"limit": 50})
+    assert len(response.json()["results"]) == 50
+    used_top_n = any("UNION ALL" in q["sql"] for q in captured.captured_queries)
+    # PostgreSQL takes the per-budget top-N; SQLite (no LIMIT inside UNION) the plain query.
+    assert used_top_n == (connection.vendor == "postgresql")
