@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_ENV := DJANGO_SETTINGS_MODULE=server.test_settings
 
-.PHONY: run test lint install install-dev serve migrate seed clean
+.PHONY: run test lint install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -49,3 +49,21 @@ test: lint
 
 clean:
 	rm -rf $(VENV) staticfiles .coverage htmlcov
+
+# Benchmark on the local PostgreSQL: seeds two data sets once (1,000,000 and 10,000
+# transactions, same user shape), then measures (docs/performance.md).
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_ENV := DJANGO_DEBUG=1
+
+bench: install
+	@for spec in "budget_bench_1m:" "budget_bench_10k:--transactions 10000"; do \
+	  db=$${spec%%:*}; extra=$${spec#*:}; \
+	  if ! psql "$(BENCH_PG)/$$db" -Atc "select 1 from accounts_user limit 1" 2>/dev/null | grep -q 1; then \
+	    echo "Seeding $$db (a few minutes for 1M rows)"; \
+	    psql "$(BENCH_PG)/postgres" -qc "DROP DATABASE IF EXISTS $$db" && \
+	    psql "$(BENCH_PG)/postgres" -qc "CREATE DATABASE $$db" && \
+	    DATABASE_URL=$(BENCH_PG)/$$db $(BENCH_ENV) $(BIN)/python manage.py migrate --noinput -v0 && \
+	    DATABASE_URL=$(BENCH_PG)/$$db $(BENCH_ENV) $(BIN)/python manage.py seed_bench $$extra || exit 1; \
+	  fi; \
+	done
+	$(BIN)/python bench/run.py --db-1m $(BENCH_PG)/budget_bench_1m --db-10k $(BENCH_PG)/budget_bench_10k

@@ -1,0 +1,274 @@
+"""A deterministic data set for the benchmark: users, households, shared budgets, transactions.
+
+Default scale: 10,000 users, 3,000 households of 2-5 members, 20,000 budgets (40% shared
+with a household, 20% with a single member), 1,000,000 transactions over three years.
+Two known people anchor the measurements:
+
+- bench-recent@bench.example: a household member who sees about ten shared budgets with
+  recent transactions, one of them holding about 50,000 rows;
+- bench-old@bench.example: the same shape, but every row of their visible budgets is
+  more than two years old.
+"""
+
+import datetime
+import random
+import sys
+import time
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from accounts.models import User
+from budgets.models import (
+    Budget,
+    BudgetGroupObjectPermission,
+    BudgetUserObjectPermission,
+    Category,
+    GrantSource,
+)
+from households.models import Household, Membership, Role
+from permissions.codenames import permission_id
+from transactions.models import Transaction
+
+SCALES = {
+    "default": {"users": 10_000, "households": 3_000, "budgets": 20_000, "transactions": 1_000_000},
+    "small": {"users": 200, "households": 60, "budgets": 400, "transactions": 5_000},
+}
+BENCH_PASSWORD = "bench-password-2026"
+DOMAIN = "bench.example"
+TODAY = datetime.date(2026, 11, 1)
+DAYS = 3 * 365
+ANCHOR_SHARED_BUDGETS = 10
+BIG_BUDGET_ROWS = 50_000
+PAYEES = ("Supermarket", "Rail", "Bookshop", "Garage", "Landlord", "Power Co", "Cafe", "Pharmacy", "Bakery")
+
+
+class Progress:
+    def __init__(self, label: str, total: int, stream):
+        self.label, self.total, self.stream, self.done = label, total, stream, 0
+        self.started = time.monotonic()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        self.stream.write(
+            f"\r  {self.label:<13} [{'#' * filled}{'.' * (width - filled)}] {self.done:>9,}/{self.total:,}"
+            f"  {time.monotonic() - self.started:6.1f}s"
+        )
+        if self.done >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = "Seeds the benchmark data set (deterministic by --seed). Refuses a database with users in it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=sorted(SCALES), default="default")
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--transactions", type=int, help="Override the number of transactions.")
+        parser.add_argument("--quiet", action="store_true", help="No progress bars.")
+
+    def handle(self, *args, scale, seed, transactions=None, quiet=False, **options):
+        if User.objects.exists():
+            raise CommandError("seed_bench needs an empty database (migrate a fresh one first).")
+        sizes = dict(SCALES[scale])
+        if transactions is not None:
+            sizes["transactions"] = transactions
+        self.rng = random.Random(seed)  # noqa: S311 - reproducible data, not secrets
+        self.stream = open("/dev/null", "w") if quiet else sys.stderr  # noqa: SIM115
+        started = time.monotonic()
+        with transaction.atomic():
+            users = self._users(sizes["users"])
+            households = self._households(users, sizes["households"])
+            budgets = self._budgets(users, households, sizes["budgets"])
+            categories = self._categories(budgets)
+        self._transactions(budgets, categories, sizes["transactions"])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        self.stdout.write(
+            f"Seeded {len(users):,} users, {len(households):,} households, {len(budgets):,} budgets, "
+            f"{sizes['transactions']:,} transactions in {time.monotonic() - started:.0f}s. "
+            f"Bench logins: bench-recent@{DOMAIN}, bench-old@{DOMAIN} / {BENCH_PASSWORD}"
+        )
+
+    # People and households ------------------------------------------------------------
+
+    def _users(self, count: int) -> list[User]:
+        password = make_password(BENCH_PASSWORD)
+        progress = Progress("users", count, self.stream)
+        rows = []
+        for i in range(count):
+            email = {0: f"bench-recent@{DOMAIN}", 1: f"bench-old@{DOMAIN}"}.get(i, f"user{i}@{DOMAIN}")
+            rows.append(User(email=email, password=password, first_name=f"User{i}"))
+        created = User.objects.bulk_create(rows, batch_size=5000)
+        progress.advance(count)
+        return created
+
+    def _households(self, users: list[User], count: int) -> list[Household]:
+        progress = Progress("households", count, self.stream)
+        groups = Group.objects.bulk_create(
+            [Group(name=f"household:bench:{i}") for i in range(count)], batch_size=5000
+        )
+        households = Household.objects.bulk_create(
+            [Household(name=f"Household {i}", group=g) for i, g in enumerate(groups)], batch_size=5000
+        )
+        for household, group in zip(households, groups, strict=True):
+            group.name = Household.group_name_for(household.pk)
+        Group.objects.bulk_update(groups, ["name"], batch_size=5000)
+
+        memberships, group_rows = [], []
+        through = User.groups.through
+        # The two anchors each get a household of five: themselves and four budget owners.
+        pool = users[2:]
+        cursor = 0
+        self.members_of: dict[int, list[User]] = {}
+        for index, household in enumerate(households):
+            if index < 2:
+                members = [users[index], *pool[cursor : cursor + 4]]
+                cursor += 4
+            else:
+                members = self.rng.sample(pool, self.rng.randint(2, 5))
+            self.members_of[household.pk] = members
+            for position, user in enumerate(members):
+                role = Role.OWNER if position == 0 else (Role.ADMIN if position == 1 else Role.MEMBER)
+                memberships.append(Membership(household=household, user=user, role=role))
+                group_rows.append(through(user_id=user.pk, group_id=household.group_id))
+        Membership.objects.bulk_create(memberships, batch_size=5000)
+        through.objects.bulk_create(group_rows, batch_size=5000)
+        progress.advance(count)
+        return households
+
+    # Budgets and shares -----------------------------------------------------------------
+
+    def _budgets(self, users, households, count: int) -> list[Budget]:
+        progress = Progress("budgets", count, self.stream)
+        view_id = permission_id("budgets", "view_budget")
+        change_id = permission_id("budgets", "change_budget")
+        # (budget, share): share is None, ("household", household) or ("user", household, owner)
+        specs = []
+        # Anchors: each anchor's four housemates own budgets shared with that household.
+        for anchor_index in (0, 1):
+            household = households[anchor_index]
+            housemates = self.members_of[household.pk][1:]
+            for j in range(ANCHOR_SHARED_BUDGETS):
+                owner = housemates[j % len(housemates)]
+                specs.append(
+                    (Budget(owner=owner, name=f"Anchor {anchor_index} budget {j}"), ("household", household))
+                )
+        member_households = [h for h in households if len(self.members_of[h.pk]) >= 2]
+        while len(specs) < count:
+            household = self.rng.choice(member_households)
+            owner = self.rng.choice(self.members_of[household.pk])
+            roll = self.rng.random()
+            share = (
+                ("household", household) if roll < 0.4 else ("user", household, owner) if roll < 0.6 else None
+            )
+            specs.append((Budget(owner=owner, name=f"Budget {len(specs)}"), share))
+        for budget, _ in specs:
+            budget.amount_minor = self.rng.randint(100, 5000) * 100
+            budget.currency = "EUR"
+            budget.period = "monthly"
+            budget.start_date = TODAY - datetime.timedelta(days=DAYS)
+        budgets = Budget.objects.bulk_create([b for b, _ in specs], batch_size=5000)
+
+        user_rows, group_rows = [], []
+        for budget, share in specs:
+            if share is None:
+                continue
+            level = [view_id] if self.rng.random() < 0.5 else [view_id, change_id]
+            if share[0] == "household":
+                for perm in level:
+                    group_rows.append(
+                        BudgetGroupObjectPermission(
+                            content_object=budget,
+                            group_id=share[1].group_id,
+                            permission_id=perm,
+                            source=GrantSource.OWNER,
+                            granted_by=budget.owner,
+                        )
+                    )
+            else:
+                mates = [u for u in self.members_of[share[1].pk] if u.pk != budget.owner_id]
+                grantee = self.rng.choice(mates)
+                for perm in level:
+                    user_rows.append(
+                        BudgetUserObjectPermission(
+                            content_object=budget,
+                            user=grantee,
+                            permission_id=perm,
+                            source=GrantSource.OWNER,
+                            granted_by=budget.owner,
+                        )
+                    )
+        BudgetUserObjectPermission.objects.bulk_create(user_rows, batch_size=5000)
+        BudgetGroupObjectPermission.objects.bulk_create(group_rows, batch_size=5000)
+        progress.advance(count)
+        return budgets
+
+    def _categories(self, budgets) -> dict[int, list[int]]:
+        progress = Progress("categories", len(budgets) * 5, self.stream)
+        rows = [
+            Category(budget=b, name=name, allocated_minor=10_000)
+            for b in budgets
+            for name in ("Food", "Transport", "Home", "Fun", "Health")
+        ]
+        created = Category.objects.bulk_create(rows, batch_size=5000)
+        progress.advance(len(rows))
+        by_budget: dict[int, list[int]] = {}
+        for category in created:
+            by_budget.setdefault(category.budget_id, []).append(category.pk)
+        return by_budget
+
+    # Transactions -------------------------------------------------------------------------
+
+    def _transactions(self, budgets, categories, count: int) -> None:
+        progress = Progress("transactions", count, self.stream)
+        rng = self.rng
+        recent_anchor = budgets[:ANCHOR_SHARED_BUDGETS]
+        old_anchor = budgets[ANCHOR_SHARED_BUDGETS : 2 * ANCHOR_SHARED_BUDGETS]
+        others = budgets[2 * ANCHOR_SHARED_BUDGETS :]
+        big = min(BIG_BUDGET_ROWS, count // 20)
+        anchor_rows = min(count // 50, 2_000)  # per anchor budget besides the big one
+
+        def plan():
+            yield recent_anchor[0], big, 0, 365  # the ~50,000-row budget, recent
+            for budget in recent_anchor[1:]:
+                yield budget, anchor_rows, 0, 365
+            for budget in old_anchor:
+                yield budget, anchor_rows, 2 * 365 + 1, DAYS  # every row over two years old
+            remaining = count - big - anchor_rows * (len(recent_anchor) - 1) - anchor_rows * len(old_anchor)
+            per, extra = divmod(max(remaining, 0), len(others))
+            for index, budget in enumerate(others):
+                yield budget, per + (1 if index < extra else 0), 0, DAYS
+
+        batch: list[Transaction] = []
+        for budget, rows, newest, oldest in plan():
+            cats = categories[budget.pk]
+            for _ in range(rows):
+                income = rng.random() < 0.08
+                batch.append(
+                    Transaction(
+                        budget_id=budget.pk,
+                        category_id=None if income or rng.random() < 0.1 else rng.choice(cats),
+                        created_by_id=budget.owner_id,
+                        kind="income" if income else "expense",
+                        amount_minor=rng.randint(100, 50_000),
+                        date=TODAY - datetime.timedelta(days=rng.randint(newest, oldest - 1)),
+                        payee=rng.choice(PAYEES),
+                        description="",
+                    )
+                )
+                if len(batch) == 10_000:
+                    self._flush(batch, progress)
+        self._flush(batch, progress)
+
+    def _flush(self, batch: list, progress: Progress) -> None:
+        if batch:
+            Transaction.objects.bulk_create(batch, batch_size=10_000)
+            progress.advance(len(batch))
+            batch.clear()

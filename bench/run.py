@@ -1,0 +1,414 @@
+"""The benchmark: `make bench` (see docs/performance.md).
+
+For each data set (1,000,000 and 10,000 transactions, same user shape) it starts gunicorn
+(2 workers) on that PostgreSQL database and measures, per endpoint, sequential latency
+(p50/p90/p99 after warm-up) and throughput at concurrency 8, beside two floors measured
+in the same run: the framework floor (a bare Django view, same rows via .values() and
+JsonResponse, same gunicorn) and the physical floor (the floor view's SQL run directly
+through psycopg and JSON-encoded). Prints a table and writes JSON to bench/results/.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DOMAIN = "bench.example"
+PASSWORD = "bench-password-2026"
+SUMMARY_DATE = "2026-10-15"
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Client:
+    def __init__(self, port: int, token: str | None = None):
+        self.port, self.token = port, token
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, dict]:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        payload = None
+        if body is not None:
+            payload = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=payload, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        return response.status, data, dict(response.getheaders())
+
+
+def measure(
+    make_client, method: str, path: str, body_for, *, requests: int, warmup: int, concurrency: int
+) -> dict:
+    client = make_client()
+    expected = 201 if method == "POST" else 200
+    queries = None
+    for i in range(warmup):
+        status, data, headers = client.request(method, path, body_for(i))
+        if status != expected:
+            raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
+        queries = headers.get("X-Query-Count")
+    latencies = []
+    for i in range(requests):
+        started = time.perf_counter()
+        status, data, _ = client.request(method, path, body_for(warmup + i))
+        latencies.append((time.perf_counter() - started) * 1000)
+        if status != expected:
+            raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
+
+    per_thread = max(1, requests // concurrency)
+    errors: list[str] = []
+
+    def worker(offset: int):
+        own = make_client()
+        for i in range(per_thread):
+            status, data, _ = own.request(method, path, body_for(offset + i))
+            if status != expected:
+                errors.append(f"{status} {data[:200]!r}")
+
+    threads = [threading.Thread(target=worker, args=(10_000 * (n + 1),)) for n in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"{method} {path} under load: {errors[:3]}")
+    return {
+        "p50": percentile(latencies, 50),
+        "p90": percentile(latencies, 90),
+        "p99": percentile(latencies, 99),
+        "rps": per_thread * concurrency / elapsed,
+        "queries": int(queries) if queries else None,
+    }
+
+
+def physical_floor(database_url: str, statements: list[str], *, repeat: int) -> dict:
+    """The floor view's SQL, run straight through psycopg and JSON-encoded."""
+    import psycopg
+
+    latencies = []
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("SET jit = off")
+        for i in range(repeat + 10):
+            started = time.perf_counter()
+            payload = []
+            for sql in statements:
+                rows = conn.execute(sql).fetchall()
+                payload.append(rows)
+            json.dumps(payload, default=str)
+            if i >= 10:
+                latencies.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50": percentile(latencies, 50),
+        "p90": percentile(latencies, 90),
+        "p99": percentile(latencies, 99),
+    }
+
+
+def floor_sql(database_url: str, floor_path: str) -> list[str]:
+    """The framework-floor view's SQL, captured by running it once in a fresh process."""
+    output = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [PYTHON, __file__, "--capture-sql", floor_path],
+        cwd=ROOT,
+        env=env_setup(database_url),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output)
+
+
+def _capture_sql(floor_path: str) -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import resolve
+
+    path, _, query = floor_path.partition("?")
+    request = RequestFactory().get(path + "?" + query)
+    match = resolve(path)
+    with CaptureQueriesContext(connection) as captured:
+        response = match.func(request, *match.args, **match.kwargs)
+    assert response.status_code == 200, response.content[:300]
+    print(json.dumps([q["sql"] for q in captured.captured_queries]))
+
+
+def env_setup(database_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="server.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        JWT_SIGNING_KEY=env.get("JWT_SIGNING_KEY") or secrets.token_urlsafe(50),
+        JWT_ACCESS_MINUTES="240",
+        THROTTLE_RATE_USER="10000000/min",
+        THROTTLE_RATE_ANON="10000000/min",
+        THROTTLE_RATE_AUTH="1000/min",
+        BENCH_ENDPOINTS="1",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
+    env = env_setup(database_url)
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "server.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            status, _, _ = Client(port).request("GET", "/api/health/")
+            if status == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not come up")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def login(port: int, email: str) -> tuple[str, int]:
+    client = Client(port)
+    status, data, _ = client.request("POST", "/api/v1/auth/token/", {"email": email, "password": PASSWORD})
+    if status != 200:
+        raise SystemExit(f"login {email}: {status} {data[:200]!r}")
+    token = json.loads(data)["access"]
+    me = Client(port, token).request("GET", "/api/v1/auth/me/")
+    return token, json.loads(me[1])["id"]
+
+
+def bench_dataset(label: str, database_url: str, args) -> list[dict]:
+    port = args.port
+    process = start_gunicorn(database_url, port)
+    try:
+        recent_token, recent_id = login(port, f"bench-recent@{DOMAIN}")
+        old_token, old_id = login(port, f"bench-old@{DOMAIN}")
+        api = Client(port, recent_token)
+        budgets = json.loads(api.request("GET", "/api/v1/budgets/?limit=500")[1])["results"]
+        editable = [b for b in budgets if "change" in b["my_permissions"]]
+        counts = {
+            b["id"]: json.loads(api.request("GET", f"/api/v1/transactions/?budget={b['id']}&limit=1")[1])[
+                "count"
+            ]
+            for b in budgets
+        }
+        big = max(counts, key=counts.get)
+        category = json.loads(api.request("GET", f"/api/v1/categories/?budget={big}")[1])["results"][0]["id"]
+        target = (editable or budgets)[0]["id"]
+        old_budgets = json.loads(Client(port, old_token).request("GET", "/api/v1/budgets/")[1])["count"]
+        print(
+            f"[{label}] bench-recent sees {len(budgets)} budgets (largest: {counts[big]:,} transactions); "
+            f"bench-old sees {old_budgets}",
+            flush=True,
+        )
+        filtered = (
+            f"limit=50&date_after=2026-01-01&date_before=2026-03-31&category={category}&ordering=-amount"
+        )
+        cases = [
+            (
+                "a. transactions (best-placed)",
+                recent_token,
+                recent_id,
+                "GET",
+                "/api/v1/transactions/?limit=50",
+                f"/bench/transactions/?user={recent_id}&limit=50",
+            ),
+            (
+                "a. transactions (worst-placed)",
+                old_token,
+                old_id,
+                "GET",
+                "/api/v1/transactions/?limit=50",
+                f"/bench/transactions/?user={old_id}&limit=50",
+            ),
+            (
+                "b. transactions filtered",
+                recent_token,
+                recent_id,
+                "GET",
+                f"/api/v1/transactions/?{filtered}",
+                f"/bench/transactions/?user={recent_id}&{filtered}",
+            ),
+            (
+                "c. budgets",
+                recent_token,
+                recent_id,
+                "GET",
+                "/api/v1/budgets/",
+                f"/bench/budgets/?user={recent_id}",
+            ),
+            (
+                "d. budget summary",
+                recent_token,
+                recent_id,
+                "GET",
+                f"/api/v1/budgets/{big}/summary/?date={SUMMARY_DATE}",
+                f"/bench/budgets/{big}/summary/?user={recent_id}&date={SUMMARY_DATE}",
+            ),
+        ]
+        if label == "1M":
+            cases.append(
+                (
+                    "e. create transaction",
+                    recent_token,
+                    recent_id,
+                    "POST",
+                    "/api/v1/transactions/",
+                    f"/bench/transactions/create/?user={recent_id}",
+                )
+            )
+        results = []
+        for name, token, _user_id, method, path, floor_path in cases:
+            if method == "POST":
+                api_body = lambda i: {  # noqa: E731
+                    "budget": target,
+                    "kind": "expense",
+                    "amount": f"{1 + i % 90}.25",
+                    "date": "2026-10-01",
+                    "payee": "Bench",
+                }
+                floor_body = lambda i: {  # noqa: E731
+                    "budget": target,
+                    "kind": "expense",
+                    "amount_minor": 125 + i,
+                    "date": "2026-10-01",
+                    "payee": "Bench",
+                }
+            else:
+                api_body = floor_body = lambda i: None
+            row = {"dataset": label, "endpoint": name}
+            row["api"] = measure(
+                lambda t=token: Client(port, t),
+                method,
+                path,
+                api_body,
+                requests=args.requests,
+                warmup=args.warmup,
+                concurrency=args.concurrency,
+            )
+            row["framework"] = measure(
+                lambda: Client(port),
+                method,
+                floor_path,
+                floor_body,
+                requests=args.requests,
+                warmup=args.warmup,
+                concurrency=args.concurrency,
+            )
+            if method == "GET":
+                statements = floor_sql(database_url, floor_path)
+                row["physical"] = physical_floor(database_url, statements, repeat=args.requests)
+                row["physical"]["queries"] = len(statements)
+            results.append(row)
+            print(format_row(row), flush=True)
+        return results
+    finally:
+        stop(process)
+
+
+HEADER = (
+    f"{'data':<4} {'endpoint':<31} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'q':>2} "
+    f"{'fw p50':>7} {'fw r/s':>7} {'x fw':>5} {'sql p50':>7} {'x sql':>6}"
+)
+
+
+def format_row(row: dict) -> str:
+    api, fw, phys = row["api"], row["framework"], row.get("physical")
+    phys_p50 = f"{phys['p50']:7.2f}" if phys else "      -"
+    phys_ratio = f"{api['p50'] / phys['p50']:6.1f}" if phys else "     -"
+    return (
+        f"{row['dataset']:<4} {row['endpoint']:<31} {api['p50']:7.2f} {api['p90']:7.2f} {api['p99']:7.2f} "
+        f"{api['rps']:7.0f} {api['queries'] or '-':>2} {fw['p50']:7.2f} {fw['rps']:7.0f} "
+        f"{api['p50'] / fw['p50']:5.2f} {phys_p50} {phys_ratio}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db-1m", default="postgres://postgres@127.0.0.1:5432/budget_bench_1m")
+    parser.add_argument("--db-10k", default="postgres://postgres@127.0.0.1:5432/budget_bench_10k")
+    parser.add_argument("--port", type=int, default=8871)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--capture-sql", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    if args.capture_sql:
+        _capture_sql(args.capture_sql)
+        return
+    print(HEADER, flush=True)
+    results = bench_dataset("1M", args.db_1m, args) + bench_dataset("10k", args.db_10k, args)
+
+    print("\nGrowth, p50 at 1M / p50 at 10k transactions:")
+    small = {r["endpoint"]: r for r in results if r["dataset"] == "10k"}
+    growth = {}
+    for row in results:
+        if row["dataset"] == "1M" and row["endpoint"] in small:
+            factor = row["api"]["p50"] / small[row["endpoint"]]["api"]["p50"]
+            growth[row["endpoint"]] = factor
+            print(f"  {row['endpoint']:<31} {factor:5.2f}x")
+
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "database": urlsplit(args.db_1m).path,
+    }
+    (out / f"bench-{stamp}.json").write_text(
+        json.dumps({"machine": machine, "results": results, "growth": growth}, indent=2)
+    )
+    print(f"\nJSON: bench/results/bench-{stamp}.json")
+
+
+if __name__ == "__main__":
+    main()

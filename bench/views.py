@@ -1,0 +1,125 @@
+"""The framework floor: bare Django views that return the same rows as the API with
+.values() and JsonResponse — no DRF, no serializers, no throttles. Mounted only when
+BENCH_ENDPOINTS is on; the caller names the user (bench data only)."""
+
+import json
+from datetime import date
+
+from django.db.models import Q, Sum
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from budgets.models import Budget
+from transactions.models import Transaction
+
+TX_FIELDS = (
+    "id",
+    "budget_id",
+    "category_id",
+    "kind",
+    "amount_minor",
+    "date",
+    "payee",
+    "description",
+    "notes",
+    "created_by_id",
+    "created_by__email",
+    "created_at",
+    "updated_at",
+)
+
+
+def _user(request) -> User:
+    return User.objects.get(pk=int(request.GET["user"]))
+
+
+def _page(queryset, order, limit: int) -> list[dict]:
+    """The same per-budget top-N as the API's paginator, on PostgreSQL."""
+    from django.db import connection
+
+    ids = queryset.budget_ids or []
+    if connection.vendor == "postgresql" and len(ids) > 1:
+        field = order[0].lstrip("-")
+        parts = [queryset.filter(budget_id=b).order_by(*order).values_list("id", field)[:limit] for b in ids]
+        page_ids = [r[0] for r in parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]]
+        rows = {r["id"]: r for r in Transaction.objects.filter(pk__in=page_ids).values(*TX_FIELDS)}
+        return [rows[pk] for pk in page_ids]
+    return list(queryset.order_by(*order).values(*TX_FIELDS)[:limit])
+
+
+@require_GET
+def transactions(request):
+    user = _user(request)
+    queryset = Transaction.objects.visible_to(user)
+    if "date_after" in request.GET:
+        queryset = queryset.filter(date__gte=request.GET["date_after"], date__lte=request.GET["date_before"])
+    if "category" in request.GET:
+        queryset = queryset.filter(category_id=int(request.GET["category"]))
+    order = ("-amount_minor", "-id") if request.GET.get("ordering") == "-amount" else ("-date", "-id")
+    results = _page(queryset, order, int(request.GET.get("limit", 50)))
+    return JsonResponse({"count": queryset.count(), "results": results})
+
+
+@require_GET
+def budgets(request):
+    user = _user(request)
+    queryset = Budget.objects.visible_to(user).select_related("owner").with_rights(user)
+    fields = (
+        "id",
+        "name",
+        "amount_minor",
+        "currency",
+        "period",
+        "start_date",
+        "end_date",
+        "owner_id",
+        "owner__email",
+        "can_change",
+        "created_at",
+        "updated_at",
+    )
+    return JsonResponse({"count": queryset.count(), "results": list(queryset.values(*fields)[:50])})
+
+
+@require_GET
+def summary(request, pk: int):
+    user = _user(request)
+    budget = Budget.objects.visible_to(user).get(pk=pk)
+    start, end = budget.period_bounds(date.fromisoformat(request.GET["date"]))
+    in_period = Transaction.objects.filter(budget=budget, date__gte=start, date__lte=end)
+    totals = in_period.aggregate(
+        spent=Sum("amount_minor", filter=Q(kind="expense")),
+        income=Sum("amount_minor", filter=Q(kind="income")),
+    )
+    categories = list(
+        budget.categories.annotate(
+            spent=Sum(
+                "transactions__amount_minor",
+                filter=Q(
+                    transactions__kind="expense", transactions__date__gte=start, transactions__date__lte=end
+                ),
+            )
+        ).values("id", "name", "allocated_minor", "spent")
+    )
+    return JsonResponse({"period_start": start, "period_end": end, **totals, "by_category": categories})
+
+
+@csrf_exempt
+@require_POST
+def create_transaction(request):
+    user = _user(request)
+    data = json.loads(request.body)
+    budget = Budget.objects.visible_to(user, "change").get(pk=int(data["budget"]))
+    tx = Transaction.objects.create(
+        budget=budget,
+        created_by=user,
+        kind=data["kind"],
+        amount_minor=int(data["amount_minor"]),
+        date=data["date"],
+        payee=data.get("payee", ""),
+    )
+    if tx.pk is None:  # pragma: no cover
+        return HttpResponseBadRequest()
+    return JsonResponse(Transaction.objects.filter(pk=tx.pk).values(*TX_FIELDS)[0], status=201)
