@@ -35,18 +35,23 @@ def _user(request) -> User:
     return User.objects.get(pk=int(request.GET["user"]))
 
 
-def _page(queryset, order, limit: int) -> list[dict]:
-    """The same per-budget top-N as the API's paginator, on PostgreSQL."""
+def _page(queryset, order, limit: int) -> tuple[int, list[dict]]:
+    """The same three queries as the API's paginator: per-budget counts, page ids, rows."""
     from django.db import connection
+    from django.db.models import Count
 
-    ids = queryset.budget_ids or []
-    if connection.vendor == "postgresql" and len(ids) > 1:
+    per_budget = dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("id")))
+    count = sum(per_budget.values())
+    if connection.vendor == "postgresql" and len(per_budget) > 1:
         field = order[0].lstrip("-")
-        parts = [queryset.filter(budget_id=b).order_by(*order).values_list("id", field)[:limit] for b in ids]
+        parts = [
+            queryset.filter(budget_id=b).order_by(*order).values_list("id", field)[: min(limit, n)]
+            for b, n in sorted(per_budget.items())
+        ]
         page_ids = [r[0] for r in parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]]
         rows = {r["id"]: r for r in Transaction.objects.filter(pk__in=page_ids).values(*TX_FIELDS)}
-        return [rows[pk] for pk in page_ids]
-    return list(queryset.order_by(*order).values(*TX_FIELDS)[:limit])
+        return count, [rows[pk] for pk in page_ids]
+    return count, list(queryset.order_by(*order).values(*TX_FIELDS)[:limit])
 
 
 @require_GET
@@ -58,8 +63,8 @@ def transactions(request):
     if "category" in request.GET:
         queryset = queryset.filter(category_id=int(request.GET["category"]))
     order = ("-amount_minor", "-id") if request.GET.get("ordering") == "-amount" else ("-date", "-id")
-    results = _page(queryset, order, int(request.GET.get("limit", 50)))
-    return JsonResponse({"count": queryset.count(), "results": results})
+    count, results = _page(queryset, order, int(request.GET.get("limit", 50)))
+    return JsonResponse({"count": count, "results": results})
 
 
 @require_GET

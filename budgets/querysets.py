@@ -44,6 +44,17 @@ class BudgetQuerySet(models.QuerySet):
             return self.filter(owner=user)
         return self.filter(pk__in=_visible_ids_subquery(user, CODENAME_FOR_ACTION[action]))
 
+    def visible_pks(self, user, action: str = VIEW):
+        """visible_to(user, action) as a lazy subquery of ids, for child tables to
+        filter on (``budget_id__in=...``) without touching the budgets table."""
+        if action not in CODENAME_FOR_ACTION and action not in OWNER_ONLY_ACTIONS:
+            raise ValueError(f"Unknown budget action {action!r}")
+        if not _active(user):
+            return self.none().values("pk")
+        if action in OWNER_ONLY_ACTIONS:
+            return self.filter(owner=user).order_by().values("pk")
+        return _visible_ids_subquery(user, CODENAME_FOR_ACTION[action])
+
     def visible_ids(self, user, action: str = VIEW) -> list[int]:
         """The ids of visible_to(user, action), resolved now: a small indexed query
         that lets child tables filter on an exact id list."""

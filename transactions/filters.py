@@ -5,13 +5,16 @@ import django_filters
 from django.db.models import Q
 
 from accounts.models import User
-from budgets.currencies import minor_units
+from budgets.currencies import MINOR_UNITS
 from budgets.models import Budget, Category
 from permissions.fields import ScopedModelChoiceFilter
 from server.filters import StableOrderingFilter
 from transactions.models import Kind, Transaction
 
 AMOUNT = {"max_digits": 20, "decimal_places": 4}
+CURRENCIES_BY_EXPONENT: dict[int, list[str]] = {}
+for _code, _exponent in sorted(MINOR_UNITS.items()):
+    CURRENCIES_BY_EXPONENT.setdefault(_exponent, []).append(_code)
 
 
 class TransactionFilter(django_filters.FilterSet):
@@ -48,17 +51,13 @@ class TransactionFilter(django_filters.FilterSet):
         )
 
     def filter_amount(self, queryset, name, value: Decimal):
-        """Amounts are stored in each budget's minor units, so the bound is converted
-        per currency exponent (one small query for the visible budgets' currencies)."""
+        """Amounts are stored in each budget's minor units, so the bound is converted per
+        currency exponent: one condition per exponent, on the budget's currency."""
         at_least = name == "amount_min"
-        by_exponent: dict[int, list[int]] = {}
-        visible = Budget.objects.visible_to(self.request.user).order_by().values_list("pk", "currency")
-        for pk, currency in visible:
-            by_exponent.setdefault(minor_units(currency), []).append(pk)
+        lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
         condition = Q(pk__in=[])
-        for exponent, pks in by_exponent.items():
+        for exponent, currencies in CURRENCIES_BY_EXPONENT.items():
             scaled = value.scaleb(exponent)
             bound = math.ceil(scaled) if at_least else math.floor(scaled)
-            lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
-            condition |= Q(budget_id__in=pks, **{lookup: bound})
+            condition |= Q(budget__currency__in=currencies, **{lookup: bound})
         return queryset.filter(condition)

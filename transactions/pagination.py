@@ -8,6 +8,7 @@ SQLite, unusual orderings and callers with very many budgets use the plain query
 """
 
 from django.db import connections
+from django.db.models import Count
 
 from server.pagination import LimitOffsetPagination
 
@@ -27,28 +28,35 @@ def _top_n_order(queryset) -> tuple[str, ...] | None:
 
 
 class TransactionPagination(LimitOffsetPagination):
+    """Three queries: matching rows per visible budget (which gives the count and the
+    budgets worth reading), the page's ids, the page's rows."""
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.limit = self.get_limit(request)
-        if self.limit is None:  # pragma: no cover - a default limit is always set
-            return None
         self.offset = self.get_offset(request)
-        self.count = self.get_count(queryset)
-        if self.count == 0 or self.offset > self.count:
+        per_budget = dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("id")))
+        self.count = sum(per_budget.values())
+        if self.count == 0 or self.offset >= self.count:
             return []
-        return list(self.page(queryset))
+        return list(self.page(queryset, per_budget))
 
-    def page(self, queryset):
-        budget_ids = getattr(queryset, "budget_ids", None)
+    def page(self, queryset, per_budget: dict[int, int]):
         order = _top_n_order(queryset)
         vendor = connections[queryset.db].vendor
-        if vendor != "postgresql" or order is None or not 1 < len(budget_ids or ()) <= MAX_BUDGETS_FOR_TOP_N:
+        budgets = sorted(per_budget)
+        if len(budgets) == 1:
+            # One budget: its (budget, order, id) index gives the page directly.
+            return queryset.filter(budget_id=budgets[0])[self.offset : self.offset + self.limit]
+        if vendor != "postgresql" or order is None or len(budgets) > MAX_BUDGETS_FOR_TOP_N:
             return queryset[self.offset : self.offset + self.limit]
         depth = self.offset + self.limit
         order_field = order[0].lstrip("-")
         parts = [
-            queryset.filter(budget_id=pk).order_by(*order).values_list("id", order_field)[:depth]
-            for pk in sorted(budget_ids)
+            queryset.filter(budget_id=pk)
+            .order_by(*order)
+            .values_list("id", order_field)[: min(depth, per_budget[pk])]
+            for pk in budgets
         ]
         merged = parts[0].union(*parts[1:], all=True).order_by(*order)
         page_ids = [row[0] for row in merged[self.offset : self.offset + self.limit]]
