@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User, normalise_email
-from households.models import Household, Invitation, InvitationStatus, Membership, Role
+from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
 from server.exceptions import Conflict
 
 
@@ -127,6 +127,9 @@ def membership_leave(*, household: Household, user: User) -> None:
 
 @transaction.atomic
 def invitation_create(*, household: Household, email: str, role: str, actor: User) -> Invitation:
+    if role not in InvitationRole.values:
+        # Ownership only ever moves by transfer; an invitation can never make a second owner.
+        raise ValidationError({"role": [f'"{role}" is not a valid choice.']}, code="invalid_choice")
     email = normalise_email(email)
     if household.memberships.filter(user__email=email).exists():
         raise ValidationError(

@@ -38,18 +38,32 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         preloaded = self.context.get("scoped_rows", {}).get(self.queryset.model)
         if preloaded is None:
             return super().to_internal_value(data)
-        row = preloaded.get(_as_pk(data))
+        # Same answers as the lookup path: not an integer -> incorrect_type; any
+        # integer that is not among the visible rows -> does_not_exist.
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        row = preloaded.get(pk)
         if row is None:
             self.fail("does_not_exist", pk_value=data)
         return row
 
 
+# No primary key lies outside a signed 64-bit integer; SQLite refuses to bind one.
+_PK_RANGE = range(-(2**63), 2**63)
+
+
 def _as_pk(value) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+    """The integer a database lookup would read ``value`` as (" 7 ", "+7", "007" -> 7),
+    or None if it is not one or cannot name a row."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        pk = int(value)
+    except ValueError:
+        return None
+    return pk if pk in _PK_RANGE else None
 
 
 def preload_scoped(model, user, ids, *, scope_action: str = VIEW, select_related=()) -> dict:

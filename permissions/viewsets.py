@@ -39,7 +39,9 @@ class TenantViewSet(viewsets.GenericViewSet):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for name in _PROTECTED:
-            if name in cls.__dict__:
+            # Whoever supplies it (the class itself, a parent or a mixin ahead of
+            # TenantViewSet in the MRO), it must be TenantViewSet's own.
+            if next(klass for klass in cls.__mro__ if name in vars(klass)) is not TenantViewSet:
                 raise TypeError(
                     f"{cls.__module__}.{cls.__name__} overrides {name}(); tenant viewsets get rows only "
                     "through visible_to(). Use with_related() for joins, or dangerously_get_queryset()."
@@ -58,6 +60,9 @@ class TenantViewSet(viewsets.GenericViewSet):
         return self.model._default_manager.all()
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation has no caller: the model, and no rows.
+            return self.model._default_manager.none()
         # Lists are scoped to the action; detail lookups use "view" so that an object
         # the caller can see but not change is a 403 (from the permission classes),
         # and one they cannot see is a 404 identical to a missing id.

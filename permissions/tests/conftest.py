@@ -1,0 +1,1 @@
+from households.tests.fixtures import as_, world  # noqa: F401
