@@ -1,5 +1,7 @@
 import django_filters
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from budgets.models import Budget, BudgetGroupObjectPermission, Category
 from households.models import Household
@@ -27,6 +29,7 @@ class BudgetFilter(django_filters.FilterSet):
         mine = Q(owner=self.request.user)
         return queryset.filter(mine) if value else queryset.exclude(mine)
 
+    @extend_schema_field(OpenApiTypes.INT)  # a household id; the schema can't infer it from a method
     def filter_shared_with_household(self, queryset, name, household):
         shared = BudgetGroupObjectPermission.objects.filter(group_id=household.group_id).values(
             "content_object_id"

@@ -91,7 +91,9 @@ class BudgetInputSerializer(serializers.Serializer):
             currency = attrs.get("currency") or instance.currency
             raw = attrs.pop("amount", None)
             if raw is None:
-                raw = format_amount(instance.amount_minor, currency)
+                # The amount stays what it was ("500.00" EUR -> "500" JPY), checked
+                # against the new currency's minor units.
+                raw = format_amount(instance.amount_minor, instance.currency)
             try:
                 attrs["amount_minor"] = parse_amount(raw, currency)
             except serializers.ValidationError as exc:

@@ -131,18 +131,20 @@ def _set_level(model, *, budget: Budget, level: str, source: str, granted_by: Us
     return created
 
 
-def households_in_common(a: User, b: User):
-    mine = Membership.objects.filter(user=a).values("household_id")
-    return Membership.objects.filter(user=b, household_id__in=mine)
+def households_in_common(a_id: int, b_id: int):
+    """Memberships of user ``b_id`` in households user ``a_id`` is also in.
+
+    ``user__pk`` (not ``user=`` or ``user_id=``) so the lookup is the primary key's
+    integer lookup: an id from the URL too large for the column matches nothing
+    instead of overflowing the SQLite driver."""
+    mine = Membership.objects.filter(user_id=a_id).values("household_id")
+    return Membership.objects.filter(user__pk=b_id, household_id__in=mine)
 
 
 @transaction.atomic
 def share_with_user(*, budget: Budget, grantee_id: int, level: str, actor: User) -> bool:
     """Owner shares with someone who currently shares a household with them."""
-    if (
-        grantee_id == budget.owner_id
-        or not households_in_common(budget.owner, _user_stub(grantee_id)).exists()
-    ):
+    if grantee_id == budget.owner_id or not households_in_common(budget.owner_id, grantee_id).exists():
         raise ValidationError(
             {"user": ["You can share only with someone who is in a household with you."]},
             code="no_common_household",
@@ -155,10 +157,6 @@ def share_with_user(*, budget: Budget, grantee_id: int, level: str, actor: User)
         granted_by=actor,
         user_id=grantee_id,
     )
-
-
-def _user_stub(pk: int) -> User:
-    return User(pk=pk)
 
 
 @transaction.atomic
@@ -180,7 +178,9 @@ def share_with_household(*, budget: Budget, household_id: int, level: str, actor
 
 @transaction.atomic
 def share_revoke_user(*, budget: Budget, grantee_id: int) -> None:
-    deleted, _ = BudgetUserObjectPermission.objects.filter(content_object=budget, user_id=grantee_id).delete()
+    # user__pk: the primary key's integer lookup, so an out-of-range id is just "no share".
+    shares = BudgetUserObjectPermission.objects.filter(content_object=budget, user__pk=grantee_id)
+    deleted, _ = shares.delete()
     if not deleted:
         raise NotFound()
 
@@ -217,3 +217,74 @@ def shares_revoke_on_departure(*, household: Household, user: User) -> None:
     BudgetGroupObjectPermission.objects.filter(
         group_id=household.group_id, content_object__owner=user, source=GrantSource.OWNER
     ).delete()
+
+
+# Site admin grants ----------------------------------------------------------------------
+# Staff holding budgets.manage_grants grant access to any budget, through the staff grants
+# API (budgets/grants.py) or the admin's object-permissions page (budgets/admin.py). A grant
+# is the same guardian rows as an owner share, with source="admin", so the grantee's access
+# is decided by the same visible_to(). It needs no household in common: leaving a household
+# leaves it in place (shares_revoke_on_departure removes owner-made rows only), and the
+# budget's owner can still revoke it through shares/.
+
+GRANTEE_USER, GRANTEE_HOUSEHOLD = "user", "household"
+
+
+def _lock_budget(budget: Budget) -> None:
+    """Serialises grant writes on one budget, so two admins granting the same grantee at
+    once replace each other instead of colliding on guardian's unique index."""
+    list(Budget.objects.select_for_update().filter(pk=budget.pk).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def grant_to_user(*, budget: Budget, grantee: User, level: str, actor: User) -> bool:
+    """A site admin gives ``grantee`` ``level`` ("view" | "edit") on ``budget``, replacing
+    any share they had on it, owner-made or admin-made. Returns True if they had none."""
+    if grantee.pk == budget.owner_id:
+        raise ValidationError(
+            {"user": ["This user owns the budget and already holds every right on it."]},
+            code="budget_owner",
+        )
+    _lock_budget(budget)
+    return _set_level(
+        BudgetUserObjectPermission,
+        budget=budget,
+        level=level,
+        source=GrantSource.ADMIN,
+        granted_by=actor,
+        user_id=grantee.pk,
+    )
+
+
+@transaction.atomic
+def grant_to_household(*, budget: Budget, household: Household, level: str, actor: User) -> bool:
+    """A site admin gives every member of ``household`` ``level`` on ``budget`` (through the
+    household's group), replacing any share the household had on it. Returns True if new."""
+    _lock_budget(budget)
+    return _set_level(
+        BudgetGroupObjectPermission,
+        budget=budget,
+        level=level,
+        source=GrantSource.ADMIN,
+        granted_by=actor,
+        group_id=household.group_id,
+    )
+
+
+@transaction.atomic
+def grant_revoke(*, grantee_type: str, row_id: int) -> None:
+    """Removes the grant whose lowest guardian row id is ``row_id``: every row of that
+    (budget, grantee), whoever made it. NotFound if no grant has that id."""
+    if grantee_type == GRANTEE_USER:
+        model, grantee_field = BudgetUserObjectPermission, "user_id"
+        named = model.objects.filter(pk=row_id)
+    else:
+        model, grantee_field = BudgetGroupObjectPermission, "group_id"
+        named = model.objects.filter(pk=row_id, group__household__isnull=False)
+    key = named.values("content_object_id", grantee_field).first()
+    if key is None:
+        raise NotFound()
+    row_ids = list(model.objects.select_for_update().filter(**key).values_list("pk", flat=True))
+    if min(row_ids, default=None) != row_id:
+        raise NotFound()  # the id of a grant's second row, or rows replaced meanwhile
+    model.objects.filter(pk__in=row_ids).delete()
