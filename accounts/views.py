@@ -16,6 +16,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from server.authentication import PublicEndpoint
+from server.openapi import ErrorResponse401Serializer
 from server.throttling import AuthEmailThrottle, AuthIPThrottle
 
 
@@ -37,7 +38,11 @@ class RegisterView(_PublicAuthView):
 class TokenView(_PublicAuthView):
     throttle_classes = [AuthIPThrottle, AuthEmailThrottle]
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer}, auth=[])
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer, 401: ErrorResponse401Serializer},
+        auth=[],
+    )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -45,7 +50,11 @@ class TokenView(_PublicAuthView):
 
 
 class TokenRefreshView(_PublicAuthView):
-    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, auth=[])
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer, 401: ErrorResponse401Serializer},
+        auth=[],
+    )
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -59,7 +68,7 @@ class LogoutView(APIView):
     authentication_classes = [PublicEndpoint]
     permission_classes = [AllowAny]
 
-    @extend_schema(request=LogoutSerializer, responses={204: None}, auth=[])
+    @extend_schema(request=LogoutSerializer, responses={204: None, 401: ErrorResponse401Serializer}, auth=[])
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

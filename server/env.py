@@ -12,8 +12,11 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+_FALSE = {"0", "false", "no", "off"}
+_RATE = re.compile(r"^[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)$")
+# What Django's ALLOWED_HOSTS matches: a name, a .suffix wildcard, an IP, [IPv6] or *; no port.
+_HOST = re.compile(r"^(\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])$", re.IGNORECASE)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _raw(name: str) -> str | None:
@@ -28,7 +31,7 @@ def env_str(name: str, default: str | None = None) -> str | None:
 
 def env_bool(name: str, default: bool = False) -> bool:
     value = _raw(name)
-    if value is None:
+    if value in (None, ""):
         return default
     lowered = value.lower()
     if lowered in _TRUE:
@@ -58,22 +61,64 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_origins(name: str) -> list[str]:
+def env_origins(name: str, *, wildcard_subdomains: bool = False) -> list[str]:
+    """Origins like https://app.example.com; with wildcard_subdomains (Django's
+    CSRF_TRUSTED_ORIGINS), https://*.example.com too."""
     origins = env_list(name, [])
     for origin in origins:
         parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-            raise ImproperlyConfigured(
-                f"{name} must list origins like https://app.example.com; got {origin!r}."
-            )
+        host = parts.netloc.removeprefix("*.") if wildcard_subdomains else parts.netloc
+        if (
+            parts.scheme not in ("http", "https")
+            or not host
+            or "*" in host
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            example = "https://app.example.com" + (" or https://*.example.com" if wildcard_subdomains else "")
+            raise ImproperlyConfigured(f"{name} must list origins like {example}; got {origin!r}.")
     return [origin.rstrip("/") for origin in origins]
+
+
+def env_hosts(name: str, default: list[str], *, allow_empty: bool) -> list[str]:
+    hosts = env_list(name, default)
+    for host in hosts:
+        if not _HOST.match(host):
+            raise ImproperlyConfigured(
+                f"{name} must list host names like api.example.com, .example.com or 127.0.0.1 "
+                f"(no scheme, port or path); got {host!r}."
+            )
+    if not hosts and not allow_empty:
+        raise ImproperlyConfigured(f"{name} is empty: with debug off no request would be served.")
+    return hosts
+
+
+def env_secret(name: str, *, min_length: int) -> str | None:
+    """A key from the environment, or None when unset; a short or repetitive one is refused."""
+    value = env_str(name)
+    if value is None:
+        return None
+    if len(value.encode()) < min_length or len(set(value)) < 5 or value.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            f"{name} must be a random string of at least {min_length} characters; generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'."
+        )
+    return value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).upper()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+    return value
 
 
 def env_rate(name: str, default: str) -> str:
     value = env_str(name, default)
     if not _RATE.match(value):
         raise ImproperlyConfigured(
-            f"{name} must be a rate like 10/min (number/s|min|hour|day); got {value!r}."
+            f"{name} must be a rate like 10/min (a positive number/s|min|hour|day); got {value!r}."
         )
     return value
 
@@ -86,8 +131,14 @@ def env_database(name: str, default: str) -> dict:
         raise ImproperlyConfigured(f"{name} is not a database URL we understand: {exc}") from None
     engine = config.get("ENGINE", "")
     if engine.endswith("postgresql"):
-        # Short OLTP queries: JIT compilation costs more than it saves.
-        config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        options = config.setdefault("OPTIONS", {})
+        if not config.get("NAME") and not options.get("service"):
+            raise ImproperlyConfigured(
+                f"{name} must name the database, as in postgres://user@host:5432/name."
+            )
+        # Short OLTP queries: JIT compilation costs more than it saves. Kept alongside
+        # any options the URL sets itself (?options=-c%20statement_timeout%3D5000).
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     elif not engine.endswith("sqlite3"):
         raise ImproperlyConfigured(f"{name} must point at PostgreSQL or SQLite; got engine {engine!r}.")
     return config
@@ -95,11 +146,16 @@ def env_database(name: str, default: str) -> dict:
 
 def env_cache(name: str) -> dict:
     value = env_str(name, "locmem://")
-    scheme = urlsplit(value).scheme
-    if scheme == "locmem":
+    parts = urlsplit(value)
+    if parts.scheme == "locmem":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "budget-api"}
-    if scheme in ("redis", "rediss"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": value}
+    if parts.scheme in ("redis", "rediss"):
+        try:
+            valid = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+        except ValueError:  # a port that is not a number
+            valid = False
+        if valid:
+            return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": value}
     raise ImproperlyConfigured(f"{name} must be locmem:// or redis://host:port/db; got {value!r}.")
 
 

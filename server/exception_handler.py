@@ -3,7 +3,7 @@
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import DetailDictMixin
 
 from server.exceptions import PayloadTooLarge
 
@@ -14,14 +14,19 @@ class ApiExceptionHandler(ExceptionHandler):
             return PayloadTooLarge()
         if isinstance(exc, TooManyFieldsSent):
             return exceptions.ParseError("The request has too many fields.", code="too_many_fields")
-        if isinstance(exc, InvalidToken):
-            # simplejwt's detail is a nested dict naming every token class it tried;
-            # collapse it to one clear error.
-            detail = exc.detail
-            message = detail.get("detail", "") if isinstance(detail, dict) else detail
-            converted = exceptions.AuthenticationFailed(
-                str(message) or "The token is invalid or expired.", code="token_not_valid"
-            )
-            converted.auth_header = getattr(exc, "auth_header", None)
-            return converted
+        if isinstance(exc, DetailDictMixin) and isinstance(exc, exceptions.AuthenticationFailed):
+            return self._collapse_detail_dict(exc)
         return super().convert_known_exceptions(exc)
+
+    @staticmethod
+    def _collapse_detail_dict(exc):
+        """simplejwt's AuthenticationFailed and InvalidToken carry a dict detail
+        ({"detail", "code", "messages"}) that would be split into one error per key;
+        turn it into the single error it describes, keeping its code."""
+        detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+        message = str(detail.get("detail") or exc.default_detail)
+        code = str(detail.get("code") or exc.default_code)
+        converted = exceptions.AuthenticationFailed(message, code=code)
+        converted.status_code = exc.status_code
+        converted.auth_header = getattr(exc, "auth_header", None)
+        return converted

@@ -6,34 +6,42 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from server.env import (
+    LOG_LEVELS,
     env_bool,
     env_cache,
+    env_choice,
     env_database,
+    env_hosts,
     env_int,
-    env_list,
     env_origins,
     env_rate,
-    env_str,
+    env_secret,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
+# Published in this repository, so good for a developer's machine only.
 _DEV_SECRET = "dev-only-insecure-secret-key-never-use-in-production-0123456789abcdef"
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY", min_length=50)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
     SECRET_KEY = _DEV_SECRET
+elif SECRET_KEY == _DEV_SECRET and not DEBUG:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is the published development key; set a secret one.")
 
-JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY")
+# HS256 wants a key of at least 32 bytes (RFC 7518 section 3.2).
+JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY", min_length=32)
 if not JWT_SIGNING_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("JWT_SIGNING_KEY is required when DJANGO_DEBUG is off.")
     JWT_SIGNING_KEY = SECRET_KEY
+elif JWT_SIGNING_KEY == SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY.")
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+ALLOWED_HOSTS = env_hosts("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"], allow_empty=DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,13 +64,15 @@ INSTALLED_APPS = [
     "budgets",
     "transactions",
     "permissions",
+    "bench",
 ]
 
 MIDDLEWARE = [
+    # First, so every /api/ answer (other middleware's included) leaves as JSON.
+    "server.middleware.ApiResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "server.middleware.ApiResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,7 +145,7 @@ SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", wildcard_subdomains=True)
 
 CORS_ALLOWED_ORIGINS = env_origins("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -163,7 +173,7 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "server.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -173,6 +183,12 @@ DRF_STANDARDIZED_ERRORS = {
     # Every /api/ error is JSON, with debug on too: no HTML traceback pages.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "413", "415", "429", "500"],
+    "ERROR_SCHEMAS": {
+        "401": "server.openapi.ErrorResponse401Serializer",
+        "409": "server.openapi.ErrorResponse409Serializer",
+        "413": "server.openapi.ErrorResponse413Serializer",
+        "503": "server.openapi.ErrorResponse503Serializer",
+    },
 }
 
 SIMPLE_JWT = {
@@ -208,29 +224,37 @@ SPECTACULAR_SETTINGS = {
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
     "ENUM_NAME_OVERRIDES": {
+        # Two different "role" choice sets: a member's role, and the roles an invitation offers.
+        "MembershipRoleEnum": "households.models.Role.choices",
+        "InvitationRoleEnum": "households.models.InvitationRole.choices",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
+        "ErrorCode401Enum": "server.openapi.ErrorCode401Enum.choices",
         "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
         "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
         "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
         "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
+        "ErrorCode409Enum": "server.openapi.ErrorCode409Enum.choices",
+        "ErrorCode413Enum": "server.openapi.ErrorCode413Enum.choices",
         "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+        "ErrorCode503Enum": "server.openapi.ErrorCode503Enum.choices",
     },
 }
 
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 
-# Bench-only endpoints (the framework floor); never on in production.
+# Bench-only endpoints (the framework floor) and a query-count header; never on in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+if BENCH_ENDPOINTS:
+    MIDDLEWARE.insert(0, "bench.middleware.QueryCountMiddleware")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)},
 }
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous callers see nothing

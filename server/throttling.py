@@ -3,19 +3,29 @@
 import hashlib
 
 from rest_framework import throttling
+from rest_framework.settings import api_settings
 
 from accounts.models import normalise_email
 
 
-class AnonRateThrottle(throttling.AnonRateThrottle):
+class _CurrentRates:
+    """DRF copies DEFAULT_THROTTLE_RATES onto the class once, at import, so a settings
+    override (a test's, or a reload) would be ignored; read the current settings instead."""
+
+    @property
+    def THROTTLE_RATES(self):
+        return api_settings.DEFAULT_THROTTLE_RATES
+
+
+class AnonRateThrottle(_CurrentRates, throttling.AnonRateThrottle):
     pass
 
 
-class UserRateThrottle(throttling.UserRateThrottle):
+class UserRateThrottle(_CurrentRates, throttling.UserRateThrottle):
     pass
 
 
-class AuthIPThrottle(throttling.SimpleRateThrottle):
+class AuthIPThrottle(_CurrentRates, throttling.SimpleRateThrottle):
     """The strict "auth" scope for login, register and refresh, per client IP."""
 
     scope = "auth"
@@ -24,7 +34,7 @@ class AuthIPThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": f"{self.scope}-ip", "ident": self.get_ident(request)}
 
 
-class AuthEmailThrottle(throttling.SimpleRateThrottle):
+class AuthEmailThrottle(_CurrentRates, throttling.SimpleRateThrottle):
     """The "auth" scope per email tried on login, so rotating IPs does not help."""
 
     scope = "auth"

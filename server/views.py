@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from server.errors import server_error_response
 from server.exceptions import ServiceUnavailable
 from server.middleware import is_api_path
+from server.openapi import ErrorResponse503Serializer
 
 
 class HealthView(APIView):
@@ -24,10 +25,13 @@ class HealthView(APIView):
             200: inline_serializer(
                 "Health",
                 fields={
-                    "status": serializers.ChoiceField(choices=["ok"]),
-                    "database": serializers.ChoiceField(choices=["ok"]),
+                    # Plain strings, not one-value enums: an enum named after a field as common
+                    # as "status" would collide with every other app's "status" choices.
+                    "status": serializers.CharField(help_text='Always "ok"; a failure is a 503.'),
+                    "database": serializers.CharField(help_text='Always "ok"; a failure is a 503.'),
                 },
-            )
+            ),
+            503: ErrorResponse503Serializer,
         },
     )
     def get(self, request):

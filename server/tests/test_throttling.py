@@ -1,0 +1,186 @@
+"""Throttling: the strict auth scope per client IP (and per email on login), and the
+anon and user scopes everywhere else. Over the limit -> 429, Retry-After, standard body."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from server.tests.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "/api/v1/auth/token/"
+REFRESH = "/api/v1/auth/token/refresh/"
+REGISTER = "/api/v1/auth/register/"
+LOGOUT = "/api/v1/auth/logout/"
+ME = "/api/v1/auth/me/"
+
+AUTH_LIMIT = 10
+
+
+@pytest.fixture
+def rates(settings):
+    """Pins the rates (the defaults of .env.example) whatever the environment says."""
+
+    def apply(**overrides):
+        rest = dict(settings.REST_FRAMEWORK)
+        rest["DEFAULT_THROTTLE_RATES"] = {
+            "anon": "100/min",
+            "user": "1000/min",
+            "auth": f"{AUTH_LIMIT}/min",
+            **overrides.pop("rates", {}),
+        }
+        rest.update(overrides)
+        settings.REST_FRAMEWORK = rest
+
+    apply()
+    return apply
+
+
+def assert_throttled(response):
+    body = assert_error(response, 429, code="throttled")
+    assert body["type"] == "client_error"
+    assert len(body["errors"]) == 1
+    assert body["errors"][0]["attr"] is None
+    assert 0 < int(response["Retry-After"]) <= 60
+    return body
+
+
+def attempt(client, endpoint, n, **extra):
+    """One request to an auth endpoint; the body varies so only the IP is shared."""
+    body = {
+        TOKEN: {"email": f"someone{n}@example.com", "password": "wrong-password-1"},
+        REFRESH: {"refresh": f"not-a-token-{n}"},
+        REGISTER: {"email": f"someone{n}@example.com"},
+    }[endpoint]
+    return client.post(endpoint, body, **extra)
+
+
+EXPECTED_UNDER_LIMIT = {TOKEN: 401, REFRESH: 401, REGISTER: 400}
+
+
+@pytest.mark.parametrize("endpoint", [TOKEN, REFRESH, REGISTER])
+def test_auth_scope_allows_ten_per_minute_per_ip_then_429(anon, rates, endpoint):
+    for n in range(AUTH_LIMIT):
+        response = attempt(anon, endpoint, n, REMOTE_ADDR="203.0.113.7")
+        assert response.status_code == EXPECTED_UNDER_LIMIT[endpoint], response.content
+    assert_throttled(attempt(anon, endpoint, AUTH_LIMIT, REMOTE_ADDR="203.0.113.7"))
+    # Another client IP has its own allowance.
+    other = attempt(anon, endpoint, AUTH_LIMIT + 1, REMOTE_ADDR="203.0.113.8")
+    assert other.status_code == EXPECTED_UNDER_LIMIT[endpoint]
+
+
+def test_auth_scope_is_one_allowance_per_ip_across_the_auth_endpoints(anon, rates):
+    """Like DRF's scoped throttles: ten logins use up the IP's refreshes and registrations too."""
+    for n in range(AUTH_LIMIT):
+        assert attempt(anon, TOKEN, n).status_code == 401
+    assert_throttled(attempt(anon, REFRESH, 0))
+    assert_throttled(attempt(anon, REGISTER, 0))
+    # Endpoints outside the auth scope are not affected.
+    assert_error(anon.post(LOGOUT, {"refresh": "garbage"}), 401, code="token_not_valid")
+
+
+def test_auth_scope_allows_again_after_the_window(anon, rates):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for n in range(AUTH_LIMIT):
+            attempt(anon, TOKEN, n)
+        assert_throttled(attempt(anon, TOKEN, AUTH_LIMIT))
+    with time_machine.travel(start + dt.timedelta(seconds=61), tick=False):
+        assert attempt(anon, TOKEN, AUTH_LIMIT + 1).status_code == 401
+
+
+def test_login_is_throttled_per_email_across_ips(anon, rates):
+    UserFactory(email="target@example.com")
+    for n in range(AUTH_LIMIT):
+        email = "target@example.com" if n % 2 else "  TARGET@Example.com "
+        response = anon.post(
+            TOKEN, {"email": email, "password": "guess-1"}, REMOTE_ADDR=f"198.51.100.{n + 1}"
+        )
+        assert response.status_code == 401
+    body = assert_throttled(
+        anon.post(TOKEN, {"email": "target@example.com", "password": "guess-1"}, REMOTE_ADDR="198.51.100.200")
+    )
+    assert "available in" in body["errors"][0]["detail"]
+
+
+def test_login_throttle_by_email_leaves_other_emails_alone(anon, rates):
+    UserFactory(email="target@example.com")
+    other = UserFactory(email="bystander@example.com")
+    for n in range(AUTH_LIMIT + 1):
+        anon.post(
+            TOKEN, {"email": "target@example.com", "password": "guess-1"}, REMOTE_ADDR=f"198.51.100.{n}"
+        )
+    response = anon.post(
+        TOKEN, {"email": other.email, "password": "correct-horse-battery-9"}, REMOTE_ADDR="198.51.100.250"
+    )
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+
+
+def test_a_throttled_login_is_refused_even_with_the_right_password(anon, rates):
+    user = UserFactory(email="target@example.com")
+    for n in range(AUTH_LIMIT):
+        anon.post(TOKEN, {"email": user.email, "password": "guess-1"}, REMOTE_ADDR=f"198.51.100.{n}")
+    response = anon.post(
+        TOKEN, {"email": user.email, "password": "correct-horse-battery-9"}, REMOTE_ADDR="198.51.100.99"
+    )
+    assert_throttled(response)
+    assert "access" not in response.json()
+
+
+def test_spoofed_x_forwarded_for_does_not_reset_the_ip_count(anon, rates):
+    rates(NUM_PROXIES=0)
+    for n in range(AUTH_LIMIT):
+        response = attempt(anon, TOKEN, n, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+        assert response.status_code == 401
+    assert_throttled(
+        attempt(anon, TOKEN, AUTH_LIMIT, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="10.9.9.9")
+    )
+
+
+def test_behind_one_proxy_the_forwarded_client_ip_is_the_key(anon, rates):
+    """NUM_PROXIES=1: the proxy's address is shared, the client IP it appends is not."""
+    rates(NUM_PROXIES=1)
+    proxy = "192.0.2.1"
+    for n in range(AUTH_LIMIT):
+        attempt(anon, TOKEN, n, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.7")
+    assert_throttled(
+        attempt(anon, TOKEN, AUTH_LIMIT, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="other-spoof, 203.0.113.7")
+    )
+    fresh = attempt(anon, TOKEN, AUTH_LIMIT + 1, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert fresh.status_code == 401
+
+
+def test_anon_scope_throttles_anonymous_callers(anon, rates):
+    rates(rates={"anon": "3/min"})
+    for _ in range(3):
+        assert_error(anon.post(LOGOUT, {"refresh": "garbage"}), 401, code="token_not_valid")
+    assert_throttled(anon.post(LOGOUT, {"refresh": "garbage"}))
+
+
+def test_anon_scope_does_not_count_authenticated_callers(api, rates):
+    rates(rates={"anon": "1/min"})
+    for _ in range(3):
+        assert api.get(ME).status_code == 200
+
+
+def test_user_scope_throttles_per_user(client_for, rates):
+    rates(rates={"user": "3/min"})
+    first = client_for(UserFactory())
+    for _ in range(3):
+        assert first.get(ME).status_code == 200
+    assert_throttled(first.get(ME))
+    # Same IP, another user: a separate allowance.
+    assert client_for(UserFactory()).get(ME).status_code == 200
+
+
+def test_health_is_never_throttled(anon, rates):
+    rates(rates={"anon": "1/min"})
+    for _ in range(3):
+        response = anon.get("/api/health/")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok"}
