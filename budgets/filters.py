@@ -10,8 +10,12 @@ from server.filters import StableOrderingFilter
 
 
 class BudgetFilter(django_filters.FilterSet):
-    owned = django_filters.BooleanFilter(
-        method="filter_owned", label="true: budgets I own; false: shared with me"
+    # Only "true" or "false": anything else is a 400, not silently ignored.
+    owned = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        method="filter_owned",
+        label="true: budgets I own; false: shared with me",
     )
     shared_with_household = ScopedModelChoiceFilter(
         model=Household, method="filter_shared_with_household", label="Budgets shared with this household"
@@ -25,6 +29,7 @@ class BudgetFilter(django_filters.FilterSet):
         model = Budget
         fields = []
 
+    @extend_schema_field({"type": "string", "enum": ["true", "false"]})
     def filter_owned(self, queryset, name, value):
         mine = Q(owner=self.request.user)
         return queryset.filter(mine) if value else queryset.exclude(mine)

@@ -4,8 +4,10 @@ Storing minor units keeps every sum exact on SQLite (which has no true decimal
 type) and PostgreSQL alike; the API still speaks decimal strings ("12.30").
 """
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from budgets.currencies import minor_units
@@ -13,6 +15,9 @@ from budgets.currencies import minor_units
 # Largest amount we accept: 10^15 major units keeps every sum of a million rows
 # far inside a 64-bit integer of minor units.
 MAX_MAJOR_DIGITS = 15
+# Plain decimal notation only: no sign, exponent, NaN or Infinity.
+AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -32,26 +37,26 @@ def format_amount(value: int | None, currency: str) -> str | None:
 
 
 def parse_amount(raw, currency: str, *, allow_zero: bool = False) -> int:
-    """A decimal string (or int) in ``currency`` -> minor units; ValidationError otherwise."""
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
+    """A decimal string in ``currency`` -> minor units; ValidationError otherwise."""
+    if not isinstance(raw, str):
         raise serializers.ValidationError(
             'Send the amount as a decimal string, e.g. "12.30".', code="invalid"
         )
-    text = str(raw).strip()
+    text = raw.strip()
     if len(text) > 40:
         raise serializers.ValidationError("The amount is too long.", code="max_length")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise serializers.ValidationError("A valid number is required.", code="invalid") from None
-    if not amount.is_finite():
-        raise serializers.ValidationError("A valid number is required.", code="invalid")
-    if amount < 0 or (amount == 0 and not allow_zero):
-        qualifier = "zero or more" if allow_zero else "greater than zero"
-        raise serializers.ValidationError(f"The amount must be {qualifier}.", code="min_value")
+    if text.startswith("-") and _AMOUNT.match(text[1:]):
+        raise serializers.ValidationError("The amount must not be negative.", code="min_value")
+    if not _AMOUNT.match(text):
+        raise serializers.ValidationError(
+            'Write the amount as a plain decimal number, e.g. "12.30".', code="invalid"
+        )
+    amount = Decimal(text)
+    if amount == 0 and not allow_zero:
+        raise serializers.ValidationError("The amount must be greater than zero.", code="min_value")
     places = minor_units(currency)
     exponent = amount.normalize().as_tuple().exponent if amount else 0
-    if isinstance(exponent, int) and -exponent > places:
+    if -exponent > places:
         raise serializers.ValidationError(
             f"{currency} amounts have at most {places} decimal places.", code="max_decimal_places"
         )
@@ -60,3 +65,24 @@ def parse_amount(raw, currency: str, *, allow_zero: bool = False) -> int:
             f"The amount must be less than 10^{MAX_MAJOR_DIGITS}.", code="max_value"
         )
     return to_minor(amount, currency)
+
+
+@extend_schema_field({"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": 40, "example": "12.30"})
+class MoneyInputField(serializers.Field):
+    """An amount as a decimal string; checked against the currency in the serializer's
+    validate() with parse_amount. JSON numbers are refused: floats are not money."""
+
+    default_error_messages = {
+        "invalid": 'Send the amount as a decimal string, e.g. "12.30".',
+        "blank": "This field may not be blank.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if not data.strip():
+            self.fail("blank")
+        return data
+
+    def to_representation(self, value):
+        return value

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from budgets.currencies import CURRENCY_CHOICES
 from budgets.models import Budget, Category, GrantSource, Period
-from budgets.money import format_amount, parse_amount
+from budgets.money import MoneyInputField, format_amount, parse_amount
 from households.serializers import HouseholdRefSerializer, UserRefSerializer
 from permissions.fields import ScopedPrimaryKeyRelatedField
 
@@ -73,7 +73,7 @@ class BudgetSerializer(serializers.ModelSerializer):
 
 class BudgetInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    amount = serializers.CharField(max_length=40)
+    amount = MoneyInputField()
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     period = serializers.ChoiceField(choices=Period.choices)
     start_date = serializers.DateField()
@@ -114,7 +114,7 @@ class CategorySerializer(serializers.ModelSerializer):
 class CategoryInputSerializer(serializers.Serializer):
     budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
     name = serializers.CharField(max_length=100)
-    allocated = serializers.CharField(max_length=40, required=False, allow_null=True)
+    allocated = MoneyInputField(required=False, allow_null=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

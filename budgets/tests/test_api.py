@@ -698,12 +698,19 @@ def _create(api, **overrides):
     return api.post(BUDGETS, {k: v for k, v in data.items() if v is not ...}, format="json")
 
 
+@pytest.mark.parametrize("sent", [12, 12.3, None, True])
+def test_amounts_must_be_decimal_strings_not_json_numbers(api, user, sent):
+    body = assert_error(_create(api, amount=sent), 400, attr="amount")
+    assert body["type"] == "validation_error"
+    assert not Budget.objects.filter(owner=user).exists()
+
+
 @pytest.mark.parametrize(
     ("currency", "sent", "rendered", "minor"),
     [
         ("EUR", "12.3", "12.30", 1_230),
         ("EUR", "12.30", "12.30", 1_230),
-        ("EUR", 12, "12.00", 1_200),
+        ("EUR", "12", "12.00", 1_200),
         ("JPY", "1500", "1500", 1_500),
         ("BHD", "1.25", "1.250", 1_250),
         ("BHD", "1.250", "1.250", 1_250),
