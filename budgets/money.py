@@ -12,9 +12,10 @@ from rest_framework import serializers
 
 from budgets.currencies import minor_units
 
-# Largest amount we accept: 10^15 major units keeps every sum of a million rows
-# far inside a 64-bit integer of minor units.
-MAX_MAJOR_DIGITS = 15
+# Largest amount we accept, in minor units (exclusive): 10^12 is ten billion EUR or a
+# trillion JPY, and a sum of nine million such rows still fits a signed 64-bit integer,
+# which is what both databases sum into.
+MAX_MINOR = 10**12
 # Plain decimal notation only: no sign, exponent, NaN or Infinity.
 AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 _AMOUNT = re.compile(AMOUNT_PATTERN)
@@ -60,9 +61,10 @@ def parse_amount(raw, currency: str, *, allow_zero: bool = False) -> int:
         raise serializers.ValidationError(
             f"{currency} amounts have at most {places} decimal places.", code="max_decimal_places"
         )
-    if amount >= Decimal(10) ** MAX_MAJOR_DIGITS:
+    if amount.scaleb(places) >= MAX_MINOR:
+        limit = format_amount(MAX_MINOR, currency)
         raise serializers.ValidationError(
-            f"The amount must be less than 10^{MAX_MAJOR_DIGITS}.", code="max_value"
+            f"The amount must be less than {limit} {currency}.", code="max_value"
         )
     return to_minor(amount, currency)
 

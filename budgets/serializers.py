@@ -13,13 +13,12 @@ OWNER_RIGHTS = ["view", "change", "delete", "share"]
 
 @extend_schema_field({"type": "string", "pattern": r"^\d+(\.\d+)?$", "example": "12.30"})
 class AmountField(serializers.Field):
-    """Money as a decimal string with exactly the currency's minor units.
-
-    Stored as integer minor units in ``<source>_minor``; the currency comes from the
-    object (or, on input, is checked by the serializer's validate())."""
+    """Money out: a decimal string with exactly the currency's minor units, read from the
+    integer ``<source>_minor`` and the object's currency. Input uses MoneyInputField."""
 
     def __init__(self, *, currency_from: str = "currency", **kwargs):
         self.currency_from = currency_from
+        kwargs["read_only"] = True
         super().__init__(**kwargs)
 
     def get_attribute(self, instance):
@@ -30,13 +29,6 @@ class AmountField(serializers.Field):
         for part in self.currency_from.split("."):
             currency = getattr(currency, part)
         return format_amount(getattr(instance, f"{self.source}_minor"), currency)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str | int):
-            raise serializers.ValidationError(
-                'Send the amount as a decimal string, e.g. "12.30".', code="invalid"
-            )
-        return data  # parsed against the currency in the serializer's validate()
 
 
 class BudgetSerializer(serializers.ModelSerializer):

@@ -78,28 +78,28 @@ def parse_rows(text: str, *, currency: str) -> tuple[list[tuple[int, dict]], lis
             "The first line must name exactly these columns: " + ", ".join(IMPORT_COLUMNS) + ".",
             code="invalid_header",
         )
-    rows, errors = [], []
+    # Count the rows before validating any: an oversized file is refused at once, and the
+    # limit counts rows, not the errors they produce.
     try:
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            if len(rows) + len(errors) >= MAX_IMPORT_ROWS:
-                raise PayloadTooLarge(f"The file has more than {MAX_IMPORT_ROWS} rows.", code="too_many_rows")
-            if len(values) != len(names):
-                errors.append(
-                    _error(line, None, "invalid_row", f"Expected {len(names)} cells, found {len(values)}.")
-                )
-                continue
-            row, row_errors = _parse_row(dict(zip(names, values, strict=True)), currency=currency, line=line)
-            if row_errors:
-                errors.extend(row_errors)
-            else:
-                rows.append((line, row))
+        records = [(reader.line_num, values) for values in reader if any(v.strip() for v in values)]
     except csv.Error as exc:
         raise ParseError(
             f"The file is not valid CSV near line {reader.line_num}: {exc}", code="not_csv"
         ) from None
+    if len(records) > MAX_IMPORT_ROWS:
+        raise PayloadTooLarge(f"The file has more than {MAX_IMPORT_ROWS} rows.", code="too_many_rows")
+    rows, errors = [], []
+    for line, values in records:
+        if len(values) != len(names):
+            errors.append(
+                _error(line, None, "invalid_row", f"Expected {len(names)} cells, found {len(values)}.")
+            )
+            continue
+        row, row_errors = _parse_row(dict(zip(names, values, strict=True)), currency=currency, line=line)
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            rows.append((line, row))
     return rows, errors
 
 

@@ -4,6 +4,7 @@ Sums run in the database over integer minor units, so they are exact on both
 SQLite and PostgreSQL; the API renders them with the currency's minor units.
 """
 
+import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -70,17 +71,16 @@ def budget_summary(*, budget: Budget, on_date: date) -> dict:
 
 
 def _months(first: date, last: date) -> list[date]:
-    months, current = [], first
-    while current <= last:
-        months.append(current)
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return months
+    """The first day of every month from ``first`` to ``last``, inclusive; never builds
+    the month after ``last`` (there is none after 9999-12)."""
+    start, end = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    return [date(n // 12, n % 12 + 1, 1) for n in range(start, end + 1)]
 
 
 def budget_monthly_report(*, budget: Budget, first_month: date, last_month: date) -> dict:
     """Income, expenses, net and expenses by category per month, in three queries."""
-    following = date(last_month.year + last_month.month // 12, last_month.month % 12 + 1, 1)
-    in_range = Transaction.objects.filter(budget=budget, date__gte=first_month, date__lt=following).order_by()
+    last_day = last_month.replace(day=calendar.monthrange(last_month.year, last_month.month)[1])
+    in_range = Transaction.objects.filter(budget=budget, date__gte=first_month, date__lte=last_day).order_by()
     totals = (
         in_range.annotate(month=TruncMonth("date"))
         .values("month")
@@ -100,7 +100,7 @@ def budget_monthly_report(*, budget: Budget, first_month: date, last_month: date
     currency = budget.currency
     months = []
     for month in _months(first_month, last_month):
-        key = month.strftime("%Y-%m")
+        key = _month_key(month)
         row = by_month.get(key, {})
         income, expenses = row.get("income") or 0, row.get("expenses") or 0
         cats = sorted(
@@ -125,11 +125,12 @@ def budget_monthly_report(*, budget: Budget, first_month: date, last_month: date
         )
     return {
         "currency": currency,
-        "from": first_month.strftime("%Y-%m"),
-        "to": last_month.strftime("%Y-%m"),
+        "from": _month_key(first_month),
+        "to": _month_key(last_month),
         "months": months,
     }
 
 
 def _month_key(value) -> str:
-    return value.strftime("%Y-%m")
+    """YYYY-MM, zero-padded before the year 1000 too (glibc's strftime("%Y") is not)."""
+    return f"{value.year:04d}-{value.month:02d}"

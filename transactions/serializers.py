@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from budgets.models import Budget, Category
-from budgets.money import parse_amount
+from budgets.money import MoneyInputField, parse_amount
 from budgets.serializers import AmountField
 from households.serializers import UserRefSerializer
 from permissions.fields import ScopedPrimaryKeyRelatedField
@@ -42,7 +42,9 @@ class TransactionInputSerializer(serializers.Serializer):
     budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
     category = ScopedPrimaryKeyRelatedField(queryset=Category.objects, required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=Kind.choices)
-    amount = serializers.CharField(max_length=60)
+    # A decimal string, never a JSON number (the JSON parser would already have lost
+    # precision); parse_amount() in validate() checks it against the budget's currency.
+    amount = MoneyInputField()
     date = serializers.DateField()
     payee = serializers.CharField(max_length=TEXT_LIMITS["payee"], required=False, allow_blank=True)
     description = serializers.CharField(

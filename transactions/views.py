@@ -209,7 +209,9 @@ class TransactionViewSet(
                             "detail": f'This budget has no category "{name}".',
                         }
                     )
-        to_create, skipped = _without_duplicates(budget, rows)
+        # A row with an error is never created, so a dry run does not count it either.
+        failed = {e["line"] for e in errors}
+        to_create, skipped = _without_duplicates(budget, [(n, row) for n, row in rows if n not in failed])
         errors.sort(key=lambda e: (e["line"], e["field"] or ""))
         if errors and not dry_run:
             raise csv_io.errors_as_validation_error(errors)
@@ -294,6 +296,14 @@ class BudgetReportViewSet(TenantViewSet):
         query = _DateQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         on_date = query.validated_data.get("date") or timezone.localdate()
+        try:
+            budget.period_bounds(on_date)
+        except (OverflowError, ValueError):
+            # The period around a date at the edge of the calendar (0001-01-01, 9999-12-31)
+            # would start or end outside it.
+            raise ValidationError(
+                {"date": ["This budget has no period around that date."]}, code="out_of_range"
+            ) from None
         return Response(selectors.budget_summary(budget=budget, on_date=on_date))
 
     @extend_schema(
@@ -308,7 +318,7 @@ class BudgetReportViewSet(TenantViewSet):
         last = _month(request.query_params.get("to"), "to") or date(today.year, today.month, 1)
         first = _month(request.query_params.get("from"), "from")
         if first is None:
-            back = last.year * 12 + last.month - 1 - 11
+            back = max(last.year * 12 + last.month - 1 - 11, 12)  # not before 0001-01
             first = date(back // 12, back % 12 + 1, 1)
         if first > last:
             raise ValidationError(

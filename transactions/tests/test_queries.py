@@ -1,0 +1,166 @@
+"""Query counts are behaviour: the list, summary and report cost the same at any size.
+
+Each client makes one warm-up request first: permission ids are looked up once per
+process (permissions/codenames.py), not per request.
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.tests.factories import UserFactory
+from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
+from households.tests.factories import make_household
+from transactions.models import Transaction
+from transactions.tests.helpers import BULK, LIST, report_url, summary_url
+
+pytestmark = pytest.mark.django_db
+
+# The user behind the token, the caller's visible budget ids, the count, the page.
+LIST_QUERIES = 4
+
+
+def add_rows(budget, n, *, categories, authors):
+    Transaction.objects.bulk_create(
+        Transaction(
+            budget=budget,
+            category=categories[i % len(categories)] if categories else None,
+            created_by=authors[i % len(authors)],
+            kind="expense" if i % 3 else "income",
+            amount_minor=100 + i,
+            date=datetime.date(2026, 1, 1) + datetime.timedelta(days=i % 28),
+            payee=f"row {i}",
+        )
+        for i in range(n)
+    )
+
+
+def count_queries(client, url, params=None) -> tuple[int, dict]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200, response.json()
+    return len(queries), response.json()
+
+
+@pytest.fixture
+def owner_with_one_budget(client_for):
+    owner = UserFactory()
+    budget = BudgetFactory(owner=owner)
+    client = client_for(owner)
+    client.get(LIST)  # warm-up
+    return owner, budget, client
+
+
+@pytest.fixture
+def member_with_shared_budgets(client_for):
+    """A household member who sees their own budget, one shared by user share and one by
+    household share: the caller the issue's benchmark measures."""
+    member, partner, other = UserFactory(), UserFactory(), UserFactory()
+    home = make_household(partner, members=[member, other])
+    own = BudgetFactory(owner=member)
+    by_user, by_household = BudgetFactory(owner=partner), BudgetFactory(owner=other)
+    share_user(by_user, member, "edit")
+    share_household(by_household, home, "view")
+    BudgetFactory()  # a stranger's, never visible
+    client = client_for(member)
+    client.get(LIST)  # warm-up
+    return (member, partner, other), [own, by_user, by_household], client
+
+
+def test_list_runs_the_same_few_queries_at_1_and_at_500_rows(
+    owner_with_one_budget, django_assert_max_num_queries
+):
+    owner, budget, client = owner_with_one_budget
+    food = CategoryFactory(budget=budget)
+    add_rows(budget, 1, categories=[food], authors=[owner])
+    with django_assert_max_num_queries(LIST_QUERIES):
+        one, body = count_queries(client, LIST, {"limit": 500})
+    assert len(body["results"]) == 1
+
+    add_rows(budget, 499, categories=[food, None], authors=[owner])
+    with django_assert_max_num_queries(LIST_QUERIES):
+        full, body = count_queries(client, LIST, {"limit": 500})
+    assert len(body["results"]) == 500
+    assert one == full
+    assert {item["category"] for item in body["results"]} == {food.pk, None}
+    assert {item["created_by"]["email"] for item in body["results"]} == {owner.email}
+
+
+def test_list_for_a_member_of_several_budgets_is_constant_too(
+    member_with_shared_budgets, django_assert_max_num_queries
+):
+    people, budgets, client = member_with_shared_budgets
+    cats = [CategoryFactory(budget=b) for b in budgets]
+    for budget, cat in zip(budgets, cats, strict=True):
+        add_rows(budget, 1, categories=[cat], authors=list(people))
+    with django_assert_max_num_queries(LIST_QUERIES):
+        small, body = count_queries(client, LIST, {"limit": 500})
+    assert body["count"] == 3
+
+    for budget, cat in zip(budgets, cats, strict=True):
+        add_rows(budget, 200, categories=[cat, None], authors=list(people))
+    with django_assert_max_num_queries(LIST_QUERIES):
+        full, body = count_queries(client, LIST, {"limit": 500})
+    assert len(body["results"]) == 500
+    assert small == full
+    assert {item["created_by"]["id"] for item in body["results"]} == {p.pk for p in people}
+
+
+def test_filtered_list_stays_constant(owner_with_one_budget):
+    owner, budget, client = owner_with_one_budget
+    food = CategoryFactory(budget=budget)
+    params = {"limit": 500, "budget": budget.pk, "category": food.pk, "amount_min": "1", "search": "row"}
+    add_rows(budget, 1, categories=[food], authors=[owner])
+    one, _ = count_queries(client, LIST, params)
+    add_rows(budget, 499, categories=[food], authors=[owner])
+    full, body = count_queries(client, LIST, params)
+    assert len(body["results"]) == 500
+    assert one == full
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "most"),
+    [
+        # token user, the budget, totals, per-category sums
+        (summary_url, {"date": "2026-01-15"}, 4),
+        # token user, the budget, monthly totals, per-category monthly sums, category names
+        (report_url, {"from": "2025-12", "to": "2026-02"}, 5),
+    ],
+)
+def test_summary_and_report_cost_the_same_at_0_and_200_transactions(owner_with_one_budget, url, params, most):
+    owner, budget, client = owner_with_one_budget
+    categories = [CategoryFactory(budget=budget) for _ in range(5)]
+    empty, body = count_queries(client, url(budget.pk), params)
+    add_rows(budget, 200, categories=[*categories, None], authors=[owner])
+    full, body_full = count_queries(client, url(budget.pk), params)
+    assert body != body_full  # the rows were counted
+    assert empty == full <= most
+
+
+def test_bulk_create_runs_no_query_per_item(owner_with_one_budget):
+    """The same reads for 2 items as for 300; inserts are batched (SQLite's parameter
+    limit splits 300 rows into a few INSERTs, PostgreSQL needs one)."""
+    _, budget, client = owner_with_one_budget
+    food = CategoryFactory(budget=budget)
+
+    def bulk(n) -> tuple[int, int]:
+        item = {
+            "budget": budget.pk,
+            "category": food.pk,
+            "kind": "expense",
+            "amount": "1.00",
+            "date": "2026-01-02",
+        }
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(BULK, [item] * n)
+        assert response.status_code == 201, response.content[:300]
+        inserts = sum(q["sql"].startswith("INSERT") for q in queries.captured_queries)
+        return len(queries) - inserts, inserts
+
+    (reads_small, inserts_small), (reads_large, inserts_large) = bulk(2), bulk(300)
+    assert reads_small == reads_large
+    assert inserts_small == 1
+    assert inserts_large <= 4
+    assert Transaction.objects.filter(budget=budget).count() == 302
