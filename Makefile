@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_ENV := DJANGO_SETTINGS_MODULE=server.test_settings
 
-.PHONY: run test lint install install-dev clean bench
+.PHONY: run test test-deep lint install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -45,7 +45,13 @@ lint: install-dev
 
 test: lint
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 $(if $(wildcard /usr/bin/chromium),,-m "not browser") $(PYTEST_ARGS)
+
+# The deep schemathesis run (marker schemathesis_deep, which `make test` deselects): every
+# operation with examples, the coverage phase and 200+ generated cases, then the state
+# machine over the schema's links. CI runs it on PostgreSQL (DATABASE_URL).
+test-deep: install-dev
+	SCHEMATHESIS_DEEP=1 $(TEST_ENV) $(BIN)/pytest -m schemathesis_deep server/tests/test_schemathesis.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .coverage htmlcov

@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -9,6 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User, normalise_email
+from server.fields import StrictCharField, StrictEmailField
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -38,10 +40,10 @@ def _validate_free_email(value: str, *, exclude_pk=None) -> str:
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_email(self, value):
         return _validate_free_email(value)
@@ -56,6 +58,12 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class MeUpdateSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.EmailField: StrictEmailField,
+    }
+
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name"]
@@ -65,8 +73,8 @@ class MeUpdateSerializer(serializers.ModelSerializer):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(write_only=True, max_length=128)
-    new_password = serializers.CharField(write_only=True, max_length=128)
+    old_password = StrictCharField(write_only=True, max_length=128)
+    new_password = StrictCharField(write_only=True, max_length=128)
 
     def validate_old_password(self, value):
         if not self.context["request"].user.check_password(value):
@@ -94,6 +102,13 @@ class LoginSerializer(TokenObtainPairSerializer):
         "no_active_account": _("No active account found with the given email and password.")
     }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = StrictCharField(write_only=True)
+        self.fields["password"] = StrictCharField(
+            write_only=True, trim_whitespace=False, style={"input_type": "password"}
+        )
+
     def validate(self, attrs):
         data = super().validate(attrs)
         return {"access": data["access"], "refresh": data["refresh"]}
@@ -103,7 +118,7 @@ class RefreshSerializer(serializers.Serializer):
     """simplejwt's refresh, fixed: a deleted user is a 401 (not a 500), and a token
     issued before a password change is refused."""
 
-    refresh = serializers.CharField(write_only=True)
+    refresh = StrictCharField(write_only=True)
 
     def validate(self, attrs):
         from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -133,7 +148,7 @@ class RefreshSerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(write_only=True)
+    refresh = StrictCharField(write_only=True)
 
     def validate(self, attrs):
         from rest_framework_simplejwt.exceptions import InvalidToken, TokenError

@@ -1,4 +1,5 @@
 from drf_spectacular.utils import extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -26,6 +27,7 @@ class _PublicAuthView(APIView):
     throttle_classes = [AuthIPThrottle]
 
 
+@extend_validation_errors(["unique"], field_name="email")
 class RegisterView(_PublicAuthView):
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, auth=[])
     def post(self, request):
@@ -75,6 +77,7 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_validation_errors(["unique"], field_name="email", methods=["patch"])
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -90,6 +93,7 @@ class MeView(APIView):
         return Response(UserSerializer(user).data)
 
 
+@extend_validation_errors(["wrong_password"], field_name="old_password")
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
 

@@ -78,6 +78,9 @@ class MoneyInputField(serializers.Field):
         "invalid": 'Send the amount as a decimal string, e.g. "12.30".',
         "blank": "This field may not be blank.",
     }
+    # Its codes beyond the ones DRF's schema tools infer, and what parse_amount() adds
+    # (listed in the schema by server.openapi.AutoSchema).
+    schema_error_codes = ("blank", "max_length", "min_value", "max_decimal_places", "max_value")
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

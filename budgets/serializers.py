@@ -7,6 +7,7 @@ from budgets.models import Budget, Category, GrantSource, Period
 from budgets.money import MoneyInputField, format_amount, parse_amount
 from households.serializers import HouseholdRefSerializer, UserRefSerializer
 from permissions.fields import ScopedPrimaryKeyRelatedField
+from server.fields import StrictCharField
 
 OWNER_RIGHTS = ["view", "change", "delete", "share"]
 
@@ -64,7 +65,7 @@ class BudgetSerializer(serializers.ModelSerializer):
 
 
 class BudgetInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     amount = MoneyInputField()
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
     period = serializers.ChoiceField(choices=Period.choices)
@@ -105,7 +106,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class CategoryInputSerializer(serializers.Serializer):
     budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     allocated = MoneyInputField(required=False, allow_null=True)
 
     def __init__(self, *args, **kwargs):

@@ -1,4 +1,5 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,6 +28,12 @@ def _valid(serializer_class, data, **kwargs):
     return serializer.validated_data
 
 
+@extend_validation_errors(
+    ["required", "invalid"], field_name="end_date", actions=["create", "update", "partial_update"]
+)
+@extend_validation_errors(["currency_locked"], field_name="currency", actions=["update", "partial_update"])
+@extend_validation_errors(["no_common_household"], field_name="user", actions=["share_user"])
+@extend_validation_errors(["not_a_member"], field_name="household", actions=["share_household"])
 class BudgetViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
 ):
@@ -72,7 +79,12 @@ class BudgetViewSet(
         budget = self.get_object()
         return Response(ShareSerializer(selectors.budget_shares(budget=budget), many=True).data)
 
-    @extend_schema(parameters=[USER_ID], request=ShareLevelSerializer, responses={200: ShareSerializer})
+    @extend_schema(
+        parameters=[USER_ID],
+        request=ShareLevelSerializer,
+        responses={200: ShareSerializer, 201: ShareSerializer},
+        description="201 when the user had no share on the budget, 200 when their level changed.",
+    )
     @action(
         detail=True,
         methods=["put"],
@@ -101,7 +113,12 @@ class BudgetViewSet(
         services.share_revoke_user(budget=self.get_object(), grantee_id=int(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(parameters=[HOUSEHOLD_ID], request=ShareLevelSerializer, responses={200: ShareSerializer})
+    @extend_schema(
+        parameters=[HOUSEHOLD_ID],
+        request=ShareLevelSerializer,
+        responses={200: ShareSerializer, 201: ShareSerializer},
+        description="201 when the household had no share on the budget, 200 when its level changed.",
+    )
     @action(
         detail=True,
         methods=["put"],
@@ -131,6 +148,7 @@ class BudgetViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_validation_errors(["unique"], field_name="name", actions=["create", "partial_update"])
 class CategoryViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
 ):

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserSummarySerializer
 from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
+from server.fields import StrictCharField, StrictEmailField
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
@@ -15,7 +16,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 
 class HouseholdInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
 
     def validate_name(self, value):
         value = value.strip()
@@ -62,7 +63,7 @@ class RoleInputSerializer(serializers.Serializer):
 
 
 class InvitationCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
     role = serializers.ChoiceField(choices=InvitationRole.choices, default=InvitationRole.MEMBER)
 
 

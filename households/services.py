@@ -62,10 +62,12 @@ def household_delete(*, household: Household) -> None:
 
 
 def _locked_membership(household: Household, user_id) -> Membership:
+    # user__pk (not user_id=): the primary key's integer lookup, so an id from the URL too
+    # large for the column matches nothing instead of overflowing the SQLite driver.
     membership = (
         Membership.objects.select_for_update()
         .select_related("user")
-        .filter(household=household, user_id=user_id)
+        .filter(household=household, user__pk=user_id)
     ).first()
     if membership is None:
         from rest_framework.exceptions import NotFound

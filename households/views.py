@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors, set_validation_errors
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -18,11 +19,13 @@ from households.serializers import (
     RoleInputSerializer,
 )
 from permissions.viewsets import TenantViewSet
+from server.openapi import ErrorResponse409Serializer
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
 INVITATION_ID = OpenApiParameter("invitation_id", str, OpenApiParameter.PATH)
 
 
+@extend_validation_errors(["owner_cannot_demote_self"], field_name="role", actions=["member"])
 class HouseholdViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -85,7 +88,7 @@ class HouseholdViewSet(
         services.membership_remove(household=household, user_id=int(user_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, 409: ErrorResponse409Serializer})
     @action(detail=True, methods=["post"], scope_action="view")
     def leave(self, request, pk=None):
         services.membership_leave(household=self.get_object(), user=request.user)
@@ -106,7 +109,9 @@ class HouseholdViewSet(
         invitation = services.invitation_create(household=household, actor=request.user, **data)
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[INVITATION_ID], request=None, responses={204: None})
+    @extend_schema(
+        parameters=[INVITATION_ID], request=None, responses={204: None, 409: ErrorResponse409Serializer}
+    )
     @action(
         detail=True,
         methods=["delete"],
@@ -129,6 +134,18 @@ class HouseholdViewSet(
         return serializer.validated_data
 
 
+# "invite" is the POST mapping of the "invitations" action, which extend_validation_errors'
+# check does not know about; the same registration, made directly.
+set_validation_errors(
+    HouseholdViewSet,
+    ["already_member", "already_invited"],
+    field_name="email",
+    actions=["invite"],
+    methods=None,
+    versions=None,
+)
+
+
 class MyInvitationViewSet(mixins.ListModelMixin, TenantViewSet):
     """Invitations addressed to my email. Anyone else gets 404 for their ids."""
 
@@ -141,13 +158,13 @@ class MyInvitationViewSet(mixins.ListModelMixin, TenantViewSet):
             queryset = queryset.open()
         return queryset.select_related("household", "invited_by").order_by("-created_at")
 
-    @extend_schema(request=None, responses={200: MembershipSerializer})
+    @extend_schema(request=None, responses={200: MembershipSerializer, 409: ErrorResponse409Serializer})
     @action(detail=True, methods=["post"], scope_action="respond")
     def accept(self, request, pk=None):
         membership = services.invitation_accept(invitation=self.get_object(), user=request.user)
         return Response(MembershipSerializer(membership).data)
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, 409: ErrorResponse409Serializer})
     @action(detail=True, methods=["post"], scope_action="respond")
     def decline(self, request, pk=None):
         services.invitation_decline(invitation=self.get_object())

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -9,15 +10,25 @@ api_v1 = [
     path("", include("households.urls")),
     path("", include("budgets.urls")),
     path("", include("transactions.urls")),
+    path("admin/", include("budgets.grants")),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # An HTML page: GET and HEAD only. OPTIONS would render DRF's metadata through the
+    # page's template renderer, which has no template for it (a 500).
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="docs",
+    ),
     path("api/v1/", include(api_v1)),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    urlpatterns.append(path("bench/", include("bench.urls")))
 
 # Last: every other /api/ path is a JSON 404 (Django ignores handler404 with debug on).
 urlpatterns.append(re_path(r"^api/", ApiNotFoundView.as_view()))

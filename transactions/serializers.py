@@ -5,6 +5,7 @@ from budgets.money import MoneyInputField, parse_amount
 from budgets.serializers import AmountField
 from households.serializers import UserRefSerializer
 from permissions.fields import ScopedPrimaryKeyRelatedField
+from server.fields import StrictCharField
 from transactions.models import Kind, Transaction
 
 TEXT_LIMITS = {"payee": 200, "description": 500, "notes": 2000}
@@ -46,11 +47,9 @@ class TransactionInputSerializer(serializers.Serializer):
     # precision); parse_amount() in validate() checks it against the budget's currency.
     amount = MoneyInputField()
     date = serializers.DateField()
-    payee = serializers.CharField(max_length=TEXT_LIMITS["payee"], required=False, allow_blank=True)
-    description = serializers.CharField(
-        max_length=TEXT_LIMITS["description"], required=False, allow_blank=True
-    )
-    notes = serializers.CharField(max_length=TEXT_LIMITS["notes"], required=False, allow_blank=True)
+    payee = StrictCharField(max_length=TEXT_LIMITS["payee"], required=False, allow_blank=True)
+    description = StrictCharField(max_length=TEXT_LIMITS["description"], required=False, allow_blank=True)
+    notes = StrictCharField(max_length=TEXT_LIMITS["notes"], required=False, allow_blank=True)
 
     def validate(self, attrs):
         instance = self.instance

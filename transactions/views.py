@@ -5,6 +5,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -48,6 +49,33 @@ def _cannot_edit(budget) -> str:
     return f'You can view budget "{budget.pk}" but not add or change its transactions.'
 
 
+# What validate() and the views raise beyond each field's own codes.
+_WRITES = ["create", "update", "partial_update"]
+
+
+@extend_validation_errors(["category_budget_mismatch"], field_name="category", actions=_WRITES)
+@extend_validation_errors(["required"], field_name="amount", actions=["update", "partial_update"])
+@extend_validation_errors(["not_a_list", "empty", "too_many_items"], field_name=None, actions=["bulk"])
+@extend_validation_errors(["category_budget_mismatch"], field_name="INDEX.category", actions=["bulk"])
+# The CSV import's row errors: attr "<line>.<column>", or "<line>" for a row of the wrong width.
+@extend_validation_errors(["invalid_row"], field_name="INDEX", actions=["import_csv"])
+@extend_validation_errors(["required", "null", "invalid"], field_name="INDEX.date", actions=["import_csv"])
+@extend_validation_errors(
+    ["required", "null", "invalid_choice"], field_name="INDEX.kind", actions=["import_csv"]
+)
+@extend_validation_errors(
+    ["blank", "invalid", "max_length", "min_value", "max_decimal_places", "max_value"],
+    field_name="INDEX.amount",
+    actions=["import_csv"],
+)
+@extend_validation_errors(
+    ["null", "invalid", "max_length", "unknown_category"], field_name="INDEX.category", actions=["import_csv"]
+)
+@extend_validation_errors(["null", "invalid", "max_length"], field_name="INDEX.payee", actions=["import_csv"])
+@extend_validation_errors(
+    ["null", "invalid", "max_length"], field_name="INDEX.description", actions=["import_csv"]
+)
+@extend_validation_errors(["null", "invalid", "max_length"], field_name="INDEX.notes", actions=["import_csv"])
 class TransactionViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
 ):
@@ -58,6 +86,7 @@ class TransactionViewSet(
     filterset_class = TransactionFilter
     pagination_class = TransactionPagination
     scope_actions = {"bulk": "change", "import_csv": "change", "export": "view"}
+    parse_error_codes: list[str] | None = None  # set per @action; documented by server.openapi
 
     def with_related(self, queryset):
         return queryset.select_related("budget", "created_by")
@@ -137,6 +166,7 @@ class TransactionViewSet(
     @extend_schema(
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one header row")},
         description="The list's filters and scoping, as a streamed CSV attachment.",
+        filters=True,  # not a list to drf-spectacular, so its filters are named here
     )
     @action(
         detail=False, methods=["get"], pagination_class=None, content_negotiation_class=_JSONErrorsNegotiation
@@ -165,7 +195,7 @@ class TransactionViewSet(
         return response
 
     @extend_schema(
-        request={"multipart/form-data": ImportRequestSerializer},
+        request=ImportRequestSerializer,
         responses={200: ImportResultSerializer, 201: ImportResultSerializer},
         description=(
             "CSV with the columns date, amount, kind, category, payee, description, notes. "
@@ -178,6 +208,7 @@ class TransactionViewSet(
         methods=["post"],
         url_path="import",
         parser_classes=[MultiPartParser],
+        parse_error_codes=["parse_error", "too_many_fields", "not_csv", "invalid_encoding", "invalid_header"],
         filterset_class=None,
         pagination_class=None,
     )
@@ -270,14 +301,17 @@ class _DateQuery(serializers.Serializer):
 
 
 def _month(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
+    if not value:
+        return None  # left out, or sent empty
     match = _MONTH.match(value)
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise ValidationError({name: ["Use a month like 2026-01 (YYYY-MM)."]}, code="invalid")
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
+@extend_validation_errors(["invalid", "out_of_range"], field_name="date", actions=["summary"])
+@extend_validation_errors(["invalid", "invalid_range"], field_name="from", actions=["report_monthly"])
+@extend_validation_errors(["invalid", "range_too_long"], field_name="to", actions=["report_monthly"])
 class BudgetReportViewSet(TenantViewSet):
     """Aggregates over one budget's transactions; view on the budget is enough."""
 

@@ -132,6 +132,25 @@ def test_a_throttled_login_is_refused_even_with_the_right_password(anon, rates):
     assert "access" not in response.json()
 
 
+def test_a_known_and_an_unknown_email_are_refused_and_throttled_alike(anon, rates):
+    """Neither the refusals nor the throttle tell whether an account exists: ten failures for
+    an email, then a 429, with the same bodies whether or not anyone has that email."""
+    UserFactory(email="known@example.com")
+    transcripts = {}
+    with time_machine.travel(timezone.now(), tick=False):
+        for network, email in ((100, "known@example.com"), (101, "unknown@example.com")):
+            responses = [
+                anon.post(TOKEN, {"email": email, "password": "guess-1"}, REMOTE_ADDR=f"198.51.{network}.{n}")
+                for n in range(AUTH_LIMIT + 1)
+            ]
+            transcripts[email] = [(r.status_code, r.json(), r.get("Retry-After")) for r in responses]
+    known, unknown = transcripts["known@example.com"], transcripts["unknown@example.com"]
+    assert [status for status, _, _ in known] == [401] * AUTH_LIMIT + [429]
+    assert known == unknown
+    assert known[0][1]["errors"][0]["code"] == "no_active_account"
+    assert known[-1][1]["errors"][0]["code"] == "throttled"
+
+
 def test_spoofed_x_forwarded_for_does_not_reset_the_ip_count(anon, rates):
     rates(NUM_PROXIES=0)
     for n in range(AUTH_LIMIT):

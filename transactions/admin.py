@@ -1,0 +1,49 @@
+"""Transactions in the admin: read-only (their rules live in the API's services), amounts
+shown exactly in their budget's currency. Deleting goes through the service."""
+
+from django.contrib import admin
+
+from budgets.admin import money
+from transactions import services
+from transactions.models import Transaction
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = ["date", "kind", "amount_display", "budget", "category", "payee", "created_by"]
+    list_select_related = ["budget", "category", "created_by"]
+    list_filter = ["kind", ("budget__currency", admin.AllValuesFieldListFilter), "date"]
+    search_fields = ["payee", "description", "budget__name", "created_by__email"]
+    date_hierarchy = "date"
+    ordering = ["-date", "-id"]
+    fields = [
+        "budget",
+        "category",
+        "kind",
+        "amount_display",
+        "date",
+        "payee",
+        "description",
+        "notes",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount_display(self, tx: Transaction) -> str:
+        return money(tx.amount_minor, tx.budget.currency)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.transaction_delete(tx=obj)
+
+    def delete_queryset(self, request, queryset):
+        for tx in queryset:
+            services.transaction_delete(tx=tx)
