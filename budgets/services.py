@@ -120,8 +120,16 @@ def _share_rows(model, *, budget: Budget, level: str, source: str, granted_by: U
     ]
 
 
+def _lock_budget(budget: Budget) -> None:
+    """Serialises share and grant writes on one budget, so two writers giving the same
+    grantee access at once replace each other instead of colliding on guardian's
+    unique index (a 500)."""
+    list(Budget.objects.select_for_update().filter(pk=budget.pk).values_list("pk", flat=True))
+
+
 def _set_level(model, *, budget: Budget, level: str, source: str, granted_by: User | None, **grantee) -> bool:
     """Makes the grantee's rows on ``budget`` exactly ``level``; returns True if it was new."""
+    _lock_budget(budget)
     existing = model.objects.select_for_update().filter(content_object=budget, **grantee)
     created = not existing.exists()
     existing.delete()
@@ -230,12 +238,6 @@ def shares_revoke_on_departure(*, household: Household, user: User) -> None:
 GRANTEE_USER, GRANTEE_HOUSEHOLD = "user", "household"
 
 
-def _lock_budget(budget: Budget) -> None:
-    """Serialises grant writes on one budget, so two admins granting the same grantee at
-    once replace each other instead of colliding on guardian's unique index."""
-    list(Budget.objects.select_for_update().filter(pk=budget.pk).values_list("pk", flat=True))
-
-
 @transaction.atomic
 def grant_to_user(*, budget: Budget, grantee: User, level: str, actor: User) -> bool:
     """A site admin gives ``grantee`` ``level`` ("view" | "edit") on ``budget``, replacing
@@ -245,7 +247,6 @@ def grant_to_user(*, budget: Budget, grantee: User, level: str, actor: User) -> 
             {"user": ["This user owns the budget and already holds every right on it."]},
             code="budget_owner",
         )
-    _lock_budget(budget)
     return _set_level(
         BudgetUserObjectPermission,
         budget=budget,
@@ -260,7 +261,6 @@ def grant_to_user(*, budget: Budget, grantee: User, level: str, actor: User) -> 
 def grant_to_household(*, budget: Budget, household: Household, level: str, actor: User) -> bool:
     """A site admin gives every member of ``household`` ``level`` on ``budget`` (through the
     household's group), replacing any share the household had on it. Returns True if new."""
-    _lock_budget(budget)
     return _set_level(
         BudgetGroupObjectPermission,
         budget=budget,
