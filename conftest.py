@@ -16,6 +16,40 @@ def _fresh_cache():
     cache.clear()
 
 
+def transaction_count_drift() -> dict[int, tuple[int, int]]:
+    """Budgets whose kept transaction count differs from their rows: {budget: (kept, rows)}."""
+    from django.db.models import Count
+
+    from transactions.models import BudgetTransactionCount, Transaction
+
+    rows = dict(Transaction.objects.order_by().values_list("budget_id").annotate(n=Count("id")))
+    kept = dict(BudgetTransactionCount.objects.exclude(total=0).values_list("budget_id", "total"))
+    return {
+        b: (kept.get(b, 0), rows.get(b, 0)) for b in rows.keys() | kept.keys() if kept.get(b) != rows.get(b)
+    }
+
+
+@pytest.fixture
+def counts_unchecked(request):
+    """For a test that skews the transaction counters on purpose."""
+    request.node.counts_unchecked = True
+
+
+@pytest.fixture(autouse=True)
+def _transaction_counts_stay_exact(request):
+    """Every test that used the database ends with each budget's transaction counter equal
+    to its rows, so the whole suite exercises the counting triggers' write paths."""
+    db_fixture = next((name for name in ("transactional_db", "db") if name in request.fixturenames), None)
+    if db_fixture is None and request.node.get_closest_marker("django_db") is None:
+        yield
+        return
+    if db_fixture is not None:
+        request.getfixturevalue(db_fixture)  # torn down after this check, not before
+    yield
+    if not getattr(request.node, "counts_unchecked", False):
+        assert transaction_count_drift() == {}
+
+
 @pytest.fixture
 def anon():
     return APIClient()

@@ -239,14 +239,23 @@ def bench_dataset(label: str, database_url: str, args) -> list[dict]:
         big = max(counts, key=counts.get)
         category = json.loads(api.request("GET", f"/api/v1/categories/?budget={big}")[1])["results"][0]["id"]
         target = (editable or budgets)[0]["id"]
-        old_budgets = json.loads(Client(port, old_token).request("GET", "/api/v1/budgets/")[1])["count"]
+        old_api = Client(port, old_token)
+        old_budgets = json.loads(old_api.request("GET", "/api/v1/budgets/")[1])["results"]
+        old_category = json.loads(
+            old_api.request("GET", f"/api/v1/categories/?budget={old_budgets[0]['id']}")[1]
+        )["results"][0]["id"]
         print(
             f"[{label}] bench-recent sees {len(budgets)} budgets (largest: {counts[big]:,} transactions); "
-            f"bench-old sees {old_budgets}",
+            f"bench-old sees {len(old_budgets)}",
             flush=True,
         )
+        # Three months, one category, by amount: this year's rows for bench-recent; for
+        # bench-old, whose rows are all over two years old, a quarter of theirs.
         filtered = (
             f"limit=50&date_after=2026-01-01&date_before=2026-03-31&category={category}&ordering=-amount"
+        )
+        filtered_old = (
+            f"limit=50&date_after=2024-01-01&date_before=2024-03-31&category={old_category}&ordering=-amount"
         )
         cases = [
             (
@@ -266,12 +275,20 @@ def bench_dataset(label: str, database_url: str, args) -> list[dict]:
                 f"/bench/transactions/?user={old_id}&limit=50",
             ),
             (
-                "b. transactions filtered",
+                "b. filtered (best-placed)",
                 recent_token,
                 recent_id,
                 "GET",
                 f"/api/v1/transactions/?{filtered}",
                 f"/bench/transactions/?user={recent_id}&{filtered}",
+            ),
+            (
+                "b. filtered (worst-placed)",
+                old_token,
+                old_id,
+                "GET",
+                f"/api/v1/transactions/?{filtered_old}",
+                f"/bench/transactions/?user={old_id}&{filtered_old}",
             ),
             (
                 "c. budgets",

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from budgets.models import Budget
 from transactions.models import Transaction
+from transactions.pagination import top_n_ids
+from transactions.selectors import transaction_counts_by_budget
 
 TX_FIELDS = (
     "id",
@@ -35,20 +37,19 @@ def _user(request) -> User:
     return User.objects.get(pk=int(request.GET["user"]))
 
 
-def _page(queryset, order, limit: int) -> tuple[int, list[dict]]:
-    """The same three queries as the API's paginator: per-budget counts, page ids, rows."""
+def _page(user, queryset, order, limit: int, *, narrowed: bool) -> tuple[int, list[dict]]:
+    """The same three queries as the API's paginator: rows per budget (the counters, or a
+    count when filters narrow the list), the page's ids, the page's rows by id."""
     from django.db import connection
     from django.db.models import Count
 
-    per_budget = dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("id")))
+    if narrowed:
+        per_budget = dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("id")))
+    else:
+        per_budget = transaction_counts_by_budget(user=user)
     count = sum(per_budget.values())
     if connection.vendor == "postgresql" and len(per_budget) > 1:
-        field = order[0].lstrip("-")
-        parts = [
-            queryset.filter(budget_id=b).order_by(*order).values_list("id", field)[: min(limit, n)]
-            for b, n in sorted(per_budget.items())
-        ]
-        page_ids = [r[0] for r in parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]]
+        page_ids = top_n_ids(queryset, sorted(per_budget), order, offset=0, limit=limit)
         rows = {r["id"]: r for r in Transaction.objects.filter(pk__in=page_ids).values(*TX_FIELDS)}
         return count, [rows[pk] for pk in page_ids]
     return count, list(queryset.order_by(*order).values(*TX_FIELDS)[:limit])
@@ -63,7 +64,8 @@ def transactions(request):
     if "category" in request.GET:
         queryset = queryset.filter(category_id=int(request.GET["category"]))
     order = ("-amount_minor", "-id") if request.GET.get("ordering") == "-amount" else ("-date", "-id")
-    count, results = _page(queryset, order, int(request.GET.get("limit", 50)))
+    narrowed = "date_after" in request.GET or "category" in request.GET
+    count, results = _page(user, queryset, order, int(request.GET.get("limit", 50)), narrowed=narrowed)
     return JsonResponse({"count": count, "results": results})
 
 
@@ -93,21 +95,23 @@ def summary(request, pk: int):
     user = _user(request)
     budget = Budget.objects.visible_to(user).get(pk=pk)
     start, end = budget.period_bounds(date.fromisoformat(request.GET["date"]))
-    in_period = Transaction.objects.filter(budget=budget, date__gte=start, date__lte=end)
-    totals = in_period.aggregate(
-        spent=Sum("amount_minor", filter=Q(kind="expense")),
-        income=Sum("amount_minor", filter=Q(kind="income")),
+    by_category = list(
+        Transaction.objects.filter(budget=budget, date__gte=start, date__lte=end)
+        .order_by()
+        .values("category_id")
+        .annotate(
+            spent=Sum("amount_minor", filter=Q(kind="expense")),
+            income=Sum("amount_minor", filter=Q(kind="income")),
+        )
     )
-    categories = list(
-        budget.categories.annotate(
-            spent=Sum(
-                "transactions__amount_minor",
-                filter=Q(
-                    transactions__kind="expense", transactions__date__gte=start, transactions__date__lte=end
-                ),
-            )
-        ).values("id", "name", "allocated_minor", "spent")
-    )
+    totals = {
+        "spent": sum(row["spent"] or 0 for row in by_category),
+        "income": sum(row["income"] or 0 for row in by_category),
+    }
+    categories = list(budget.categories.order_by("name", "id").values("id", "name", "allocated_minor"))
+    spent = {row["category_id"]: row["spent"] for row in by_category}
+    for category in categories:
+        category["spent"] = spent.get(category["id"]) or 0
     return JsonResponse({"period_start": start, "period_end": end, **totals, "by_category": categories})
 
 

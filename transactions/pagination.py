@@ -2,19 +2,28 @@
 
 On PostgreSQL the page's ids come from a per-budget top-N: for each visible budget, the
 first offset+limit rows in the requested order straight off its (budget, <order>, id)
-index, merged and cut to the page (UNION ALL of LIMITed index scans — what a LATERAL
-join would do). A 50,000-row budget then costs 50 index entries, not a full sort.
+index (a LATERAL join over the budget ids), merged and cut to the page. A 50,000-row
+budget then costs 50 index entries, not a full sort.
 SQLite, unusual orderings and callers with very many budgets use the plain query.
+
+The count of a list narrowed by nothing but (at most) one budget comes from the
+per-budget counters the database keeps (BudgetTransactionCount), so it costs one read
+per visible budget however many rows they hold; any other filter counts matching rows
+per budget over the (budget, …) indexes.
 """
 
 from django.db import connections
 from django.db.models import Count
+from django.db.models.expressions import RawSQL
 
 from server.pagination import LimitOffsetPagination
+from transactions.selectors import transaction_counts_by_budget
 
 # Orderings whose per-budget index exists: ("-date", "-id") etc. (see Transaction.Meta.indexes).
 INDEXED_ORDER_FIELDS = {"date", "amount_minor", "created_at"}
 MAX_BUDGETS_FOR_TOP_N = 200
+# Query parameters that never narrow the rows (an empty value is a filter left out).
+NOT_NARROWING = {"limit", "offset", "ordering"}
 
 
 def _top_n_order(queryset) -> tuple[str, ...] | None:
@@ -27,6 +36,29 @@ def _top_n_order(queryset) -> tuple[str, ...] | None:
     return order
 
 
+def top_n_ids(queryset, budgets: list[int], order: tuple[str, ...], *, offset: int, limit: int) -> list[int]:
+    """The page's ids: for each budget (LATERAL over the id list), its first
+    offset+limit matching rows off its (budget, <order>, id) index, then the page of
+    the merged rows. The filters, scoping included, are planned once."""
+    field = order[0].lstrip("-")
+    direction = "DESC" if order[0].startswith("-") else "ASC"
+    per_budget = (
+        queryset.filter(budget_id=RawSQL("page_budget.id", ()))
+        .order_by(*order)
+        .values_list("id", field)[: offset + limit]
+    )
+    inner_sql, inner_params = per_budget.query.sql_with_params()
+    # Interpolated: the ORM's compiled SQL and a fixed keyword; values are parameters.
+    sql = (
+        f"SELECT page.id FROM unnest(%s::bigint[]) AS page_budget (id) "  # noqa: S608
+        f"CROSS JOIN LATERAL ({inner_sql}) AS page (id, sort_key) "
+        f"ORDER BY page.sort_key {direction}, page.id {direction} LIMIT %s OFFSET %s"
+    )
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [budgets, *inner_params, limit, offset])
+        return [row[0] for row in cursor.fetchall()]
+
+
 class TransactionPagination(LimitOffsetPagination):
     """Three queries: matching rows per visible budget (which gives the count and the
     budgets worth reading), the page's ids, the page's rows."""
@@ -35,11 +67,25 @@ class TransactionPagination(LimitOffsetPagination):
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
-        per_budget = dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("id")))
+        per_budget = self.rows_per_budget(queryset, request)
         self.count = sum(per_budget.values())
         if self.count == 0 or self.offset >= self.count:
             return []
         return list(self.page(queryset, per_budget))
+
+    @staticmethod
+    def rows_per_budget(queryset, request) -> dict[int, int]:
+        """Matching rows per visible budget (budgets with none left out)."""
+        narrowing = {name for name, value in request.query_params.items() if value != ""} - NOT_NARROWING
+        if narrowing <= {"budget"}:
+            counts = transaction_counts_by_budget(user=request.user)
+            if not narrowing:
+                return counts
+            # The filter has already accepted this value as a visible budget (or answered
+            # 400); int() reads it as the filter's lookup did.
+            budget = int(request.query_params["budget"])
+            return {budget: counts[budget]} if budget in counts else {}
+        return dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("id")))
 
     def page(self, queryset, per_budget: dict[int, int]):
         order = _top_n_order(queryset)
@@ -50,15 +96,12 @@ class TransactionPagination(LimitOffsetPagination):
             return queryset.filter(budget_id=budgets[0])[self.offset : self.offset + self.limit]
         if vendor != "postgresql" or order is None or len(budgets) > MAX_BUDGETS_FOR_TOP_N:
             return queryset[self.offset : self.offset + self.limit]
-        depth = self.offset + self.limit
-        order_field = order[0].lstrip("-")
-        parts = [
-            queryset.filter(budget_id=pk)
-            .order_by(*order)
-            .values_list("id", order_field)[: min(depth, per_budget[pk])]
-            for pk in budgets
-        ]
-        merged = parts[0].union(*parts[1:], all=True).order_by(*order)
-        page_ids = [row[0] for row in merged[self.offset : self.offset + self.limit]]
-        rows = {row.pk: row for row in queryset.filter(pk__in=page_ids).order_by()}
-        return [rows[pk] for pk in page_ids]
+        page_ids = top_n_ids(queryset, budgets, order, offset=self.offset, limit=self.limit)
+        # By primary key alone: given the scoping predicate as well, the planner walks the
+        # budgets' index and filters (8 ms for a 50,000-row budget against 0.3 ms). The ids
+        # come from the scoped query above; a row moved meanwhile to a budget outside it
+        # is dropped, never shown.
+        by_id = queryset.model._default_manager.filter(pk__in=page_ids)
+        by_id.query.select_related = queryset.query.select_related
+        rows = {row.pk: row for row in by_id if row.budget_id in per_budget}
+        return [rows[pk] for pk in page_ids if pk in rows]

@@ -13,10 +13,20 @@ from django.db.models.functions import TruncMonth
 
 from budgets.models import Budget
 from budgets.money import format_amount
-from transactions.models import Kind, Transaction
+from transactions.models import BudgetTransactionCount, Kind, Transaction
 
 EXPENSE = Q(kind=Kind.EXPENSE)
 INCOME = Q(kind=Kind.INCOME)
+
+
+def transaction_counts_by_budget(*, user) -> dict[int, int]:
+    """How many transactions each budget the caller can view holds (budgets with none
+    left out), from the counters the database keeps: no transaction row is read."""
+    return dict(
+        BudgetTransactionCount.objects.filter(budget_id__in=Budget.objects.visible_pks(user), total__gt=0)
+        .order_by()
+        .values_list("budget_id", "total")
+    )
 
 
 def _percent(part: int, whole: int) -> str:
@@ -26,25 +36,29 @@ def _percent(part: int, whole: int) -> str:
 
 
 def budget_summary(*, budget: Budget, on_date: date) -> dict:
-    """The period containing ``on_date``: totals and per-category spending, in two queries."""
+    """The period containing ``on_date``: totals and per-category spending, in two queries.
+
+    The sums group the period's rows by category in one pass over the (budget, date)
+    index (index-only on PostgreSQL: it includes kind, amount and category); the budget's
+    categories are read separately, so a category's older rows are never touched."""
     start, end = budget.period_bounds(on_date)
-    in_period = Transaction.objects.filter(budget=budget, date__gte=start, date__lte=end)
-    totals = in_period.aggregate(
-        spent=Sum("amount_minor", filter=EXPENSE), income=Sum("amount_minor", filter=INCOME)
+    groups = (
+        Transaction.objects.filter(budget=budget, date__gte=start, date__lte=end)
+        .order_by()
+        .values_list("category_id")
+        .annotate(spent=Sum("amount_minor", filter=EXPENSE), income=Sum("amount_minor", filter=INCOME))
     )
-    spent, income = totals["spent"] or 0, totals["income"] or 0
-    categories = budget.categories.annotate(
-        spent=Sum(
-            "transactions__amount_minor",
-            filter=Q(
-                transactions__kind=Kind.EXPENSE, transactions__date__gte=start, transactions__date__lte=end
-            ),
-        )
-    ).order_by("name", "id")
+    spent_by_category = {}
+    spent = income = 0
+    for category_id, cat_spent, cat_income in groups:
+        spent_by_category[category_id] = cat_spent or 0
+        spent += cat_spent or 0
+        income += cat_income or 0
+    categories = budget.categories.order_by("name", "id")
     currency = budget.currency
     by_category, categorised = [], 0
     for category in categories:
-        cat_spent = category.spent or 0
+        cat_spent = spent_by_category.get(category.pk, 0)
         categorised += cat_spent
         remaining = None if category.allocated_minor is None else category.allocated_minor - cat_spent
         by_category.append(

@@ -161,7 +161,12 @@ def test_postgres_url_is_parsed_and_turns_jit_off(load):
     assert (database["NAME"], database["USER"], database["PASSWORD"]) == ("budgets", "budget", "pw")
     assert (database["HOST"], database["PORT"]) == ("db.example.com", 5433)
     assert database["OPTIONS"]["options"] == "-c jit=off"
-    assert database["CONN_MAX_AGE"] == 0
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (60, True)
+
+
+def test_database_connections_can_be_per_request(load):
+    settings = load(DATABASE_URL="postgres://u@h/db", DATABASE_CONN_MAX_AGE="0")
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0
 
 
 def test_postgres_url_options_are_kept_next_to_jit_off(load):
@@ -255,6 +260,8 @@ BAD_VALUES = [
     ("CACHE_URL", "memcached://cache:11211"),
     ("CACHE_URL", "redis://"),
     ("CACHE_URL", "redis://cache:port/0"),
+    ("DATABASE_CONN_MAX_AGE", "forever"),
+    ("DATABASE_CONN_MAX_AGE", "-1"),
     ("DATA_UPLOAD_MAX_MEMORY_SIZE", "big"),
     ("DATA_UPLOAD_MAX_MEMORY_SIZE", "100"),
     ("DJANGO_SECURE", "sometimes"),
