@@ -38,8 +38,8 @@ def _user(request) -> User:
 
 
 def _page(user, queryset, order, limit: int, *, narrowed: bool) -> tuple[int, list[dict]]:
-    """The same three queries as the API's paginator: rows per budget (the counters, or a
-    count when filters narrow the list), the page's ids, the page's rows by id."""
+    """The same queries as the API's paginator: rows per budget (the counters, or a count
+    when filters narrow the list), then the page's rows by id among the per-budget top-N."""
     from django.db import connection
     from django.db.models import Count
 
@@ -48,10 +48,9 @@ def _page(user, queryset, order, limit: int, *, narrowed: bool) -> tuple[int, li
     else:
         per_budget = transaction_counts_by_budget(user=user)
     count = sum(per_budget.values())
-    if connection.vendor == "postgresql" and len(per_budget) > 1:
+    if connection.vendor == "postgresql" and per_budget:
         page_ids = top_n_ids(queryset, sorted(per_budget), order, offset=0, limit=limit)
-        rows = {r["id"]: r for r in Transaction.objects.filter(pk__in=page_ids).values(*TX_FIELDS)}
-        return count, [rows[pk] for pk in page_ids]
+        return count, list(Transaction.objects.filter(pk__in=page_ids).order_by(*order).values(*TX_FIELDS))
     return count, list(queryset.order_by(*order).values(*TX_FIELDS)[:limit])
 
 

@@ -87,4 +87,12 @@ class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
         super().__init__(**kwargs)
 
     def _scoped(self, request):
+        data = getattr(getattr(self, "parent", None), "data", None)
+        if data is not None and data.get(self._param_name()) in (None, ""):
+            # Left out (or empty, which reads the same): the field never looks a value up,
+            # so building the scoped query on every list request is saved.
+            return self.scoped_model._default_manager.none()
         return visible(self.scoped_model, _request_user(request), self.scope_action)
+
+    def _param_name(self) -> str:
+        return next(name for name, candidate in self.parent.filters.items() if candidate is self)

@@ -50,7 +50,12 @@ class Transaction(models.Model):
             ),
             models.Index(fields=["budget", "amount_minor", "id"], name="tx_budget_amount_idx"),
             models.Index(fields=["budget", "created_at", "id"], name="tx_budget_created_idx"),
-            models.Index(fields=["budget", "category", "-date"], name="tx_budget_category_idx"),
+            # A category's rows in a date range: counted, and ordered by amount, index-only.
+            models.Index(
+                fields=["budget", "category", "-date"],
+                include=["amount_minor", "id"],
+                name="tx_budget_category_idx",
+            ),
             models.Index(fields=["budget", "created_by"], name="tx_budget_creator_idx"),
         ]
         constraints = [

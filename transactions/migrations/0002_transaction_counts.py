@@ -1,4 +1,5 @@
-# Per-budget transaction counts kept by triggers, and the covering (budget, date) index.
+# Per-budget transaction counts kept by triggers, and covering indexes for the period
+# summary and for a category's rows in a date range.
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -41,6 +42,15 @@ class Migration(migrations.Migration):
                 fields=["budget", "date", "id"],
                 include=("kind", "amount_minor", "category"),
                 name="tx_budget_date_idx",
+            ),
+        ),
+        migrations.RemoveIndex(model_name="transaction", name="tx_budget_category_idx"),
+        migrations.AddIndex(
+            model_name="transaction",
+            index=models.Index(
+                fields=["budget", "category", "-date"],
+                include=("amount_minor", "id"),
+                name="tx_budget_category_idx",
             ),
         ),
         # Last, after every table it names exists in its final form.

@@ -93,3 +93,33 @@ def test_list_runs_at_most_four_queries_with_several_budgets(
     used_top_n = any("CROSS JOIN LATERAL" in q["sql"] for q in captured.captured_queries)
     # PostgreSQL takes the per-budget top-N; SQLite (no LATERAL) the plain query.
     assert used_top_n == (connection.vendor == "postgresql")
+
+
+def test_a_row_that_left_the_callers_budgets_between_queries_is_not_shown(
+    client_for, member_with_three_budgets, monkeypatch
+):
+    """The page's rows are read by id without repeating the scoping predicate (it misleads
+    the planner); a row whose budget is no longer among the caller's, as when an editor
+    moves it away between the two queries, is dropped. Simulated by slipping a foreign id
+    into the page's ids."""
+    from django.db.models.expressions import RawSQL
+
+    from transactions import pagination
+    from transactions.tests.factories import TransactionFactory
+
+    foreign = TransactionFactory(date=datetime.date(2026, 12, 31))  # newest: first in the order
+    real = pagination.top_n_ids
+    calls = []
+
+    def with_foreign_row(queryset, budgets, order, *, offset, limit):
+        calls.append(budgets)
+        ids = real(queryset, budgets, order, offset=offset, limit=limit)
+        return RawSQL(f"SELECT %s UNION ALL ({ids.sql})", (foreign.pk, *ids.params))
+
+    monkeypatch.setattr(pagination, "top_n_ids", with_foreign_row)
+    body = client_for(member_with_three_budgets).get(LIST, {"limit": 50}).json()
+    ids = [row["id"] for row in body["results"]]
+    assert foreign.pk not in ids
+    assert ids == [pk for pk in expected_ids("-date") if pk != foreign.pk][:50]
+    # PostgreSQL reads the page this way; SQLite reads it from the scoped query directly.
+    assert len(calls) == (1 if connection.vendor == "postgresql" else 0)
