@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 
 from permissions.codenames import permission_id
 
@@ -13,7 +14,7 @@ def _active(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
-def _visible_ids_subquery(user, codename: str):
+def _visible_ids_union(user, codename: str):
     """One UNION of three indexed lookups: budgets the user owns, budgets shared with the
     user directly, budgets shared with a household group the user is in. An OR of the
     three in one WHERE makes PostgreSQL scan every budget; the UNION touches only
@@ -32,6 +33,18 @@ def _visible_ids_subquery(user, codename: str):
     return owned.union(by_user.order_by(), by_group.order_by())
 
 
+def _visible_ids_subquery(user, codename: str) -> RawSQL:
+    """_visible_ids_union(), compiled once per user object (in the API, once per request)
+    and reused as SQL: one request scopes two or three queries with it, and building the
+    union through the ORM costs more (1.4 ms) than PostgreSQL takes to run it. The SQL
+    depends only on the user's id and the permission id, never on rows."""
+    memo = user.__dict__.setdefault("_budget_scope_sql", {})
+    if codename not in memo:
+        memo[codename] = _visible_ids_union(user, codename).query.sql_with_params()
+    sql, params = memo[codename]
+    return RawSQL(sql, params)  # noqa: S611 - the ORM's own compiled SQL; values are parameters
+
+
 class BudgetQuerySet(models.QuerySet):
     def visible_to(self, user, action: str = VIEW):
         """Budgets ``user`` may ``action``: the owner always; sharees per their
@@ -45,8 +58,8 @@ class BudgetQuerySet(models.QuerySet):
         return self.filter(pk__in=_visible_ids_subquery(user, CODENAME_FOR_ACTION[action]))
 
     def visible_pks(self, user, action: str = VIEW):
-        """visible_to(user, action) as a lazy subquery of ids, for child tables to
-        filter on (``budget_id__in=...``) without touching the budgets table."""
+        """visible_to(user, action) as a subquery of ids, for child tables to filter on
+        (``budget_id__in=...``) without touching the budgets table."""
         if action not in CODENAME_FOR_ACTION and action not in OWNER_ONLY_ACTIONS:
             raise ValueError(f"Unknown budget action {action!r}")
         if not _active(user):
@@ -84,4 +97,4 @@ class CategoryQuerySet(models.QuerySet):
         from budgets.models import Budget
 
         budget_action = VIEW if action == VIEW else CHANGE
-        return self.filter(budget__in=Budget.objects.visible_to(user, budget_action).values("pk"))
+        return self.filter(budget_id__in=Budget.objects.visible_pks(user, budget_action))
