@@ -57,7 +57,8 @@ clean:
 	rm -rf $(VENV) staticfiles .coverage htmlcov
 
 # Benchmark on the local PostgreSQL: seeds two data sets once (1,000,000 and 10,000
-# transactions, same user shape), then measures (docs/performance.md).
+# transactions, same user shape), migrates them when they exist, then measures
+# (docs/performance.md).
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 BENCH_ENV := DJANGO_DEBUG=1
 
@@ -70,6 +71,8 @@ bench: install
 	    psql "$(BENCH_PG)/postgres" -qc "CREATE DATABASE $$db" && \
 	    DATABASE_URL=$(BENCH_PG)/$$db $(BENCH_ENV) $(BIN)/python manage.py migrate --noinput -v0 && \
 	    DATABASE_URL=$(BENCH_PG)/$$db $(BENCH_ENV) $(BIN)/python manage.py seed_bench $$extra || exit 1; \
+	  else \
+	    DATABASE_URL=$(BENCH_PG)/$$db $(BENCH_ENV) $(BIN)/python manage.py migrate --noinput -v0 || exit 1; \
 	  fi; \
 	done
 	$(BIN)/python bench/run.py --db-1m $(BENCH_PG)/budget_bench_1m --db-10k $(BENCH_PG)/budget_bench_10k
