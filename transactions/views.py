@@ -89,6 +89,8 @@ class TransactionViewSet(
     parse_error_codes: list[str] | None = None  # set per @action; documented by server.openapi
 
     def with_related(self, queryset):
+        if self.action == "list":
+            return queryset  # the paginator adds the page's two joined columns
         return queryset.select_related("budget", "created_by")
 
     def _input(self, data, **kwargs):

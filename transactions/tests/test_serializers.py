@@ -65,3 +65,20 @@ def test_timestamps_keep_drfs_format(db, field):
     tx = TransactionFactory()
     tx = Transaction.objects.select_related("budget", "created_by").get(pk=tx.pk)
     assert TransactionSerializer(tx).data[field].endswith("Z")
+
+
+def test_the_lists_annotated_rows_serialise_like_joined_ones(db):
+    """The list annotates the budget's currency and the recorder's email instead of joining
+    their models (transactions/pagination.py); the output is the same."""
+    from django.db.models import F
+
+    budget = BudgetFactory(currency="JPY")
+    ids = [TransactionFactory(budget=budget).pk, TransactionFactory(budget=budget, created_by=None).pk]
+    annotated = Transaction.objects.filter(pk__in=ids).annotate(
+        budget_currency=F("budget__currency"), recorder_email=F("created_by__email")
+    )
+    joined = {
+        tx.pk: tx for tx in Transaction.objects.filter(pk__in=ids).select_related("budget", "created_by")
+    }
+    for tx in annotated:
+        assert TransactionSerializer(tx).data == generic(joined[tx.pk])
