@@ -2,10 +2,12 @@
 
 For each data set (1,000,000 and 10,000 transactions, same user shape) it starts gunicorn
 (2 workers) on that PostgreSQL database and measures, per endpoint, sequential latency
-(p50/p90/p99 after warm-up) and throughput at concurrency 8, beside two floors measured
-in the same run: the framework floor (a bare Django view, same rows via .values() and
-JsonResponse, same gunicorn) and the physical floor (the floor view's SQL run directly
-through psycopg and JSON-encoded). Prints a table and writes JSON to bench/results/.
+(p50/p90/p99 after warm-up) and throughput at concurrency 8, in rounds that alternate
+between the two data sets endpoint by endpoint (so the growth ratio is not a comparison of
+two different minutes of a busy machine), beside two floors measured in the same rounds:
+the framework floor (a bare Django view, same rows via .values() and JsonResponse, same
+gunicorn) and the physical floor (the floor view's SQL run directly through psycopg and
+JSON-encoded). Prints a table and writes JSON to bench/results/.
 """
 
 import argparse
@@ -92,11 +94,23 @@ def measure(
     if errors:
         raise SystemExit(f"{method} {path} under load: {errors[:3]}")
     return {
+        "latencies": latencies,
+        "rps": per_thread * concurrency / elapsed,
+        "queries": int(queries) if queries else None,
+    }
+
+
+def summarise(rounds: list[dict]) -> dict:
+    """Percentiles over every round's sequential samples; the median round's req/s."""
+    latencies = [ms for r in rounds for ms in r["latencies"]]
+    rates = sorted(r["rps"] for r in rounds if "rps" in r)
+    return {
         "p50": percentile(latencies, 50),
         "p90": percentile(latencies, 90),
         "p99": percentile(latencies, 99),
-        "rps": per_thread * concurrency / elapsed,
-        "queries": int(queries) if queries else None,
+        "rps": rates[len(rates) // 2] if rates else None,
+        "queries": rounds[0].get("queries"),
+        "samples": len(latencies),
     }
 
 
@@ -116,11 +130,7 @@ def physical_floor(database_url: str, statements: list[str], *, repeat: int) -> 
             json.dumps(payload, default=str)
             if i >= 10:
                 latencies.append((time.perf_counter() - started) * 1000)
-    return {
-        "p50": percentile(latencies, 50),
-        "p90": percentile(latencies, 90),
-        "p99": percentile(latencies, 99),
-    }
+    return {"latencies": latencies}
 
 
 def floor_sql(database_url: str, floor_path: str) -> list[str]:
@@ -221,10 +231,21 @@ def login(port: int, email: str) -> tuple[str, int]:
     return token, json.loads(me[1])["id"]
 
 
-def bench_dataset(label: str, database_url: str, args) -> list[dict]:
-    port = args.port
-    process = start_gunicorn(database_url, port)
-    try:
+class Dataset:
+    """One seeded database served by its own gunicorn, with the bench users' cases."""
+
+    def __init__(self, label: str, database_url: str, port: int):
+        self.label, self.database_url, self.port = label, database_url, port
+        self.process = start_gunicorn(database_url, port)
+        try:
+            self.cases = self._cases()
+        except BaseException:
+            stop(self.process)
+            raise
+        self.floor_sql: dict[str, list[str]] = {}
+
+    def _cases(self) -> list[tuple]:
+        port = self.port
         recent_token, recent_id = login(port, f"bench-recent@{DOMAIN}")
         old_token, old_id = login(port, f"bench-old@{DOMAIN}")
         api = Client(port, recent_token)
@@ -245,8 +266,8 @@ def bench_dataset(label: str, database_url: str, args) -> list[dict]:
             old_api.request("GET", f"/api/v1/categories/?budget={old_budgets[0]['id']}")[1]
         )["results"][0]["id"]
         print(
-            f"[{label}] bench-recent sees {len(budgets)} budgets (largest: {counts[big]:,} transactions); "
-            f"bench-old sees {len(old_budgets)}",
+            f"[{self.label}] bench-recent sees {len(budgets)} budgets "
+            f"(largest: {counts[big]:,} transactions); bench-old sees {len(old_budgets)}",
             flush=True,
         )
         # Three months, one category, by amount: this year's rows for bench-recent; for
@@ -261,7 +282,6 @@ def bench_dataset(label: str, database_url: str, args) -> list[dict]:
             (
                 "a. transactions (best-placed)",
                 recent_token,
-                recent_id,
                 "GET",
                 "/api/v1/transactions/?limit=50",
                 f"/bench/transactions/?user={recent_id}&limit=50",
@@ -269,7 +289,6 @@ def bench_dataset(label: str, database_url: str, args) -> list[dict]:
             (
                 "a. transactions (worst-placed)",
                 old_token,
-                old_id,
                 "GET",
                 "/api/v1/transactions/?limit=50",
                 f"/bench/transactions/?user={old_id}&limit=50",
@@ -277,7 +296,6 @@ def bench_dataset(label: str, database_url: str, args) -> list[dict]:
             (
                 "b. filtered (best-placed)",
                 recent_token,
-                recent_id,
                 "GET",
                 f"/api/v1/transactions/?{filtered}",
                 f"/bench/transactions/?user={recent_id}&{filtered}",
@@ -285,86 +303,101 @@ def bench_dataset(label: str, database_url: str, args) -> list[dict]:
             (
                 "b. filtered (worst-placed)",
                 old_token,
-                old_id,
                 "GET",
                 f"/api/v1/transactions/?{filtered_old}",
                 f"/bench/transactions/?user={old_id}&{filtered_old}",
             ),
-            (
-                "c. budgets",
-                recent_token,
-                recent_id,
-                "GET",
-                "/api/v1/budgets/",
-                f"/bench/budgets/?user={recent_id}",
-            ),
+            ("c. budgets", recent_token, "GET", "/api/v1/budgets/", f"/bench/budgets/?user={recent_id}"),
             (
                 "d. budget summary",
                 recent_token,
-                recent_id,
                 "GET",
                 f"/api/v1/budgets/{big}/summary/?date={SUMMARY_DATE}",
                 f"/bench/budgets/{big}/summary/?user={recent_id}&date={SUMMARY_DATE}",
             ),
         ]
-        if label == "1M":
+        if self.label == "1M":
             cases.append(
                 (
                     "e. create transaction",
                     recent_token,
-                    recent_id,
                     "POST",
                     "/api/v1/transactions/",
                     f"/bench/transactions/create/?user={recent_id}",
+                    target,
                 )
             )
-        results = []
-        for name, token, _user_id, method, path, floor_path in cases:
-            if method == "POST":
-                api_body = lambda i: {  # noqa: E731
+        return cases
+
+    def measure_case(self, case: tuple, args, round_no: int) -> dict:
+        _name, token, method, path, floor_path, *rest = case
+        port = self.port
+        if method == "POST":
+            target = rest[0]
+            base = round_no * 100_000  # distinct amounts per round
+
+            def api_body(i):
+                return {
                     "budget": target,
                     "kind": "expense",
-                    "amount": f"{1 + i % 90}.25",
+                    "amount": f"{1 + (base + i) % 90}.25",
                     "date": "2026-10-01",
                     "payee": "Bench",
                 }
-                floor_body = lambda i: {  # noqa: E731
+
+            def floor_body(i):
+                return {
                     "budget": target,
                     "kind": "expense",
                     "amount_minor": 125 + i,
                     "date": "2026-10-01",
                     "payee": "Bench",
                 }
-            else:
-                api_body = floor_body = lambda i: None
-            row = {"dataset": label, "endpoint": name}
-            row["api"] = measure(
-                lambda t=token: Client(port, t),
-                method,
-                path,
-                api_body,
-                requests=args.requests,
-                warmup=args.warmup,
-                concurrency=args.concurrency,
-            )
-            row["framework"] = measure(
-                lambda: Client(port),
-                method,
-                floor_path,
-                floor_body,
-                requests=args.requests,
-                warmup=args.warmup,
-                concurrency=args.concurrency,
-            )
-            if method == "GET":
-                statements = floor_sql(database_url, floor_path)
-                row["physical"] = physical_floor(database_url, statements, repeat=args.requests)
-                row["physical"]["queries"] = len(statements)
+        else:
+            api_body = floor_body = lambda i: None
+        common = {"requests": args.requests, "warmup": args.warmup, "concurrency": args.concurrency}
+        row = {
+            "api": measure(lambda: Client(port, token), method, path, api_body, **common),
+            "framework": measure(lambda: Client(port), method, floor_path, floor_body, **common),
+        }
+        if method == "GET":
+            if floor_path not in self.floor_sql:
+                self.floor_sql[floor_path] = floor_sql(self.database_url, floor_path)
+            statements = self.floor_sql[floor_path]
+            row["physical"] = physical_floor(self.database_url, statements, repeat=args.requests)
+            row["physical"]["queries"] = len(statements)
+        return row
+
+    def close(self) -> None:
+        stop(self.process)
+
+
+def run_rounds(datasets: list[Dataset], args) -> list[dict]:
+    """Each endpoint on each data set in turn, ``args.rounds`` times: the two data sets are
+    measured minutes apart at most, so the growth ratio compares like with like."""
+    names = [case[0] for case in datasets[0].cases]
+    samples: dict[tuple[str, str], list[dict]] = {}
+    for round_no in range(args.rounds):
+        print(f"round {round_no + 1} of {args.rounds}", flush=True)
+        for name in names:
+            for dataset in datasets:
+                case = next((c for c in dataset.cases if c[0] == name), None)
+                if case is not None:
+                    samples.setdefault((dataset.label, name), []).append(
+                        dataset.measure_case(case, args, round_no)
+                    )
+    results = []
+    for dataset in datasets:
+        for name in names:
+            rounds = samples.get((dataset.label, name))
+            if not rounds:
+                continue
+            row = {"dataset": dataset.label, "endpoint": name}
+            for part in ("api", "framework", "physical"):
+                if part in rounds[0]:
+                    row[part] = summarise([r[part] for r in rounds])
             results.append(row)
-            print(format_row(row), flush=True)
-        return results
-    finally:
-        stop(process)
+    return results
 
 
 HEADER = (
@@ -391,7 +424,8 @@ def main() -> None:
     parser.add_argument("--db-1m", default="postgres://postgres@127.0.0.1:5432/budget_bench_1m")
     parser.add_argument("--db-10k", default="postgres://postgres@127.0.0.1:5432/budget_bench_10k")
     parser.add_argument("--port", type=int, default=8871)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=100, help="sequential requests per round")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--capture-sql", help=argparse.SUPPRESS)
@@ -401,8 +435,18 @@ def main() -> None:
     if args.capture_sql:
         _capture_sql(args.capture_sql)
         return
-    print(HEADER, flush=True)
-    results = bench_dataset("1M", args.db_1m, args) + bench_dataset("10k", args.db_10k, args)
+    datasets = []
+    try:
+        datasets.append(Dataset("1M", args.db_1m, args.port))
+        datasets.append(Dataset("10k", args.db_10k, args.port + 1))
+        results = run_rounds(datasets, args)
+    finally:
+        for dataset in datasets:
+            dataset.close()
+    print()
+    print(HEADER)
+    for row in results:
+        print(format_row(row))
 
     print("\nGrowth, p50 at 1M / p50 at 10k transactions:")
     small = {r["endpoint"]: r for r in results if r["dataset"] == "10k"}
@@ -420,6 +464,9 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "database": urlsplit(args.db_1m).path,
+        "rounds": args.rounds,
+        "requests_per_round": args.requests,
+        "load_average": os.getloadavg(),
     }
     (out / f"bench-{stamp}.json").write_text(
         json.dumps({"machine": machine, "results": results, "growth": growth}, indent=2)
