@@ -103,8 +103,9 @@ class TransactionPagination(LimitOffsetPagination):
             return with_page_columns(queryset)[self.offset : self.offset + self.limit]
         # Rows by primary key among the page's ids, in one query with them. The scoping
         # predicate is not repeated here: with it, the planner walks the budgets' index and
-        # filters (8 ms for a 50,000-row budget against 0.3 ms). The ids come from the scoped
-        # query; a row moved meanwhile to a budget outside the list is dropped, never shown.
+        # filters (10 ms for a 50,000-row budget against 1 ms by primary key). The ids come
+        # from the scoped query; a row moved meanwhile to a budget outside the list is
+        # dropped, never shown.
         page = queryset.model._default_manager.filter(
             pk__in=top_n_ids(queryset, budgets, order, offset=self.offset, limit=self.limit)
         ).order_by(*order)
