@@ -160,3 +160,29 @@ def test_a_budget_filter_on_a_budget_without_rows_counts_zero(world, as_):
     response = as_("owner").get(f"{LIST}?budget={empty.pk}")
     assert response.status_code == 200
     assert (response.data["count"], response.data["results"]) == (0, [])
+
+
+class _Editor:
+    """What counting.install/uninstall use of a migration's schema editor."""
+
+    connection = connection
+
+    def execute(self, sql, params=None):
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def test_the_migration_step_reverses_and_reinstalls_with_exact_counts(world):
+    counting.uninstall(None, _Editor())
+    assert counting.installed_triggers(connection) == set()
+    TransactionFactory(budget=world.budget)  # uncounted while the triggers are gone
+    counting.install(None, _Editor())
+    assert counting.installed_triggers(connection) == set(counting.TRIGGERS)
+    assert counted(world.budget) == 4  # the backfill counted it
+    TransactionFactory(budget=world.budget)
+    assert counted(world.budget) == 5
+
+
+def test_other_databases_are_refused():
+    with pytest.raises(NotImplementedError, match="mysql"):
+        counting._statements("mysql", install=True)
