@@ -5,8 +5,9 @@ services, bulk_create, the CSV import, a budget's cascade delete, the Django she
 raw SQL. On PostgreSQL, inserts and deletes use statement-level triggers over transition
 tables (one counter update per budget per statement, so a 1,000-row bulk insert costs one
 upsert); a transaction moved to another budget uses a row trigger. SQLite has row
-triggers only. Counter rows are locked in budget id order, so concurrent writers queue
-on the same counter instead of deadlocking.
+triggers only. Inserts and moves lock counter rows in budget id order, so concurrent
+writers queue on a counter instead of deadlocking (a delete across several budgets only
+happens when budgets or their owner are deleted).
 """
 
 SOURCE = "transactions_transaction"
