@@ -258,8 +258,13 @@ SPECTACULAR_SETTINGS = {
 
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 
-# Bench-only endpoints (the framework floor) and a query-count header; never on in production.
+# Bench-only endpoints (the framework floor) and a query-count header; never on in production:
+# the floor views read any user's rows by a user id in the URL, without a token.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+if BENCH_ENDPOINTS and SECURE:
+    raise ImproperlyConfigured(
+        "BENCH_ENDPOINTS serves rows without authentication; never set it with DJANGO_SECURE."
+    )
 if BENCH_ENDPOINTS:
     MIDDLEWARE.insert(0, "bench.middleware.QueryCountMiddleware")
 

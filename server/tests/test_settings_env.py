@@ -426,3 +426,8 @@ def test_secure_redirects_plain_http_and_sends_hsts_over_https():
     status, _, hsts = seen["https /api/v1/auth/me/"]
     assert status == 401
     assert hsts == "max-age=31536000; includeSubDomains; preload"
+
+
+def test_bench_endpoints_are_refused_in_production(load):
+    with pytest.raises(ImproperlyConfigured, match="BENCH_ENDPOINTS"):
+        load(BENCH_ENDPOINTS="1", DJANGO_SECURE="1")
