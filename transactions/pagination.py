@@ -16,6 +16,7 @@ from django.db import connections
 from django.db.models import Count, F
 from django.db.models.expressions import RawSQL
 
+from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
 from transactions.selectors import transaction_counts_by_budget
 
@@ -23,7 +24,7 @@ from transactions.selectors import transaction_counts_by_budget
 INDEXED_ORDER_FIELDS = {"date", "amount_minor", "created_at"}
 MAX_BUDGETS_FOR_TOP_N = 200
 # Query parameters that never narrow the rows (an empty value is a filter left out).
-NOT_NARROWING = {"limit", "offset", "ordering"}
+NOT_NARROWING = PAGINATION_PARAMS | {"ordering"}
 
 
 def _top_n_order(queryset) -> tuple[str, ...] | None:
