@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -30,8 +32,9 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 
 def _validate_free_email(value: str, *, exclude_pk=None) -> str:
+    """Compared as the unique constraint compares, with the database's lower()."""
     email = normalise_email(value)
-    taken = User.objects.filter(email=email)
+    taken = User.objects.alias(folded=Lower("email")).filter(folded=Lower(Value(email)))
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
@@ -138,13 +141,7 @@ class RefreshSerializer(serializers.Serializer):
             )
         if refresh.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
-
-        refresh.blacklist()
-        refresh.set_jti()
-        refresh.set_exp()
-        refresh.set_iat()
-        refresh.outstand()
-        return {"access": str(refresh.access_token), "refresh": str(refresh)}
+        return {"token": refresh, "user": user}
 
 
 class LogoutSerializer(serializers.Serializer):
@@ -155,7 +152,6 @@ class LogoutSerializer(serializers.Serializer):
 
         try:
             refresh = RefreshToken(attrs["refresh"])
-            refresh.blacklist()
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from None
-        return {}
+        return {"token": refresh}

@@ -60,7 +60,7 @@ class TokenRefreshView(_PublicAuthView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(serializer.validated_data)
+        return Response(services.token_refresh(**serializer.validated_data))
 
 
 class LogoutView(APIView):
@@ -74,6 +74,7 @@ class LogoutView(APIView):
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        services.refresh_token_spend(token=serializer.validated_data["token"], user=None)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -79,16 +79,11 @@ class BudgetInputSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs):
-        instance = self.instance
-        if "amount" in attrs or "currency" in attrs:
-            currency = attrs.get("currency") or instance.currency
-            raw = attrs.pop("amount", None)
-            if raw is None:
-                # The amount stays what it was ("500.00" EUR -> "500" JPY), checked
-                # against the new currency's minor units.
-                raw = format_amount(instance.amount_minor, instance.currency)
+        # A new budget's amount is read in the currency sent with it. A change's amount is
+        # left as sent: budget_update reads it in the currency the budget has under its lock.
+        if self.instance is None:
             try:
-                attrs["amount_minor"] = parse_amount(raw, currency)
+                attrs["amount_minor"] = parse_amount(attrs.pop("amount"), attrs["currency"])
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError({"amount": exc.detail}) from None
         return attrs
@@ -119,18 +114,6 @@ class CategoryInputSerializer(serializers.Serializer):
         if not value:
             raise serializers.ValidationError("The name cannot be blank.", code="blank")
         return value
-
-    def validate(self, attrs):
-        if "allocated" in attrs:
-            budget = attrs.get("budget") or self.instance.budget
-            raw = attrs.pop("allocated")
-            try:
-                attrs["allocated_minor"] = (
-                    None if raw is None else parse_amount(raw, budget.currency, allow_zero=True)
-                )
-            except serializers.ValidationError as exc:
-                raise serializers.ValidationError({"allocated": exc.detail}) from None
-        return attrs
 
 
 class ShareLevelSerializer(serializers.Serializer):

@@ -15,7 +15,6 @@ from budgets.serializers import (
     ShareLevelSerializer,
     ShareSerializer,
 )
-from permissions.scoping import require
 from permissions.viewsets import TenantViewSet
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
@@ -67,7 +66,7 @@ class BudgetViewSet(
     def _update(self, request, *, partial):
         budget = self.get_object()
         data = _valid(BudgetInputSerializer, request.data, instance=budget, partial=partial)
-        services.budget_update(budget=budget, **data)
+        services.budget_update(budget=budget, actor=request.user, **data)
         return Response(self.get_serializer(self._fresh(budget.pk)).data)
 
     def perform_destroy(self, instance):
@@ -165,8 +164,7 @@ class CategoryViewSet(
     @extend_schema(request=CategoryInputSerializer, responses={201: CategorySerializer})
     def create(self, request):
         data = _valid(CategoryInputSerializer, request.data, context={"request": request})
-        require(request.user, data["budget"], "change", "You can view this budget but not change it.")
-        category = services.category_create(**data)
+        category = services.category_create(actor=request.user, **data)
         return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CategoryInputSerializer(partial=True), responses={200: CategorySerializer})
@@ -179,8 +177,8 @@ class CategoryViewSet(
             partial=True,
             context={"request": request},
         )
-        services.category_update(category=category, **data)
+        category = services.category_update(category=category, actor=request.user, **data)
         return Response(self.get_serializer(category).data)
 
     def perform_destroy(self, instance):
-        services.category_delete(category=instance)
+        services.category_delete(category=instance, actor=self.request.user)

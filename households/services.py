@@ -3,6 +3,11 @@
 Every membership change keeps the household's auth Group in step inside the same
 transaction: the group's users are exactly the members, because household-wide
 budget shares hang on that group.
+
+Every write here first locks the household row (lock_households), and so does every
+budget share that depends on a membership (budgets/services.py): a share and a departure
+from the same household run one after the other, never interleaved, so access never
+outlives membership. The whole lock order is in docs/architecture.md.
 """
 
 import uuid
@@ -12,11 +17,50 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User, normalise_email
 from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
+from permissions.fields import PK_RANGE
 from server.exceptions import Conflict
+from server.integrity import on_violation
+
+
+def _already_invited() -> ValidationError:
+    return ValidationError(
+        {"email": ["This email already has a pending invitation to the household."]}, code="already_invited"
+    )
+
+
+def _already_member() -> Conflict:
+    return Conflict("You are already a member of this household.", code="already_member")
+
+
+on_violation(
+    "households_one_pending_invitation_per_email",
+    "households_invitation.household_id, households_invitation.email",
+    error=_already_invited,
+)
+on_violation(
+    "households_one_membership_per_user",
+    "households_membership.household_id, households_membership.user_id",
+    error=_already_member,
+)
+
+
+def lock_households(ids) -> list[int]:
+    """Locks the household rows (ascending id, so two writers never wait on each other in
+    a circle) until the transaction ends; returns the ids that still exist. The first
+    step of every membership write, and of every share that depends on a membership."""
+    ids = [pk for pk in ids if pk in PK_RANGE]  # an id from a URL may be out of any column's range
+    return list(
+        Household.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def _lock_household(household: Household) -> None:
+    if not lock_households([household.pk]):
+        raise NotFound()  # deleted by a request that got there first
 
 
 def _membership_started(*, household: Household, user: User) -> None:
@@ -44,6 +88,7 @@ def household_create(*, name: str, actor: User) -> Household:
 
 @transaction.atomic
 def household_update(*, household: Household, name: str) -> Household:
+    _lock_household(household)
     household.name = name
     household.save(update_fields=["name", "updated_at"])
     return household
@@ -53,7 +98,8 @@ def household_update(*, household: Household, name: str) -> Household:
 def household_delete(*, household: Household) -> None:
     """Deleting the household ends every membership; its group, and with it every
     household-wide share, goes too."""
-    for membership in household.memberships.select_related("user").select_for_update():
+    _lock_household(household)
+    for membership in household.memberships.select_related("user").select_for_update(of=("self",)):
         membership.delete()
         _membership_ended(household=household, user=membership.user)
     group = household.group
@@ -70,14 +116,13 @@ def _locked_membership(household: Household, user_id) -> Membership:
         .filter(household=household, user__pk=user_id)
     ).first()
     if membership is None:
-        from rest_framework.exceptions import NotFound
-
         raise NotFound()
     return membership
 
 
 @transaction.atomic
 def membership_change_role(*, household: Household, user_id: int, role: str, actor: User) -> Membership:
+    _lock_household(household)
     actor_membership = _locked_membership(household, actor.pk)
     if actor_membership.role != Role.OWNER:
         raise PermissionDenied("Only the household's owner can change roles.")
@@ -98,6 +143,7 @@ def membership_change_role(*, household: Household, user_id: int, role: str, act
 
 @transaction.atomic
 def membership_remove(*, household: Household, user_id: int, actor: User) -> None:
+    _lock_household(household)
     actor_membership = _locked_membership(household, actor.pk)
     target = _locked_membership(household, user_id)
     if target.pk == actor_membership.pk:
@@ -113,6 +159,7 @@ def membership_remove(*, household: Household, user_id: int, actor: User) -> Non
 
 @transaction.atomic
 def membership_leave(*, household: Household, user: User) -> None:
+    _lock_household(household)
     membership = _locked_membership(household, user.pk)
     others = household.memberships.exclude(pk=membership.pk).count()
     if membership.role == Role.OWNER and others:
@@ -133,6 +180,7 @@ def invitation_create(*, household: Household, email: str, role: str, actor: Use
         # Ownership only ever moves by transfer; an invitation can never make a second owner.
         raise ValidationError({"role": [f'"{role}" is not a valid choice.']}, code="invalid_choice")
     email = normalise_email(email)
+    _lock_household(household)
     if household.memberships.filter(user__email=email).exists():
         raise ValidationError(
             {"email": ["This person is already a member of the household."]}, code="already_member"
@@ -142,10 +190,7 @@ def invitation_create(*, household: Household, email: str, role: str, actor: Use
     )
     for invitation in pending:
         if not invitation.is_expired:
-            raise ValidationError(
-                {"email": ["This email already has a pending invitation to the household."]},
-                code="already_invited",
-            )
+            raise _already_invited()
         invitation.status = InvitationStatus.EXPIRED
         invitation.save(update_fields=["status"])
     now = timezone.now()
@@ -161,8 +206,13 @@ def invitation_create(*, household: Household, email: str, role: str, actor: Use
 
 def _locked_pending(invitation: Invitation) -> Invitation:
     invitation = (
-        Invitation.objects.select_for_update().select_related("household__group").get(pk=invitation.pk)
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("household__group")
+        .filter(pk=invitation.pk)
+        .first()
     )
+    if invitation is None:
+        raise NotFound()  # its household was deleted meanwhile
     if invitation.status == InvitationStatus.PENDING and invitation.is_expired:
         invitation.status = InvitationStatus.EXPIRED
         invitation.save(update_fields=["status"])
@@ -184,10 +234,12 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    if not lock_households([invitation.household_id]):
+        raise NotFound()
     invitation = _locked_pending(invitation)
     household = invitation.household
     if household.memberships.filter(user=user).exists():
-        raise Conflict("You are already a member of this household.", code="already_member")
+        raise _already_member()
     invitation.status = InvitationStatus.ACCEPTED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at"])

@@ -5,6 +5,7 @@ caller cannot see is a 404 before these run. These decide the 403: may this call
 perform the view's action on an object they can see?
 """
 
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from permissions.scoping import VIEW, visible
@@ -37,4 +38,10 @@ class IsShared(BasePermission):
         action = view.scope_action_for_request()
         if action == VIEW:
             return True  # the object came out of visible_to(user, "view")
-        return visible(type(obj), request.user, action).filter(pk=obj.pk).exists()
+        if visible(type(obj), request.user, action).filter(pk=obj.pk).exists():
+            return True
+        if not visible(type(obj), request.user, VIEW).filter(pk=obj.pk).exists():
+            # Deleted, or the caller's access revoked, since get_object() read it: answer
+            # as for any object they cannot see.
+            raise NotFound()
+        return False

@@ -51,7 +51,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 # No primary key lies outside a signed 64-bit integer; SQLite refuses to bind one.
-_PK_RANGE = range(-(2**63), 2**63)
+PK_RANGE = range(-(2**63), 2**63)
 
 
 def _as_pk(value) -> int | None:
@@ -63,7 +63,7 @@ def _as_pk(value) -> int | None:
         pk = int(value)
     except ValueError:
         return None
-    return pk if pk in _PK_RANGE else None
+    return pk if pk in PK_RANGE else None
 
 
 def preload_scoped(model, user, ids, *, scope_action: str = VIEW, select_related=()) -> dict:

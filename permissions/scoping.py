@@ -6,8 +6,10 @@ nothing else, for anonymous, inactive and superusers alike. Model-wide permissio
 (``user.has_perm("budgets.view_budget")``) and ``is_superuser`` never widen it.
 """
 
+from collections.abc import Callable, Iterable
+
 from django.db import models
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
 VIEW = "view"
 
@@ -33,3 +35,32 @@ def require(user, obj: models.Model, action: str, message: str | None = None) ->
         raise PermissionDenied(
             message or f"You do not have permission to {action} this {obj._meta.verbose_name}."
         )
+
+
+def require_all(
+    user,
+    objs: Iterable[models.Model],
+    action: str,
+    *,
+    message: Callable[[models.Model], str],
+    missing: Callable[[models.Model], APIException] = lambda obj: NotFound(),
+) -> None:
+    """require() for many objects of one model at once, in one query (two on refusal).
+
+    For a check repeated under a lock, when the caller may have lost access since the
+    object was looked up: the first object (in the given order) the caller may not
+    ``action`` is a 403 with ``message(obj)`` if they can still view it, otherwise
+    ``missing(obj)``, which answers as if the object did not exist."""
+    objs = list(objs)
+    others = [obj for obj in objs if not (getattr(obj, "owned_by", None) and obj.owned_by(user))]
+    if not others:
+        return
+    model = type(others[0])
+    pks = [obj.pk for obj in others]
+    allowed = set(visible(model, user, action).filter(pk__in=pks).values_list("pk", flat=True))
+    refused = next((obj for obj in others if obj.pk not in allowed), None)
+    if refused is None:
+        return
+    if action != VIEW and visible(model, user, VIEW).filter(pk=refused.pk).exists():
+        raise PermissionDenied(message(refused))
+    raise missing(refused)

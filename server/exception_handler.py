@@ -1,17 +1,21 @@
 """The one error shape for /api/: drf-standardized-errors, plus the cases it misses."""
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import IntegrityError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import DetailDictMixin
 
 from server.exceptions import PayloadTooLarge
+from server.integrity import as_api_error
 
 
 class ApiExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc):
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
+        if isinstance(exc, IntegrityError):
+            return as_api_error(exc)
         if isinstance(exc, TooManyFieldsSent):
             return exceptions.ParseError("The request has too many fields.", code="too_many_fields")
         if isinstance(exc, DetailDictMixin) and isinstance(exc, exceptions.AuthenticationFailed):

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -43,10 +43,6 @@ class _JSONErrorsNegotiation(BaseContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
-
-
-def _cannot_edit(budget) -> str:
-    return f'You can view budget "{budget.pk}" but not add or change its transactions.'
 
 
 # What validate() and the views raise beyond each field's own codes.
@@ -101,7 +97,6 @@ class TransactionViewSet(
     @extend_schema(request=TransactionInputSerializer, responses={201: TransactionSerializer})
     def create(self, request):
         data = self._input(request.data)
-        require(request.user, data["budget"], "change", _cannot_edit(data["budget"]))
         tx = services.transaction_create(actor=request.user, **data)
         return Response(self.get_serializer(tx).data, status=status.HTTP_201_CREATED)
 
@@ -116,13 +111,11 @@ class TransactionViewSet(
     def _update(self, request, *, partial):
         tx = self.get_object()
         data = self._input(request.data, instance=tx, partial=partial)
-        if "budget" in data and data["budget"].pk != tx.budget_id:
-            require(request.user, data["budget"], "change", _cannot_edit(data["budget"]))
-        tx = services.transaction_update(tx=tx, **data)
+        tx = services.transaction_update(tx=tx, actor=request.user, **data)
         return Response(self.get_serializer(tx).data)
 
     def perform_destroy(self, instance):
-        services.transaction_delete(tx=instance)
+        services.transaction_delete(tx=instance, actor=self.request.user)
 
     @extend_schema(
         request=TransactionInputSerializer(many=True),
@@ -153,10 +146,6 @@ class TransactionViewSet(
         serializer = TransactionInputSerializer(data=items, many=True, context=context)
         if not serializer.is_valid():
             raise ValidationError({str(i): errors for i, errors in enumerate(serializer.errors) if errors})
-        editable = set(Budget.objects.visible_ids(request.user, "change"))
-        for item in serializer.validated_data:
-            if item["budget"].pk not in editable:
-                raise PermissionDenied(_cannot_edit(item["budget"]))
         created = services.transactions_bulk_create(actor=request.user, items=serializer.validated_data)
         rows = Transaction.objects.filter(pk__in=[t.pk for t in created]).select_related(
             "budget", "created_by"
@@ -221,76 +210,21 @@ class TransactionViewSet(
         params = ImportRequestSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
         budget = params.validated_data["budget"]
-        require(request.user, budget, "change", _cannot_edit(budget))
-        dry_run = params.validated_data["dry_run"]
+        require(request.user, budget, "change", services.cannot_edit(budget))
         text = csv_io.read_upload(params.validated_data["file"])
         rows, errors = csv_io.parse_rows(text, currency=budget.currency)
-
-        known = {name.lower(): name for name in budget.categories.values_list("name", flat=True)}
-        new_names: dict[str, str] = {}
-        for line, row in rows:
-            name = row["category_name"]
-            if name and name.lower() not in known:
-                if params.validated_data["create_categories"]:
-                    new_names.setdefault(name.lower(), name)
-                else:
-                    errors.append(
-                        {
-                            "line": line,
-                            "field": "category",
-                            "code": "unknown_category",
-                            "detail": f'This budget has no category "{name}".',
-                        }
-                    )
-        # A row with an error is never created, so a dry run does not count it either.
-        failed = {e["line"] for e in errors}
-        to_create, skipped = _without_duplicates(budget, [(n, row) for n, row in rows if n not in failed])
-        errors.sort(key=lambda e: (e["line"], e["field"] or ""))
-        if errors and not dry_run:
-            raise csv_io.errors_as_validation_error(errors)
-        result = {
-            "dry_run": dry_run,
-            "created": len(to_create),
-            "skipped": skipped,
-            "categories_created": sorted(new_names.values()),
-            "errors": errors,
-        }
-        if dry_run:
-            return Response(ImportResultSerializer(result).data)
-        services.transactions_import(
+        result = services.transactions_import(
             actor=request.user,
             budget=budget,
-            rows=[row for _, row in to_create],
-            new_category_names=list(new_names.values()),
+            rows=rows,
+            errors=errors,
+            create_categories=params.validated_data["create_categories"],
+            dry_run=params.validated_data["dry_run"],
         )
-        return Response(ImportResultSerializer(result).data, status=status.HTTP_201_CREATED)
-
-
-def _key(row: dict) -> tuple:
-    return (row["date"], row["amount_minor"], row["kind"], row["payee"], row["description"])
-
-
-def _without_duplicates(budget, rows):
-    if not rows:
-        return [], []
-    dates = [row["date"] for _, row in rows]
-    existing = set(
-        Transaction.objects.filter(budget=budget, date__gte=min(dates), date__lte=max(dates)).values_list(
-            "date", "amount_minor", "kind", "payee", "description"
+        return Response(
+            ImportResultSerializer(result).data,
+            status=status.HTTP_200_OK if result["dry_run"] else status.HTTP_201_CREATED,
         )
-    )
-    seen: set = set()
-    keep, skipped = [], []
-    for line, row in rows:
-        key = _key(row)
-        if key in existing:
-            skipped.append({"line": line, "reason": "duplicate_of_existing"})
-        elif key in seen:
-            skipped.append({"line": line, "reason": "duplicate_in_file"})
-        else:
-            seen.add(key)
-            keep.append((line, row))
-    return keep, skipped
 
 
 DATE_PARAM = OpenApiParameter("date", OpenApiTypes.DATE, description="A day in the period (default today)")

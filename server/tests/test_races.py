@@ -1,0 +1,450 @@
+"""Two or more requests at once, against a live server: every write keeps its invariant after
+any interleaving, and no race ends in a 5xx.
+
+Each test runs its race TRIALS times (server/tests/races.py), on fresh rows each time, and
+checks the database and the API after every trial: no lost field, no resurrected row, no
+share without a household in common, at most one 200 per refresh token. The lock order
+these rely on is in docs/architecture.md.
+"""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from accounts.models import User
+from accounts.services import token_pair_for
+from accounts.tests.factories import UserFactory
+from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission, Category
+from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
+from households.models import Household, Invitation, Membership
+from households.tests.factories import InvitationFactory, make_household
+from server.tests.races import TRIALS, Call, race, send
+from transactions.models import Transaction
+from transactions.tests.factories import TransactionFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def token(user) -> str:
+    return token_pair_for(user)["access"]
+
+
+@pytest.fixture
+def server(live_server):
+    return live_server
+
+
+def at(*rules: tuple[str, float]) -> dict[str, float]:
+    """Pauses for race(): ("INSERT INTO budgets_category", 0.03) holds each server statement
+    starting 'INSERT INTO "budgets_category"' for 30 ms. Pausing one request's write and
+    the other's a little makes the second finish inside the first's check-to-write window."""
+    return {f'{verb} "{table}"': seconds for rule, seconds in rules for verb, table in [rule.rsplit(" ", 1)]}
+
+
+def _trials():
+    for trial in range(TRIALS):
+        cache.clear()  # throttle counters: each trial starts with none
+        yield trial
+
+
+# Sharing and membership ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("departure", ["leave", "removed"])
+def test_share_with_member_racing_their_departure_never_outlives_membership(server, departure):
+    for _ in _trials():
+        owner, member = UserFactory(), UserFactory()
+        household = make_household(owner, members=[member])
+        budget = BudgetFactory(owner=owner)
+        if departure == "leave":
+            depart = Call("POST", f"/households/{household.pk}/leave/", token=token(member))
+        else:
+            depart = Call("DELETE", f"/households/{household.pk}/members/{member.pk}/", token=token(owner))
+        share, gone = race(
+            server,
+            [
+                Call(
+                    "PUT",
+                    f"/budgets/{budget.pk}/shares/users/{member.pk}/",
+                    {"permission": "edit"},
+                    token(owner),
+                ),
+                depart,
+            ],
+            pauses=at(
+                ("DELETE FROM households_membership", 0.015),
+                ("INSERT INTO budgets_budgetuserobjectpermission", 0.04),
+            ),
+        )
+        print("OUTCOME", share.status, gone.status)
+        assert gone.status == 204, gone
+        assert share.status in (200, 201) or share.codes == ["no_common_household"], share
+        assert not Membership.objects.filter(user=member, household=household).exists()
+        assert not BudgetUserObjectPermission.objects.filter(content_object=budget, user=member).exists()
+        patch = send(server, Call("PATCH", f"/budgets/{budget.pk}/", {"name": "mine now"}, token(member)))
+        assert patch.status == 404, patch
+
+
+def test_share_with_household_racing_the_owner_leaving_it(server):
+    for _ in _trials():
+        keeper, owner, other = UserFactory(), UserFactory(), UserFactory()
+        household = make_household(keeper, members=[owner, other])
+        budget = BudgetFactory(owner=owner)
+        share, leave = race(
+            server,
+            [
+                Call(
+                    "PUT",
+                    f"/budgets/{budget.pk}/shares/households/{household.pk}/",
+                    {"permission": "view"},
+                    token(owner),
+                ),
+                Call("POST", f"/households/{household.pk}/leave/", token=token(owner)),
+            ],
+            pauses=at(
+                ("DELETE FROM households_membership", 0.015),
+                ("INSERT INTO budgets_budgetgroupobjectpermission", 0.04),
+            ),
+        )
+        assert leave.status == 204, leave
+        assert share.status in (200, 201) or share.codes == ["not_a_member"], share
+        assert not BudgetGroupObjectPermission.objects.filter(
+            content_object=budget, group=household.group
+        ).exists()
+        assert send(server, Call("GET", f"/budgets/{budget.pk}/", token=token(other))).status == 404
+
+
+def test_invitation_accept_racing_household_delete_leaves_no_member_behind(server):
+    for _ in _trials():
+        owner, invitee = UserFactory(), UserFactory()
+        household = make_household(owner)
+        invitation = InvitationFactory(household=household, email=invitee.email)
+        accept, delete = race(
+            server,
+            [
+                Call("POST", f"/invitations/{invitation.pk}/accept/", token=token(invitee)),
+                Call("DELETE", f"/households/{household.pk}/", token=token(owner)),
+            ],
+            pauses=at(
+                ("INSERT INTO households_membership", 0.03), ("DELETE FROM households_membership", 0.01)
+            ),
+        )
+        assert delete.status == 204, delete
+        assert accept.status in (200, 404), accept
+        assert not Household.objects.filter(pk=household.pk).exists()
+        assert not Membership.objects.filter(user=invitee).exists()
+        assert not invitee.groups.exists()
+
+
+def test_concurrent_invitations_of_one_email_make_one(server):
+    for trial in _trials():
+        owner, admin = UserFactory(), UserFactory()
+        household = make_household(owner, admins=[admin])
+        email = f"invited-{trial}@example.com"
+        answers = race(
+            server,
+            [
+                Call("POST", f"/households/{household.pk}/invitations/", {"email": email}, token(owner)),
+                Call(
+                    "POST", f"/households/{household.pk}/invitations/", {"email": email.upper()}, token(admin)
+                ),
+                Call("POST", f"/households/{household.pk}/invitations/", {"email": email}, token(admin)),
+            ],
+            pauses=at(("INSERT INTO households_invitation", 0.03)),
+        )
+        assert sorted(a.status for a in answers) == [201, 400, 400], answers
+        assert all(a.codes == ["already_invited"] for a in answers if a.status == 400), answers
+        assert Invitation.objects.filter(household=household, email=email).count() == 1
+
+
+# Accounts -----------------------------------------------------------------------------------
+
+
+def test_concurrent_refreshes_of_one_token_succeed_once(server):
+    for _ in _trials():
+        user = UserFactory()
+        refresh = token_pair_for(user)["refresh"]
+        answers = race(
+            server,
+            [Call("POST", "/auth/token/refresh/", {"refresh": refresh})] * 4,
+            pauses=at(("INSERT INTO token_blacklist_blacklistedtoken", 0.03)),
+        )
+        assert sorted(a.status for a in answers) == [200, 401, 401, 401], answers
+        winner = next(a for a in answers if a.status == 200)
+        again = send(server, Call("POST", "/auth/token/refresh/", {"refresh": winner.body["refresh"]}))
+        assert again.status == 200, again
+
+
+def test_logout_racing_refresh_of_one_token_lets_one_win(server):
+    for _ in _trials():
+        user = UserFactory()
+        refresh = token_pair_for(user)["refresh"]
+        renewed, logout = race(
+            server,
+            [
+                Call("POST", "/auth/token/refresh/", {"refresh": refresh}),
+                Call("POST", "/auth/logout/", {"refresh": refresh}),
+            ],
+            pauses=at(("INSERT INTO token_blacklist_blacklistedtoken", 0.03)),
+        )
+        assert sorted([renewed.status, logout.status]) in ([200, 401], [204, 401]), (renewed, logout)
+        if logout.status == 204:
+            assert renewed.status == 401
+        again = send(server, Call("POST", "/auth/token/refresh/", {"refresh": refresh}))
+        assert again.status == 401
+
+
+def test_concurrent_registrations_of_one_email_make_one_account(server):
+    for trial in _trials():
+        email = f"newcomer-{trial}@example.com"
+        bodies = [{"email": e, "password": "a-long-enough-secret-9"} for e in (email, email.upper(), email)]
+        answers = race(
+            server,
+            [Call("POST", "/auth/register/", body) for body in bodies],
+            pauses=at(("INSERT INTO accounts_user", 0.03)),
+        )
+        assert sorted(a.status for a in answers) == [201, 400, 400], answers
+        assert all(a.codes == ["unique"] for a in answers if a.status == 400), answers
+        assert User.objects.filter(email=email).count() == 1
+
+
+# Field-level writes -------------------------------------------------------------------------
+
+
+def _editors_of(budget, count=2):
+    editors = [UserFactory() for _ in range(count)]
+    make_household(budget.owner, members=editors)
+    for editor in editors:
+        share_user(budget, editor, "edit")
+    return editors
+
+
+def test_two_editors_patching_different_fields_of_a_transaction_both_land(server):
+    for trial in _trials():
+        budget = BudgetFactory()
+        tx = TransactionFactory(budget=budget, amount_minor=1000, notes="")
+        first, second = _editors_of(budget)
+        notes, amount = race(
+            server,
+            [
+                Call("PATCH", f"/transactions/{tx.pk}/", {"notes": f"note {trial}"}, token(first)),
+                Call("PATCH", f"/transactions/{tx.pk}/", {"amount": "99.99"}, token(second)),
+            ],
+            pauses=at(("UPDATE transactions_transaction", 0.03)),
+        )
+        assert (notes.status, amount.status) == (200, 200), (notes, amount)
+        tx.refresh_from_db()
+        assert (tx.notes, tx.amount_minor) == (f"note {trial}", 9999)
+
+
+def test_two_editors_patching_different_fields_of_a_budget_both_land(server):
+    for trial in _trials():
+        budget = BudgetFactory(amount_minor=50_000)
+        first, second = _editors_of(budget)
+        name, amount = race(
+            server,
+            [
+                Call("PATCH", f"/budgets/{budget.pk}/", {"name": f"renamed {trial}"}, token(first)),
+                Call("PATCH", f"/budgets/{budget.pk}/", {"amount": "777.00"}, token(second)),
+            ],
+            pauses=at(("UPDATE budgets_budget", 0.03)),
+        )
+        assert (name.status, amount.status) == (200, 200), (name, amount)
+        budget.refresh_from_db()
+        assert (budget.name, budget.amount_minor) == (f"renamed {trial}", 77_700)
+
+
+def test_two_editors_patching_a_category_name_and_allocation_both_land(server):
+    for trial in _trials():
+        category = CategoryFactory(allocated_minor=100)
+        first, second = _editors_of(category.budget)
+        name, allocated = race(
+            server,
+            [
+                Call("PATCH", f"/categories/{category.pk}/", {"name": f"Food {trial}"}, token(first)),
+                Call("PATCH", f"/categories/{category.pk}/", {"allocated": "12.00"}, token(second)),
+            ],
+            pauses=at(("UPDATE budgets_category", 0.03)),
+        )
+        assert (name.status, allocated.status) == (200, 200), (name, allocated)
+        category.refresh_from_db()
+        assert (category.name, category.allocated_minor) == (f"Food {trial}", 1200)
+
+
+# Deletes racing edits: the row stays deleted -------------------------------------------------
+
+
+def _row_for(kind):
+    budget = BudgetFactory()
+    if kind == "transactions":
+        row = TransactionFactory(budget=budget)
+        return budget, row, {"notes": "edited"}
+    if kind == "categories":
+        return budget, CategoryFactory(budget=budget), {"name": "Edited"}
+    return budget, budget, {"name": "Edited"}
+
+
+@pytest.mark.parametrize("kind", ["transactions", "categories", "budgets"])
+def test_delete_racing_an_edit_is_never_undone(server, kind):
+    model = {"transactions": Transaction, "categories": Category, "budgets": Budget}[kind]
+    for _ in _trials():
+        budget, row, change = _row_for(kind)
+        (editor,) = _editors_of(budget, 1)
+        delete, patch = race(
+            server,
+            [
+                Call("DELETE", f"/{kind}/{row.pk}/", token=token(budget.owner)),
+                Call("PATCH", f"/{kind}/{row.pk}/", change, token(editor)),
+            ],
+            pauses=at((f"UPDATE {model._meta.db_table}", 0.03)),
+        )
+        assert delete.status == 204, delete
+        assert patch.status in (200, 404), patch
+        assert not model.objects.filter(pk=row.pk).exists()
+
+
+# Transactions and their budget ---------------------------------------------------------------
+
+
+def _new_transaction(budget_id, **extra):
+    return {"budget": budget_id, "kind": "expense", "amount": "12", "date": "2026-03-01", **extra}
+
+
+@pytest.mark.parametrize("path", ["single", "bulk"])
+def test_currency_change_racing_a_first_transaction(server, path):
+    """Either the transaction is recorded in EUR and the currency stays, or the currency
+    changes and nothing was recorded: never 12 EUR read as 12 JPY."""
+    for _ in _trials():
+        budget = BudgetFactory(currency="EUR")
+        owner = token(budget.owner)
+        if path == "single":
+            write = Call("POST", "/transactions/", _new_transaction(budget.pk), owner)
+        else:
+            write = Call("POST", "/transactions/bulk/", [_new_transaction(budget.pk)] * 2, owner)
+        created, patched = race(
+            server,
+            [write, Call("PATCH", f"/budgets/{budget.pk}/", {"currency": "JPY"}, owner)],
+            pauses=at(("INSERT INTO transactions_transaction", 0.01), ("UPDATE budgets_budget", 0.03)),
+        )
+        budget.refresh_from_db()
+        recorded = Transaction.objects.filter(budget=budget).exists()
+        assert not (recorded and budget.currency == "JPY")
+        if created.status == 201:
+            assert patched.status == 400 and patched.codes == ["currency_locked"], patched
+        else:
+            assert created.status == 409 and created.codes == ["currency_changed"], created
+            assert patched.status == 200 and not recorded
+
+
+def test_transaction_create_racing_budget_delete(server):
+    for _ in _trials():
+        budget = BudgetFactory()
+        owner = token(budget.owner)
+        created, deleted = race(
+            server,
+            [
+                Call("POST", "/transactions/", _new_transaction(budget.pk), owner),
+                Call("DELETE", f"/budgets/{budget.pk}/", token=owner),
+            ],
+            pauses=at(("INSERT INTO transactions_transaction", 0.03)),
+        )
+        assert deleted.status == 204, deleted
+        assert created.status == 201 or created.codes == ["does_not_exist"], created
+        assert not Transaction.objects.filter(budget_id=budget.pk).exists()
+
+
+def test_transaction_create_racing_its_category_delete(server):
+    for _ in _trials():
+        category = CategoryFactory()
+        owner = token(category.budget.owner)
+        created, deleted = race(
+            server,
+            [
+                Call(
+                    "POST",
+                    "/transactions/",
+                    _new_transaction(category.budget_id, category=category.pk),
+                    owner,
+                ),
+                Call("DELETE", f"/categories/{category.pk}/", token=owner),
+            ],
+            pauses=at(("INSERT INTO transactions_transaction", 0.03)),
+        )
+        assert deleted.status == 204, deleted
+        assert created.status == 201 or created.codes == ["does_not_exist"], created
+        assert not Transaction.objects.filter(category_id=category.pk).exists()
+
+
+def test_concurrent_categories_of_one_name_make_one(server):
+    for trial in _trials():
+        budget = BudgetFactory()
+        (editor,) = _editors_of(budget, 1)
+        name = f"Groceries {trial}"
+        answers = race(
+            server,
+            [
+                Call("POST", "/categories/", {"budget": budget.pk, "name": name}, token(budget.owner)),
+                Call("POST", "/categories/", {"budget": budget.pk, "name": name.upper()}, token(editor)),
+                Call("POST", "/categories/", {"budget": budget.pk, "name": name.lower()}, token(editor)),
+            ],
+            pauses=at(("INSERT INTO budgets_category", 0.03)),
+        )
+        assert sorted(a.status for a in answers) == [201, 400, 400], answers
+        assert all(a.codes == ["unique"] for a in answers if a.status == 400), answers
+        assert Category.objects.filter(budget=budget).count() == 1
+
+
+def test_concurrent_imports_of_one_file_record_each_row_once(server):
+    csv_text = "date,amount,kind,category,payee,description,notes\n" + "".join(
+        f"2026-02-{day:02d},{day}.50,expense,,Shop {day},,\n" for day in range(1, 11)
+    )
+    for _ in _trials():
+        budget = BudgetFactory()
+        (editor,) = _editors_of(budget, 1)
+        answers = _race_imports(server, budget, [budget.owner, editor], csv_text)
+        assert sorted(a.status for a in answers) == [201, 201], answers
+        assert sorted(a.body["created"] for a in answers) == [0, 10], answers
+        assert Transaction.objects.filter(budget=budget).count() == 10
+
+
+def _race_imports(server, budget, users, csv_text):
+    """Multipart bodies, which Call does not speak: built here and sent raw."""
+    boundary = "race-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="budget"\r\n\r\n{budget.pk}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="rows.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\n{csv_text}\r\n--{boundary}--\r\n"
+    )
+    return race(
+        server,
+        [
+            Call(
+                "POST",
+                "/transactions/import/",
+                body.encode(),
+                token(user),
+                {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            )
+            for user in users
+        ],
+        pauses=at(("INSERT INTO transactions_transaction", 0.03)),
+    )
+
+
+# Folding one way: the check and the constraint agree ----------------------------------------
+
+
+@pytest.mark.parametrize("first, second", [("x\u212a", "xk"), ("\u0130x", "ix"), ("\u1e9e", "\u00df")])
+def test_category_names_fold_like_their_constraint(server, first, second):
+    budget = BudgetFactory()
+    owner = token(budget.owner)
+    created = send(server, Call("POST", "/categories/", {"budget": budget.pk, "name": first}, owner))
+    assert created.status == 201, created
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lower(%s) = lower(%s)", [first, second])
+        same = bool(cursor.fetchone()[0])
+    again = send(server, Call("POST", "/categories/", {"budget": budget.pk, "name": second}, owner))
+    if same:
+        assert (again.status, again.codes) == (400, ["unique"]), again
+    else:
+        assert again.status == 201, again
