@@ -139,7 +139,16 @@ def env_database(name: str, default: str) -> dict:
         # Short OLTP queries: JIT compilation costs more than it saves. Kept alongside
         # any options the URL sets itself (?options=-c%20statement_timeout%3D5000).
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
-    elif not engine.endswith("sqlite3"):
+    elif engine.endswith("sqlite3"):
+        options = config.setdefault("OPTIONS", {})
+        # Each transaction takes SQLite's write lock when it begins, so the checks a service
+        # makes inside it and its writes are never interleaved with another writer's (the
+        # row locks of PostgreSQL, database-wide); other writers queue for up to 20 s
+        # instead of failing with "database is locked". WAL lets reads go on meanwhile.
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+    else:
         raise ImproperlyConfigured(f"{name} must point at PostgreSQL or SQLite; got engine {engine!r}.")
     return config
 

@@ -1,12 +1,12 @@
 """The one error shape for /api/: drf-standardized-errors, plus the cases it misses."""
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import DetailDictMixin
 
-from server.exceptions import PayloadTooLarge
+from server.exceptions import PayloadTooLarge, ServiceUnavailable
 from server.integrity import as_api_error
 
 
@@ -16,6 +16,9 @@ class ApiExceptionHandler(ExceptionHandler):
             return PayloadTooLarge()
         if isinstance(exc, IntegrityError):
             return as_api_error(exc)
+        if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+            # SQLite: another writer held the database longer than the connection waits.
+            return ServiceUnavailable("The database is busy; try again in a moment.", code="database_busy")
         if isinstance(exc, TooManyFieldsSent):
             return exceptions.ParseError("The request has too many fields.", code="too_many_fields")
         if isinstance(exc, DetailDictMixin) and isinstance(exc, exceptions.AuthenticationFailed):

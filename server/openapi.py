@@ -29,6 +29,9 @@ class ErrorCode401Enum(models.TextChoices):
 
 class ErrorCode409Enum(models.TextChoices):
     CONFLICT = "conflict"
+    # A concurrent request changed what this one depended on; nothing was written.
+    CONCURRENT_CHANGE = "concurrent_change"
+    CURRENCY_CHANGED = "currency_changed"
     OWNER_MUST_TRANSFER = "owner_must_transfer"
     ALREADY_MEMBER = "already_member"
     INVITATION_ACCEPTED = "invitation_accepted"
@@ -44,8 +47,10 @@ class ErrorCode413Enum(models.TextChoices):
 
 
 class ErrorCode503Enum(models.TextChoices):
+    IMPORT_TIMEOUT = "import_timeout"
     SERVICE_UNAVAILABLE = "service_unavailable"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    DATABASE_BUSY = "database_busy"
 
 
 def _error_response_serializer(status_code: int, codes: type[models.TextChoices], type_enum):

@@ -258,6 +258,11 @@ SPECTACULAR_SETTINGS = {
 
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 
+# CSV imports running at once in the whole deployment (transactions/import_slots.py), and how
+# long one import's database work may take before it is rolled back (PostgreSQL).
+IMPORT_MAX_CONCURRENT = env_int("IMPORT_MAX_CONCURRENT", 1, minimum=1)
+IMPORT_TIMEOUT_SECONDS = env_int("IMPORT_TIMEOUT_SECONDS", 30, minimum=1)
+
 # Bench-only endpoints (the framework floor) and a query-count header; never on in production:
 # the floor views read any user's rows by a user id in the URL, without a token.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)

@@ -12,3 +12,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not SQLite's default in-memory test database: the live server's request threads
+    # then each open their own connection, as real workers do, so the race tests
+    # (server/tests/test_races.py) run against SQLite's locking too. Per process, so two
+    # suites running at once do not share it.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"budget-api-test-{os.getpid()}.sqlite3")
+    }

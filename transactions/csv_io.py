@@ -1,7 +1,9 @@
 """CSV import parsing and export rendering for transactions."""
 
 import csv
+import datetime
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from rest_framework import serializers
@@ -103,13 +105,48 @@ def parse_rows(text: str, *, currency: str) -> tuple[list[tuple[int, dict]], lis
     return rows, errors
 
 
+# DRF's fields, bound once: building a serializer per row deep-copies every field and
+# cost most of a 50,000-row import. Each cell takes a fast path that accepts exactly what
+# its field accepts, with the same result; anything else goes through the field itself, so
+# every error keeps DRF's code and message.
+_FIELDS = _RowFields().fields
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_KINDS = frozenset(Kind.values)
+_TEXT_LIMITS = {name: field.max_length for name, field in _FIELDS.items() if hasattr(field, "max_length")}
+
+
+def _fast(name: str, value: str):
+    """The field's value for a cell it certainly accepts, else _SLOW."""
+    if name == "date":
+        if _ISO_DATE.match(value):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                return _SLOW
+        return _SLOW
+    if name == "kind":
+        return value if value in _KINDS else _SLOW
+    # Text: the file has no NUL (read_upload) and strict UTF-8 has no surrogates, so the
+    # length is the only rule a cell can break.
+    return value if len(value) <= _TEXT_LIMITS[name] else _SLOW
+
+
+_SLOW = object()
+
+
 def _parse_row(cells: dict, *, currency: str, line: int) -> tuple[dict, list[dict]]:
-    fields = _RowFields(data={k: v.strip() for k, v in cells.items() if k != "amount"})
     errors = []
-    if not fields.is_valid():
-        for field, messages in fields.errors.items():
-            for message in messages:
-                errors.append(_error(line, field, message.code, str(message)))
+    data = {}
+    for name, field in _FIELDS.items():
+        value = cells[name].strip()
+        parsed = _fast(name, value)
+        if parsed is _SLOW:
+            try:
+                parsed = field.run_validation(value)
+            except serializers.ValidationError as exc:
+                errors.extend(_error(line, name, d.code, str(d)) for d in exc.detail)
+                continue
+        data[name] = parsed
     try:
         amount_minor = parse_amount(cells["amount"].strip(), currency)
     except serializers.ValidationError as exc:
@@ -117,15 +154,14 @@ def _parse_row(cells: dict, *, currency: str, line: int) -> tuple[dict, list[dic
         amount_minor = None
     if errors:
         return {}, errors
-    data = fields.validated_data
     return {
         "date": data["date"],
         "kind": data["kind"],
         "amount_minor": amount_minor,
-        "category_name": data.get("category") or None,
-        "payee": data.get("payee", ""),
-        "description": data.get("description", ""),
-        "notes": data.get("notes", ""),
+        "category_name": data["category"] or None,
+        "payee": data["payee"],
+        "description": data["description"],
+        "notes": data["notes"],
     }, []
 
 

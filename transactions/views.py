@@ -18,8 +18,10 @@ from permissions.fields import preload_scoped
 from permissions.scoping import require
 from permissions.viewsets import TenantViewSet
 from server.exceptions import PayloadTooLarge
+from server.openapi import ErrorResponse409Serializer, ErrorResponse503Serializer
 from transactions import csv_io, selectors, services
 from transactions.filters import TransactionFilter
+from transactions.import_slots import import_slot
 from transactions.models import Transaction
 from transactions.pagination import TransactionPagination
 from transactions.serializers import (
@@ -44,6 +46,13 @@ class _JSONErrorsNegotiation(BaseContentNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
 
+
+# A write racing another (a currency change, a move) answers 409; see services.py.
+CONCURRENT_WRITE = OpenApiResponse(
+    ErrorResponse409Serializer,
+    description="Another request changed what this one depended on (code currency_changed or "
+    "concurrent_change); nothing was written. Read again and retry.",
+)
 
 # What validate() and the views raise beyond each field's own codes.
 _WRITES = ["create", "update", "partial_update"]
@@ -94,17 +103,24 @@ class TransactionViewSet(
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    @extend_schema(request=TransactionInputSerializer, responses={201: TransactionSerializer})
+    @extend_schema(
+        request=TransactionInputSerializer, responses={201: TransactionSerializer, 409: CONCURRENT_WRITE}
+    )
     def create(self, request):
         data = self._input(request.data)
         tx = services.transaction_create(actor=request.user, **data)
         return Response(self.get_serializer(tx).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransactionInputSerializer, responses={200: TransactionSerializer})
+    @extend_schema(
+        request=TransactionInputSerializer, responses={200: TransactionSerializer, 409: CONCURRENT_WRITE}
+    )
     def update(self, request, pk=None):
         return self._update(request, partial=False)
 
-    @extend_schema(request=TransactionInputSerializer(partial=True), responses={200: TransactionSerializer})
+    @extend_schema(
+        request=TransactionInputSerializer(partial=True),
+        responses={200: TransactionSerializer, 409: CONCURRENT_WRITE},
+    )
     def partial_update(self, request, pk=None):
         return self._update(request, partial=True)
 
@@ -114,12 +130,16 @@ class TransactionViewSet(
         tx = services.transaction_update(tx=tx, actor=request.user, **data)
         return Response(self.get_serializer(tx).data)
 
+    @extend_schema(responses={204: None, 409: CONCURRENT_WRITE})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance):
         services.transaction_delete(tx=instance, actor=self.request.user)
 
     @extend_schema(
         request=TransactionInputSerializer(many=True),
-        responses={201: TransactionSerializer(many=True)},
+        responses={201: TransactionSerializer(many=True), 409: CONCURRENT_WRITE},
         description=f"Creates up to {MAX_BULK_ITEMS} transactions: all of them, or none (400 with errors "
         'per item index, attr "<index>.<field>").',
     )
@@ -187,7 +207,16 @@ class TransactionViewSet(
 
     @extend_schema(
         request=ImportRequestSerializer,
-        responses={200: ImportResultSerializer, 201: ImportResultSerializer},
+        responses={
+            200: ImportResultSerializer,
+            201: ImportResultSerializer,
+            409: CONCURRENT_WRITE,
+            503: OpenApiResponse(
+                ErrorResponse503Serializer,
+                description="The import's database work took longer than the deployment allows "
+                "(IMPORT_TIMEOUT_SECONDS, code import_timeout); nothing was recorded.",
+            ),
+        },
         description=(
             "CSV with the columns date, amount, kind, category, payee, description, notes. "
             "All rows or none; rows identical to an existing transaction (date, amount, kind, payee, "
@@ -207,20 +236,21 @@ class TransactionViewSet(
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > csv_io.MAX_IMPORT_BYTES + 64 * 1024:
             raise PayloadTooLarge("The file is larger than 5 MB.", code="file_too_large")
-        params = ImportRequestSerializer(data=request.data, context={"request": request})
-        params.is_valid(raise_exception=True)
-        budget = params.validated_data["budget"]
-        require(request.user, budget, "change", services.cannot_edit(budget))
-        text = csv_io.read_upload(params.validated_data["file"])
-        rows, errors = csv_io.parse_rows(text, currency=budget.currency)
-        result = services.transactions_import(
-            actor=request.user,
-            budget=budget,
-            rows=rows,
-            errors=errors,
-            create_categories=params.validated_data["create_categories"],
-            dry_run=params.validated_data["dry_run"],
-        )
+        with import_slot():
+            params = ImportRequestSerializer(data=request.data, context={"request": request})
+            params.is_valid(raise_exception=True)
+            budget = params.validated_data["budget"]
+            require(request.user, budget, "change", services.cannot_edit(budget))
+            text = csv_io.read_upload(params.validated_data["file"])
+            rows, errors = csv_io.parse_rows(text, currency=budget.currency)
+            result = services.transactions_import(
+                actor=request.user,
+                budget=budget,
+                rows=rows,
+                errors=errors,
+                create_categories=params.validated_data["create_categories"],
+                dry_run=params.validated_data["dry_run"],
+            )
         return Response(
             ImportResultSerializer(result).data,
             status=status.HTTP_200_OK if result["dry_run"] else status.HTTP_201_CREATED,

@@ -394,7 +394,8 @@ def test_concurrent_categories_of_one_name_make_one(server):
         assert Category.objects.filter(budget=budget).count() == 1
 
 
-def test_concurrent_imports_of_one_file_record_each_row_once(server):
+def test_concurrent_imports_of_one_file_record_each_row_once(server, settings):
+    settings.IMPORT_MAX_CONCURRENT = 2  # both run; the budget's lock orders them
     csv_text = "date,amount,kind,category,payee,description,notes\n" + "".join(
         f"2026-02-{day:02d},{day}.50,expense,,Shop {day},,\n" for day in range(1, 11)
     )

@@ -178,7 +178,18 @@ def test_sqlite_url_is_parsed(load, tmp_path):
     settings = load(DATABASE_URL=f"sqlite:///{tmp_path}/budget.sqlite3")
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert settings.DATABASES["default"]["NAME"] == f"{tmp_path}/budget.sqlite3"
-    assert "OPTIONS" not in settings.DATABASES["default"] or not settings.DATABASES["default"]["OPTIONS"]
+    # Writers take the lock when their transaction begins and queue for it (server/env.py).
+    assert settings.DATABASES["default"]["OPTIONS"] == {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
+
+
+def test_sqlite_options_from_the_url_win(load, tmp_path):
+    settings = load(DATABASE_URL=f"sqlite:///{tmp_path}/budget.sqlite3?timeout=5")
+    assert settings.DATABASES["default"]["OPTIONS"]["timeout"] == 5
+    assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
 @pytest.mark.parametrize("url", ["redis://cache:6379/1", "rediss://:pw@cache.example.com:6380/0"])
@@ -282,6 +293,8 @@ BAD_VALUES = [
     ("JWT_REFRESH_DAYS", "week"),
     ("JWT_REFRESH_DAYS", "-7"),
     ("INVITATION_TTL_DAYS", "0"),
+    ("IMPORT_MAX_CONCURRENT", "0"),
+    ("IMPORT_TIMEOUT_SECONDS", "soon"),
     ("BENCH_ENDPOINTS", "perhaps"),
     ("LOG_LEVEL", "LOUD"),
 ]
