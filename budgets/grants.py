@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import django_filters
+from django.db import transaction
 from django.db.models import Case, F, IntegerField, Max, Min, QuerySet, Value, When
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -268,14 +269,17 @@ class GrantViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         budget, level = data["budget"], data["permission"]
-        if "user" in data:
-            services.grant_to_user(budget=budget, grantee=data["user"], level=level, actor=request.user)
-            keys = grant_keys(budget=budget, user=data["user"])
-        else:
-            household = data["household"]
-            services.grant_to_household(budget=budget, household=household, level=level, actor=request.user)
-            keys = grant_keys(budget=budget, household=household)
-        (grant,) = grants_for(keys)
+        with transaction.atomic():  # the answer is read under the write's locks
+            if "user" in data:
+                services.grant_to_user(budget=budget, grantee=data["user"], level=level, actor=request.user)
+                keys = grant_keys(budget=budget, user=data["user"])
+            else:
+                household = data["household"]
+                services.grant_to_household(
+                    budget=budget, household=household, level=level, actor=request.user
+                )
+                keys = grant_keys(budget=budget, household=household)
+            (grant,) = grants_for(keys)
         return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[GRANT_ID], responses={204: None})

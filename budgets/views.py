@@ -1,3 +1,4 @@
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status
@@ -52,8 +53,9 @@ class BudgetViewSet(
     @extend_schema(request=BudgetInputSerializer, responses={201: BudgetSerializer})
     def create(self, request):
         data = _valid(BudgetInputSerializer, request.data)
-        budget = services.budget_create(owner=request.user, **data)
-        return Response(self.get_serializer(self._fresh(budget.pk)).data, status=status.HTTP_201_CREATED)
+        with transaction.atomic():  # the answer is read under the write's locks
+            budget = services.budget_create(owner=request.user, **data)
+            return Response(self.get_serializer(self._fresh(budget.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=BudgetInputSerializer, responses={200: BudgetSerializer})
     def update(self, request, pk=None):
@@ -66,8 +68,9 @@ class BudgetViewSet(
     def _update(self, request, *, partial):
         budget = self.get_object()
         data = _valid(BudgetInputSerializer, request.data, instance=budget, partial=partial)
-        services.budget_update(budget=budget, actor=request.user, **data)
-        return Response(self.get_serializer(self._fresh(budget.pk)).data)
+        with transaction.atomic():  # the answer is read under the write's locks
+            services.budget_update(budget=budget, actor=request.user, **data)
+            return Response(self.get_serializer(self._fresh(budget.pk)).data)
 
     def perform_destroy(self, instance):
         services.budget_delete(budget=instance)
@@ -94,14 +97,15 @@ class BudgetViewSet(
     def share_user(self, request, pk=None, user_id=None):
         budget = self.get_object()
         level = _valid(ShareLevelSerializer, request.data)["permission"]
-        created = services.share_with_user(
-            budget=budget, grantee_id=int(user_id), level=level, actor=request.user
-        )
-        share = next(
-            s
-            for s in selectors.budget_shares(budget=budget)
-            if s["grantee_type"] == "user" and s["grantee"].pk == int(user_id)
-        )
+        with transaction.atomic():  # the answer is read under the write's locks
+            created = services.share_with_user(
+                budget=budget, grantee_id=int(user_id), level=level, actor=request.user
+            )
+            share = next(
+                s
+                for s in selectors.budget_shares(budget=budget)
+                if s["grantee_type"] == "user" and s["grantee"].pk == int(user_id)
+            )
         return Response(
             ShareSerializer(share).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -128,14 +132,15 @@ class BudgetViewSet(
     def share_household(self, request, pk=None, household_id=None):
         budget = self.get_object()
         level = _valid(ShareLevelSerializer, request.data)["permission"]
-        created = services.share_with_household(
-            budget=budget, household_id=int(household_id), level=level, actor=request.user
-        )
-        share = next(
-            s
-            for s in selectors.budget_shares(budget=budget)
-            if s["grantee_type"] == "household" and s["grantee"].pk == int(household_id)
-        )
+        with transaction.atomic():  # the answer is read under the write's locks
+            created = services.share_with_household(
+                budget=budget, household_id=int(household_id), level=level, actor=request.user
+            )
+            share = next(
+                s
+                for s in selectors.budget_shares(budget=budget)
+                if s["grantee_type"] == "household" and s["grantee"].pk == int(household_id)
+            )
         return Response(
             ShareSerializer(share).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors, set_validation_errors
 from rest_framework import mixins, status
@@ -49,17 +50,19 @@ class HouseholdViewSet(
     @extend_schema(request=HouseholdInputSerializer, responses={201: HouseholdSerializer})
     def create(self, request):
         data = self._valid(HouseholdInputSerializer, request.data)
-        household = services.household_create(name=data["name"], actor=request.user)
-        return Response(
-            self.get_serializer(self._household(household.pk)).data, status=status.HTTP_201_CREATED
-        )
+        with transaction.atomic():  # the answer is read under the write's locks
+            household = services.household_create(name=data["name"], actor=request.user)
+            return Response(
+                self.get_serializer(self._household(household.pk)).data, status=status.HTTP_201_CREATED
+            )
 
     @extend_schema(request=HouseholdInputSerializer, responses={200: HouseholdSerializer})
     def partial_update(self, request, pk=None):
         household = self.get_object()
         data = self._valid(HouseholdInputSerializer, request.data)
-        services.household_update(household=household, name=data["name"])
-        return Response(self.get_serializer(self._household(household.pk)).data)
+        with transaction.atomic():  # the answer is read under the write's locks
+            services.household_update(household=household, name=data["name"])
+            return Response(self.get_serializer(self._household(household.pk)).data)
 
     def perform_destroy(self, instance):
         services.household_delete(household=instance)

@@ -1,6 +1,7 @@
 import re
 from datetime import date
 
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -166,13 +167,14 @@ class TransactionViewSet(
         serializer = TransactionInputSerializer(data=items, many=True, context=context)
         if not serializer.is_valid():
             raise ValidationError({str(i): errors for i, errors in enumerate(serializer.errors) if errors})
-        created = services.transactions_bulk_create(actor=request.user, items=serializer.validated_data)
-        rows = Transaction.objects.filter(pk__in=[t.pk for t in created]).select_related(
-            "budget", "created_by"
-        )
-        return Response(
-            TransactionSerializer(rows.order_by("id"), many=True).data, status=status.HTTP_201_CREATED
-        )
+        with transaction.atomic():  # the answer is read under the write's locks
+            created = services.transactions_bulk_create(actor=request.user, items=serializer.validated_data)
+            rows = Transaction.objects.filter(pk__in=[t.pk for t in created]).select_related(
+                "budget", "created_by"
+            )
+            return Response(
+                TransactionSerializer(rows.order_by("id"), many=True).data, status=status.HTTP_201_CREATED
+            )
 
     @extend_schema(
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one header row")},

@@ -10,17 +10,17 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.test import RequestFactory
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from budgets.tests.factories import BudgetFactory, share_household
+from budgets.tests.factories import BudgetFactory, share_household, share_user
 from households import services
 from households.models import Household, Membership
 from households.tests.factories import InvitationFactory, make_household
 from households.views import HouseholdViewSet
 from permissions.fields import ScopedModelChoiceFilter, ScopedPrimaryKeyRelatedField, preload_scoped
-from permissions.scoping import allows, require, visible
+from permissions.scoping import allows, require, require_all, visible
 from permissions.viewsets import TenantViewSet
 from server.tests.helpers import assert_error
 
@@ -113,6 +113,29 @@ def test_schema_generation_gets_the_model_and_no_rows_without_a_caller(world):
 def test_visible_refuses_a_model_without_visible_to():
     with pytest.raises(TypeError, match="Group has no visible_to"):
         visible(Group, UserFactory())
+
+
+def test_require_all_refuses_the_first_object_not_allowed_as_403_if_visible_else_missing(
+    world, django_assert_num_queries
+):
+    """The re-check under a lock: a sharee who can still view is told 403; someone who
+    cannot view any more gets ``missing``, as if the object did not exist; the owner's
+    right costs no query."""
+    mine, theirs = BudgetFactory(owner=world.owner, name="Mine"), BudgetFactory(owner=world.stranger)
+    share_user(mine, world.admin, "edit")
+    share_user(mine, world.member, "view")
+    with django_assert_num_queries(0):
+        require_all(world.owner, [mine], "change", message=lambda b: "no")
+    with django_assert_num_queries(1):
+        require_all(world.admin, [mine], "change", message=lambda b: "no")
+    with django_assert_num_queries(2), pytest.raises(PermissionDenied, match="may not change Mine"):
+        require_all(world.member, [mine], "change", message=lambda b: f"may not change {b.name}")
+    with pytest.raises(NotFound):
+        require_all(world.owner, [mine, theirs], "view", message=lambda b: "no")
+    gone = ValidationError("gone")
+    with pytest.raises(ValidationError) as raised:
+        require_all(world.admin, [theirs, mine], "change", message=lambda b: "no", missing=lambda b: gone)
+    assert raised.value is gone
 
 
 def test_allows_and_require_ask_the_same_path(world):

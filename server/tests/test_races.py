@@ -114,6 +114,49 @@ def test_share_with_household_racing_the_owner_leaving_it(server):
         assert send(server, Call("GET", f"/budgets/{budget.pk}/", token=token(other))).status == 404
 
 
+def test_household_rename_racing_its_delete(server):
+    for trial in _trials():
+        owner, admin = UserFactory(), UserFactory()
+        household = make_household(owner, admins=[admin])
+        rename, delete = race(
+            server,
+            [
+                Call("PATCH", f"/households/{household.pk}/", {"name": f"Renamed {trial}"}, token(admin)),
+                Call("DELETE", f"/households/{household.pk}/", token=token(owner)),
+            ],
+            pauses=at(("UPDATE households_household", 0.03)),
+        )
+        assert delete.status == 204, delete
+        assert rename.status in (200, 404), rename
+        if rename.status == 200:
+            assert rename.body["name"] == f"Renamed {trial}"
+        assert not Household.objects.filter(pk=household.pk).exists()
+
+
+def test_share_racing_its_revocation_answers_what_it_wrote(server):
+    """The share's answer is read under the share's own locks: a revoke queues behind it."""
+    for _ in _trials():
+        owner, member = UserFactory(), UserFactory()
+        make_household(owner, members=[member])
+        budget = BudgetFactory(owner=owner)
+        share_user(budget, member, "view")
+        path = f"/budgets/{budget.pk}/shares/users/{member.pk}/"
+        share, revoke = race(
+            server,
+            [
+                Call("PUT", path, {"permission": "edit"}, token(owner)),
+                Call("DELETE", path, token=token(owner)),
+            ],
+            pauses=at(("INSERT INTO budgets_budgetuserobjectpermission", 0.03)),
+        )
+        assert share.status in (200, 201) and revoke.status in (204, 404), (share, revoke)
+        if share.status == 200:
+            assert share.body["permission"] == "edit"
+        left = BudgetUserObjectPermission.objects.filter(content_object=budget, user=member).count()
+        assert left in (0, 2)
+        assert (left == 2) == (revoke.status == 404 or share.status == 201), (share, revoke, left)
+
+
 def test_invitation_accept_racing_household_delete_leaves_no_member_behind(server):
     for _ in _trials():
         owner, invitee = UserFactory(), UserFactory()

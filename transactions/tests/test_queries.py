@@ -164,3 +164,42 @@ def test_bulk_create_runs_no_query_per_item(owner_with_one_budget):
     assert inserts_small == 1
     assert inserts_large <= 4
     assert Transaction.objects.filter(budget=budget).count() == 302
+
+
+def _write_queries(client, method, url, body=None) -> list[str]:
+    """The statements of one write, without the savepoints the test's own transaction adds."""
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, body, format="json")
+    assert response.status_code < 300, response.content[:300]
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+
+
+def test_writes_lock_their_budget_and_check_under_the_lock_in_a_fixed_number_of_queries(
+    owner_with_one_budget, client_for
+):
+    """The lock order costs one statement per write, the re-checks one each where they
+    apply: the editor's right (the owner's is known from the locked row), a category named."""
+    owner, budget, client = owner_with_one_budget
+    food = CategoryFactory(budget=budget)
+    editor = UserFactory()
+    make_household(owner, members=[editor])
+    share_user(budget, editor, "edit")
+    as_editor = client_for(editor)
+    as_editor.get(LIST)  # warm-up
+    new = {"budget": budget.pk, "kind": "expense", "amount": "1.00", "date": "2026-01-02"}
+
+    def locks(statements):
+        return [s for s in statements if "FOR NO KEY UPDATE" in s or "FOR UPDATE" in s]
+
+    # user, budget (field), lock, insert
+    created = _write_queries(client, "post", LIST, new)
+    assert len(created) == 4 and len(locks(created)) == (connection.vendor == "postgresql")
+    # + the category (field), the category again under the lock
+    assert len(_write_queries(client, "post", LIST, {**new, "category": food.pk})) == 6
+    # + the editor's right under the lock
+    assert len(_write_queries(as_editor, "post", LIST, new)) == 5
+    tx = Transaction.objects.filter(budget=budget).first()
+    # user, transaction, lock, the row again, update
+    assert len(_write_queries(client, "patch", f"{LIST}{tx.pk}/", {"notes": "paid"})) == 5
+    # user, transaction, the right (permission class), lock, the row again, the right again, delete
+    assert len(_write_queries(as_editor, "delete", f"{LIST}{tx.pk}/")) == 7
