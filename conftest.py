@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.test import Client, TestCase
 from rest_framework.test import APIClient
 
 from accounts.services import token_pair_for
@@ -48,6 +49,24 @@ def _transaction_counts_stay_exact(request):
     yield
     if not getattr(request.node, "counts_unchecked", False):
         assert transaction_count_drift() == {}
+
+
+@pytest.fixture(autouse=True)
+def _commit_hooks_after_each_request(request, monkeypatch):
+    """Mail goes out when the request's transaction commits (server/mail.py). A test's own
+    transaction never commits, so each test client request runs the hooks its request's
+    writes left, as a real commit would, and drops those of a request that rolled back."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        {"db", "transactional_db"} & set(request.fixturenames)
+    ):
+        return
+    send = Client.request
+
+    def request_then_commit_hooks(self, **kwargs):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return send(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request_then_commit_hooks)
 
 
 @pytest.fixture

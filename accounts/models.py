@@ -40,6 +40,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the account proved it reads mail at ``email`` (a link from
+    # accounts/tokens.py); cleared never: a change of email only lands once verified.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # A new address asked for by the account, not yet confirmed from that mailbox.
+    pending_email = models.EmailField(max_length=254, blank=True, default="")
 
     objects = UserManager()
 
@@ -55,6 +60,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def clean(self):
         super().clean()

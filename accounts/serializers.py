@@ -1,9 +1,7 @@
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
-from django.db.models import Value
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
@@ -12,14 +10,25 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User, normalise_email
+from accounts.services import email_is_taken
 from server.fields import StrictCharField, StrictEmailField
 
 
 class UserSerializer(serializers.ModelSerializer):
+    """The account as its owner sees it. ``pending_email``: a new address waiting for its
+    confirmation link (null when none); ``email`` changes only once it is confirmed."""
+
+    email_verified = serializers.BooleanField(read_only=True)
+    pending_email = serializers.SerializerMethodField()
+
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "date_joined"]
-        read_only_fields = ["id", "date_joined"]
+        fields = ["id", "email", "email_verified", "pending_email", "first_name", "last_name", "date_joined"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_pending_email(self, user) -> str | None:
+        return user.pending_email or None
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -32,12 +41,8 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 
 def _validate_free_email(value: str, *, exclude_pk=None) -> str:
-    """Compared as the unique constraint compares, with the database's lower()."""
     email = normalise_email(value)
-    taken = User.objects.alias(folded=Lower("email")).filter(folded=Lower(Value(email)))
-    if exclude_pk is not None:
-        taken = taken.exclude(pk=exclude_pk)
-    if taken.exists():
+    if email_is_taken(email, exclude_pk=exclude_pk):
         raise serializers.ValidationError(_("A user with this email already exists."), code="unique")
     return email
 
@@ -60,19 +65,38 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
-class MeUpdateSerializer(serializers.ModelSerializer):
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: StrictCharField,
-        models.EmailField: StrictEmailField,
-    }
+class MeUpdateSerializer(serializers.Serializer):
+    """Names change at once. A new ``email`` needs ``current_password`` and lands only when
+    the new mailbox confirms it (``pending_email`` until then)."""
 
-    class Meta:
-        model = User
-        fields = ["email", "first_name", "last_name"]
+    email = StrictEmailField(max_length=254, required=False)
+    current_password = StrictCharField(
+        write_only=True,
+        required=False,
+        max_length=128,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+    )
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
 
     def validate_email(self, value):
         return _validate_free_email(value, exclude_pk=self.instance.pk)
+
+    def validate(self, attrs):
+        changes_email = "email" in attrs and attrs["email"] != self.instance.email
+        password = attrs.pop("current_password", None)
+        if changes_email:
+            if password is None:
+                raise serializers.ValidationError(
+                    {"current_password": [_("Send your current password to change your email.")]},
+                    code="required",
+                )
+            if not self.instance.check_password(password):
+                raise serializers.ValidationError(
+                    {"current_password": [_("The current password is wrong.")]}, code="wrong_password"
+                )
+        return attrs
 
 
 class PasswordChangeSerializer(serializers.Serializer):
@@ -155,3 +179,29 @@ class LogoutSerializer(serializers.Serializer):
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from None
         return {"token": refresh}
+
+
+class TokenSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=1000, trim_whitespace=True)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=1000)
+    new_password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class VerifiedEmailSerializer(serializers.ModelSerializer):
+    email_verified = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["email", "email_verified"]
+        read_only_fields = fields
+
+
+class SentToSerializer(serializers.Serializer):
+    email = serializers.EmailField(read_only=True, help_text="Where the link went.")

@@ -1,3 +1,4 @@
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
@@ -6,19 +7,26 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.lockout import attempted_email, login_succeeded, refuse_if_locked_out
 from accounts.serializers import (
     LoginSerializer,
     LogoutSerializer,
     MeUpdateSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    SentToSerializer,
     TokenPairSerializer,
+    TokenSerializer,
     UserSerializer,
+    VerifiedEmailSerializer,
 )
+from accounts.throttles import EmailChangeThrottle, EmailSendThrottle
 from server.authentication import PublicEndpoint
-from server.openapi import ErrorResponse401Serializer
-from server.throttling import AuthEmailThrottle, AuthIPThrottle
+from server.openapi import DetailSerializer, ErrorResponse401Serializer
+from server.throttling import AuthIPThrottle
 
 
 class _PublicAuthView(APIView):
@@ -38,7 +46,8 @@ class RegisterView(_PublicAuthView):
 
 
 class TokenView(_PublicAuthView):
-    throttle_classes = [AuthIPThrottle, AuthEmailThrottle]
+    """Failed logins count per (email, IP) and per IP (accounts/lockout.py); past the limit
+    the attempt is refused before the password is checked (429 locked_out)."""
 
     @extend_schema(
         request=LoginSerializer,
@@ -46,8 +55,11 @@ class TokenView(_PublicAuthView):
         auth=[],
     )
     def post(self, request):
-        serializer = LoginSerializer(data=request.data)
+        email = attempted_email(request, None)
+        refuse_if_locked_out(request, email)
+        serializer = LoginSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
+        login_succeeded(request, email)
         return Response(serializer.validated_data)
 
 
@@ -79,18 +91,31 @@ class LogoutView(APIView):
 
 
 @extend_validation_errors(["unique"], field_name="email", methods=["patch"])
+@extend_validation_errors(["required", "wrong_password"], field_name="current_password", methods=["patch"])
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [*APIView.throttle_classes, EmailChangeThrottle]
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
-    @extend_schema(request=MeUpdateSerializer, responses={200: UserSerializer})
+    @extend_schema(
+        request=MeUpdateSerializer,
+        responses={200: UserSerializer},
+        description="Names change at once. A new `email` needs `current_password`; it shows as "
+        "`pending_email` and replaces `email` only once the link sent to it is confirmed "
+        "(POST auth/email/verify/). The current address is told of the request.",
+    )
     def patch(self, request):
         serializer = MeUpdateSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        new_email = data.pop("email", None)
+        with transaction.atomic():
+            user = services.user_update(user=request.user, **data) if data else request.user
+            if new_email is not None:
+                user = services.email_change_request(user=user, new_email=new_email)
         return Response(UserSerializer(user).data)
 
 
@@ -106,3 +131,56 @@ class PasswordChangeView(APIView):
             user=request.user, new_password=serializer.validated_data["new_password"]
         )
         return Response(tokens)
+
+
+@extend_validation_errors(["token_invalid", "token_expired", "token_used", "email_taken"], field_name="token")
+class EmailVerifyView(_PublicAuthView):
+    """The token from a verification email. No sign-in needed: the token proves the mailbox."""
+
+    @extend_schema(request=TokenSerializer, responses={200: VerifiedEmailSerializer}, auth=[])
+    def post(self, request):
+        serializer = TokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.email_verify(token=serializer.validated_data["token"])
+        return Response(VerifiedEmailSerializer(user).data)
+
+
+@extend_validation_errors(["already_verified"], field_name="email")
+class EmailVerifyResendView(APIView):
+    """Sends the verification link again: to a pending new address, else to the account's
+    own unverified one. THROTTLE_RATE_EMAIL per account."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [*APIView.throttle_classes, EmailSendThrottle]
+
+    @extend_schema(request=None, responses={202: SentToSerializer})
+    def post(self, request):
+        address = services.email_verification_resend(user=request.user)
+        return Response({"email": address}, status=status.HTTP_202_ACCEPTED)
+
+
+PASSWORD_RESET_ANSWER = "If an account uses this address, a link to reset its password is on its way."
+
+
+class PasswordResetView(_PublicAuthView):
+    """Always 202 with the same body, whether or not an account uses the address: the
+    lookup and the message happen after the answer (server/mail.py)."""
+
+    @extend_schema(request=PasswordResetSerializer, responses={202: DetailSerializer}, auth=[])
+    def post(self, request):
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response({"detail": PASSWORD_RESET_ANSWER}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_validation_errors(["token_invalid", "token_expired", "token_used"], field_name="token")
+class PasswordResetConfirmView(_PublicAuthView):
+    """Sets the new password; every access and refresh token issued before stops working."""
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None}, auth=[])
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

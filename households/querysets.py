@@ -53,11 +53,15 @@ class MembershipQuerySet(models.QuerySet):
 
 class InvitationQuerySet(models.QuerySet):
     def visible_to(self, user, action: str = "view"):
-        """ "view"/"respond": invitations addressed to the caller's email;
-        "invite": invitations of households the caller may invite to."""
+        """ "view"/"respond": invitations addressed to the caller's email, once that email is
+        verified (an account claiming an address it never proved sees none; the invitation
+        email's token works regardless); "invite": invitations of households the caller may
+        invite to."""
         if not _active(user):
             return self.none()
         if action in ("view", "respond"):
+            if user.email_verified_at is None:
+                return self.none()
             return self.filter(email=user.email)
         from households.models import Household
 

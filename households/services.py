@@ -20,6 +20,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User, normalise_email
+from households.emails import send_invitation
 from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
 from permissions.fields import PK_RANGE
 from server.exceptions import Conflict
@@ -125,7 +126,9 @@ def membership_change_role(*, household: Household, user_id: int, role: str, act
     _lock_household(household)
     actor_membership = _locked_membership(household, actor.pk)
     if actor_membership.role != Role.OWNER:
-        raise PermissionDenied("Only the household's owner can change roles.")
+        raise PermissionDenied(
+            "Only the household's owner can change roles.", code="only_owner_changes_roles"
+        )
     target = _locked_membership(household, user_id)
     if target.pk == actor_membership.pk:
         raise ValidationError(
@@ -176,11 +179,22 @@ def membership_leave(*, household: Household, user: User) -> None:
 
 @transaction.atomic
 def invitation_create(*, household: Household, email: str, role: str, actor: User) -> Invitation:
+    """Owners invite members and admins; admins invite members only. The invitation email
+    carries the token that lets its mailbox accept (households/emails.py)."""
     if role not in InvitationRole.values:
         # Ownership only ever moves by transfer; an invitation can never make a second owner.
         raise ValidationError({"role": [f'"{role}" is not a valid choice.']}, code="invalid_choice")
     email = normalise_email(email)
     _lock_household(household)
+    actor_role = household.memberships.filter(user=actor).values_list("role", flat=True).first()
+    if actor_role not in (Role.OWNER, Role.ADMIN):  # their role changed since the request began
+        raise PermissionDenied(
+            "Only the household's owner and admins invite people.", code="permission_denied"
+        )
+    if role == Role.ADMIN and actor_role != Role.OWNER:
+        raise PermissionDenied(
+            "Only the household's owner can invite an admin.", code="only_owner_invites_admins"
+        )
     if household.memberships.filter(user__email=email).exists():
         raise ValidationError(
             {"email": ["This person is already a member of the household."]}, code="already_member"
@@ -194,7 +208,7 @@ def invitation_create(*, household: Household, email: str, role: str, actor: Use
         invitation.status = InvitationStatus.EXPIRED
         invitation.save(update_fields=["status"])
     now = timezone.now()
-    return Invitation.objects.create(
+    invitation = Invitation.objects.create(
         household=household,
         email=email,
         role=role,
@@ -202,6 +216,9 @@ def invitation_create(*, household: Household, email: str, role: str, actor: Use
         created_at=now,
         expires_at=now + timedelta(days=settings.INVITATION_TTL_DAYS),
     )
+    inviter = f"{actor.first_name} {actor.last_name}".strip() or actor.email
+    send_invitation(invitation, inviter_name=inviter)
+    return invitation
 
 
 def _locked_pending(invitation: Invitation) -> Invitation:
@@ -233,13 +250,19 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+def invitation_accept(*, invitation: Invitation, user: User, by_token: bool = False) -> Membership:
+    """``user`` joins with the invitation's role. Reached by the invitation's id (for an account
+    whose verified email is the invitation's address) or by its token (``by_token``: the
+    mailbox is proven, so an account with that address, unverified until now, is verified)."""
     if not lock_households([invitation.household_id]):
         raise NotFound()
     invitation = _locked_pending(invitation)
     household = invitation.household
     if household.memberships.filter(user=user).exists():
         raise _already_member()
+    if by_token and user.email == invitation.email and not user.email_verified:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
     invitation.status = InvitationStatus.ACCEPTED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at"])

@@ -2,12 +2,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors, set_validation_errors
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from households import services
+from households.emails import invitation_for_token
 from households.models import Household, Invitation
 from households.serializers import (
     HouseholdInputSerializer,
@@ -20,7 +23,10 @@ from households.serializers import (
     RoleInputSerializer,
 )
 from permissions.viewsets import TenantViewSet
+from server.authentication import PublicEndpoint
+from server.fields import StrictCharField
 from server.openapi import ErrorResponse409Serializer
+from server.throttling import AuthIPThrottle
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
 INVITATION_ID = OpenApiParameter("invitation_id", str, OpenApiParameter.PATH)
@@ -171,4 +177,49 @@ class MyInvitationViewSet(mixins.ListModelMixin, TenantViewSet):
     @action(detail=True, methods=["post"], scope_action="respond")
     def decline(self, request, pk=None):
         services.invitation_decline(invitation=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _InvitationTokenSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=1000)
+
+
+@extend_validation_errors(["token_invalid"], field_name="token")
+class AcceptInvitationByTokenView(APIView):
+    """Joins with the token from an invitation email, whatever address the caller's account
+    has: the token proves the invited mailbox. (An account whose verified email is the
+    invitation's address can also use invitations/{id}/accept/.)"""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [*APIView.throttle_classes, AuthIPThrottle]
+
+    @extend_schema(
+        operation_id="invitations_accept_by_token",
+        request=_InvitationTokenSerializer,
+        responses={200: MembershipSerializer, 409: ErrorResponse409Serializer},
+    )
+    def post(self, request):
+        data = HouseholdViewSet._valid(_InvitationTokenSerializer, request.data)
+        invitation = invitation_for_token(data["token"])
+        membership = services.invitation_accept(invitation=invitation, user=request.user, by_token=True)
+        return Response(MembershipSerializer(membership).data)
+
+
+@extend_validation_errors(["token_invalid"], field_name="token")
+class DeclineInvitationByTokenView(APIView):
+    """Declines with the token from an invitation email; no account needed."""
+
+    authentication_classes = [PublicEndpoint]
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthIPThrottle]
+
+    @extend_schema(
+        operation_id="invitations_decline_by_token",
+        request=_InvitationTokenSerializer,
+        responses={204: None, 409: ErrorResponse409Serializer},
+        auth=[],
+    )
+    def post(self, request):
+        data = HouseholdViewSet._valid(_InvitationTokenSerializer, request.data)
+        services.invitation_decline(invitation=invitation_for_token(data["token"]))
         return Response(status=status.HTTP_204_NO_CONTENT)

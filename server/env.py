@@ -9,6 +9,7 @@ import re
 from urllib.parse import urlsplit
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -183,3 +184,58 @@ def load_dotenv(path) -> None:
             continue
         key, _, value = line.partition("=")
         os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+# EMAIL_URL schemes: dj-email-url's, plus locmem:// (Django's name for its in-memory backend)
+# and smtps:// meaning implicit TLS (port 465), as the scheme says, not STARTTLS.
+_EMAIL_SCHEMES = ("smtp", "submission", "smtps", "console", "locmem", "memory", "file", "dummy")
+
+
+def env_email(name: str, default: str) -> dict:
+    """EMAIL_URL -> Django's EMAIL_* settings, e.g. smtp://user:pass@host:587/?tls=True."""
+    value = env_str(name, default)
+    scheme, _, rest = value.partition("://")
+    if scheme not in _EMAIL_SCHEMES or not _:
+        raise ImproperlyConfigured(
+            f"{name} must be an email URL with one of the schemes {', '.join(_EMAIL_SCHEMES)} "
+            f"(e.g. smtp://user:pass@host:587/?tls=True or console://); got {value!r}."
+        )
+    url = {"locmem": f"memory://{rest}", "smtps": f"smtp://{rest}"}.get(scheme, value)
+    try:
+        config = dj_email_url.parse(url)
+    except ValueError as exc:  # a port or timeout that is not a number
+        raise ImproperlyConfigured(f"{name} is not an email URL we understand: {exc}") from None
+    if scheme == "smtps":
+        config.update(EMAIL_USE_SSL=True, EMAIL_USE_TLS=False)
+        if urlsplit(url).port is None:
+            config["EMAIL_PORT"] = 465
+    if config["EMAIL_BACKEND"].endswith("filebased.EmailBackend") and not config["EMAIL_FILE_PATH"]:
+        raise ImproperlyConfigured(f"{name} with file:// must name a directory, as in file:///var/mail/api.")
+    if config["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+        config["EMAIL_FILE_PATH"] = "/" + config["EMAIL_FILE_PATH"]
+    return {key: item for key, item in config.items() if item is not None and item != ""}
+
+
+def env_public_url(name: str, default: str) -> str:
+    """An http(s) base URL for links in emails, without a trailing slash."""
+    value = env_str(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name} must be an http(s) URL like https://app.example.com; got {value!r}."
+        )
+    return value.rstrip("/")
+
+
+def env_from_address(name: str, default: str) -> str:
+    """A sender like "Household Budget <no-reply@example.com>" or a bare address."""
+    from email.utils import parseaddr
+
+    value = env_str(name, default)
+    _, address = parseaddr(value)
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise ImproperlyConfigured(
+            f'{name} must be an email address, optionally with a name ("Budget <no-reply@example.com>"); '
+            f"got {value!r}."
+        )
+    return value

@@ -27,6 +27,22 @@ class ErrorCode401Enum(models.TextChoices):
     NO_ACTIVE_ACCOUNT = "no_active_account"
 
 
+class ErrorCode403Enum(models.TextChoices):
+    PERMISSION_DENIED = "permission_denied"
+    # households/services.py: the roles only a household's owner gives
+    ONLY_OWNER_INVITES_ADMINS = "only_owner_invites_admins"
+    ONLY_OWNER_CHANGES_ROLES = "only_owner_changes_roles"
+
+
+class ErrorCode429Enum(models.TextChoices):
+    THROTTLED = "throttled"
+    LOCKED_OUT = "locked_out"  # accounts/lockout.py
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)
+
+
 class ErrorCode409Enum(models.TextChoices):
     CONFLICT = "conflict"
     # A concurrent request changed what this one depended on; nothing was written.
@@ -75,7 +91,9 @@ def _error_response_serializer(status_code: int, codes: type[models.TextChoices]
 
 
 ErrorResponse401Serializer = _error_response_serializer(401, ErrorCode401Enum, ClientErrorEnum)
+ErrorResponse403Serializer = _error_response_serializer(403, ErrorCode403Enum, ClientErrorEnum)
 ErrorResponse409Serializer = _error_response_serializer(409, ErrorCode409Enum, ClientErrorEnum)
+ErrorResponse429Serializer = _error_response_serializer(429, ErrorCode429Enum, ClientErrorEnum)
 ErrorResponse413Serializer = _error_response_serializer(413, ErrorCode413Enum, ClientErrorEnum)
 ErrorResponse503Serializer = _error_response_serializer(503, ErrorCode503Enum, ServerErrorEnum)
 

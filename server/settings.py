@@ -11,9 +11,12 @@ from server.env import (
     env_cache,
     env_choice,
     env_database,
+    env_email,
+    env_from_address,
     env_hosts,
     env_int,
     env_origins,
+    env_public_url,
     env_rate,
     env_secret,
 )
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "axes",
     "accounts",
     "households",
     "budgets",
@@ -80,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out admin login into the lockout page (accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -114,6 +120,8 @@ CACHES = {"default": env_cache("CACHE_URL")}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out attempt before any password is checked (accounts/lockout.py).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -178,6 +186,7 @@ REST_FRAMEWORK = {
         "anon": env_rate("THROTTLE_RATE_ANON", "100/min"),
         "user": env_rate("THROTTLE_RATE_USER", "1000/min"),
         "auth": env_rate("THROTTLE_RATE_AUTH", "10/min"),
+        "email": env_rate("THROTTLE_RATE_EMAIL", "5/hour"),
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
@@ -193,7 +202,9 @@ DRF_STANDARDIZED_ERRORS = {
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "413", "415", "429", "500"],
     "ERROR_SCHEMAS": {
         "401": "server.openapi.ErrorResponse401Serializer",
+        "403": "server.openapi.ErrorResponse403Serializer",
         "409": "server.openapi.ErrorResponse409Serializer",
+        "429": "server.openapi.ErrorResponse429Serializer",
         "413": "server.openapi.ErrorResponse413Serializer",
         "503": "server.openapi.ErrorResponse503Serializer",
     },
@@ -243,20 +254,50 @@ SPECTACULAR_SETTINGS = {
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
         "ErrorCode401Enum": "server.openapi.ErrorCode401Enum.choices",
-        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
+        "ErrorCode403Enum": "server.openapi.ErrorCode403Enum.choices",
         "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
         "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
         "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
         "ErrorCode409Enum": "server.openapi.ErrorCode409Enum.choices",
         "ErrorCode413Enum": "server.openapi.ErrorCode413Enum.choices",
         "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
+        "ErrorCode429Enum": "server.openapi.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
         "ErrorCode503Enum": "server.openapi.ErrorCode503Enum.choices",
     },
 }
 
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+
+# Email (server/mail.py): EMAIL_URL sets Django's EMAIL_* settings. console:// (the default)
+# prints every message to the terminal, which is what `make run` shows.
+globals().update(env_email("EMAIL_URL", "console://"))
+DEFAULT_FROM_EMAIL = env_from_address("DEFAULT_FROM_EMAIL", "Household Budget <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in emails point at the client app: PUBLIC_BASE_URL/verify-email?token=...
+PUBLIC_BASE_URL = env_public_url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+EMAIL_IN_BACKGROUND = env_bool("EMAIL_IN_BACKGROUND", True)
+EMAIL_VERIFICATION_TTL_HOURS = env_int("EMAIL_VERIFICATION_TTL_HOURS", 48, minimum=1)
+PASSWORD_RESET_TIMEOUT = 60 * env_int("PASSWORD_RESET_TTL_MINUTES", 60, minimum=5)
+PASSWORD_RESET_EMAILS_PER_HOUR = env_int("PASSWORD_RESET_EMAILS_PER_HOUR", 3, minimum=1)
+
+# Brute force (accounts/lockout.py, django-axes): failures per (email, IP) and per IP.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_FAILURE_LIMIT_PER_IP = env_int("LOGIN_FAILURE_LIMIT_PER_IP", 50, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_HANDLER = "accounts.lockout.LoginLockoutHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_email"
+AXES_CLIENT_IP_CALLABLE = "server.throttling.client_ip"
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = False  # the handler clears the (email, IP) count only
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 # CSV imports running at once in the whole deployment (transactions/import_slots.py), and how
 # long one import's database work may take before it is rolled back (PostgreSQL).

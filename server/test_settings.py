@@ -8,6 +8,9 @@ os.environ.setdefault("JWT_SIGNING_KEY", "test-jwt-signing-key-for-the-suite-onl
 from server.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Mail is sent inline, so a test sees it in mail.outbox when the request returns
+# (server/tests/test_mail.py covers the background mode).
+EMAIL_IN_BACKGROUND = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,11 +1,20 @@
 """Throttles on the shared cache (CACHE_URL), keyed by client IP honouring NUM_PROXIES."""
 
-import hashlib
-
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from accounts.models import normalise_email
+
+def client_ip(request) -> str | None:
+    """The client's address as the throttles see it (DRF's rule): REMOTE_ADDR, or with
+    NUM_PROXIES > 0 the address that many proxies back in X-Forwarded-For. The login
+    lockout (accounts/lockout.py) uses the same, so neither can be dodged differently."""
+    meta = request.META
+    forwarded, remote = meta.get("HTTP_X_FORWARDED_FOR"), meta.get("REMOTE_ADDR")
+    proxies = api_settings.NUM_PROXIES
+    if not proxies or not forwarded:
+        return remote
+    addresses = forwarded.split(",")
+    return addresses[-min(proxies, len(addresses))].strip()
 
 
 class _CurrentRates:
@@ -34,19 +43,10 @@ class AuthIPThrottle(_CurrentRates, throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": f"{self.scope}-ip", "ident": self.get_ident(request)}
 
 
-class AuthEmailThrottle(_CurrentRates, throttling.SimpleRateThrottle):
-    """The "auth" scope per email tried on login, so rotating IPs does not help."""
-
-    scope = "auth"
+class UserScopedThrottle(_CurrentRates, throttling.SimpleRateThrottle):
+    """A scope counted per signed-in user (subclasses set ``scope``)."""
 
     def get_cache_key(self, request, view):
-        try:
-            email = request.data.get("email")
-        except AttributeError:
+        if not request.user or not request.user.is_authenticated:
             return None
-        if not isinstance(email, str) or not email.strip():
-            return None
-        return self.cache_format % {
-            "scope": f"{self.scope}-email",
-            "ident": hashlib.sha256(normalise_email(email).encode()).hexdigest(),
-        }
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}

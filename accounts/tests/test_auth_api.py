@@ -24,6 +24,9 @@ def bearer(client, access):
     return client
 
 
+ME_FIELDS = {"id", "email", "email_verified", "pending_email", "first_name", "last_name", "date_joined"}
+
+
 def test_routes_are_named_as_documented():
     assert reverse("auth-register") == REGISTER
     assert reverse("auth-token") == TOKEN
@@ -36,8 +39,9 @@ def test_register_creates_user_with_normalised_email(anon):
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == {"id", "email", "first_name", "last_name", "date_joined"}
+    assert set(body) == ME_FIELDS
     assert body["email"] == "ada.lovelace@example.com"
+    assert (body["email_verified"], body["pending_email"]) == (False, None)
     assert body["first_name"] == "Ada" and body["last_name"] == ""
     user = User.objects.get(pk=body["id"])
     assert user.check_password("analytical-engine-1843")
@@ -81,7 +85,7 @@ def test_login_returns_token_pair_and_me_works(anon):
     me = bearer(anon, tokens["access"]).get(ME)
     assert me.status_code == 200
     assert me.json()["email"] == "grace@example.com"
-    assert set(me.json()) == {"id", "email", "first_name", "last_name", "date_joined"}
+    assert set(me.json()) == ME_FIELDS
 
 
 def test_wrong_password_and_unknown_email_fail_identically(anon):
@@ -125,13 +129,17 @@ def test_logout_with_garbage_token_is_401(anon):
     assert_error(anon.post(LOGOUT, {"refresh": "garbage"}), 401, code="token_not_valid")
 
 
-def test_patch_me_updates_names_and_email(api):
-    response = api.patch(ME, {"first_name": "Alan", "email": "ALAN@example.com"})
+def test_patch_me_updates_names_at_once_and_the_email_once_confirmed(api):
+    """test_email_verification.py follows the new address's link to the end."""
+    before = api.user.email
+    response = api.patch(
+        ME, {"first_name": "Alan", "email": "ALAN@example.com", "current_password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 200
-    assert response.json()["email"] == "alan@example.com"
+    assert (response.json()["email"], response.json()["pending_email"]) == (before, "alan@example.com")
     api.user.refresh_from_db()
     assert api.user.first_name == "Alan"
-    assert api.user.email == "alan@example.com"
+    assert (api.user.email, api.user.pending_email) == (before, "alan@example.com")
 
 
 def test_patch_me_cannot_take_another_users_email(api):

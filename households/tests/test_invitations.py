@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
@@ -13,7 +14,7 @@ from accounts.tests.factories import UserFactory
 from households.models import Invitation, InvitationStatus, Membership
 from households.tests.factories import add_member
 from households.tests.helpers import API, db_state, group_user_ids, household_url, invitation_url, member_ids
-from server.tests.helpers import assert_error
+from server.tests.helpers import assert_error, token_in
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +237,9 @@ def test_accepting_when_already_a_member_is_409(world, client_for):
 
 
 def test_invitation_email_is_case_insensitive(world, client_for):
-    bob = User.objects.create_user("bob@example.com", "correct-horse-battery-9")
+    bob = User.objects.create_user(
+        "bob@example.com", "correct-horse-battery-9", email_verified_at=world.invitation.created_at
+    )
 
     invitation = invite(client_for(world.owner), world.household, "Bob@Example.com", role="admin")
 
@@ -269,6 +272,9 @@ def test_user_registered_with_mixed_case_email_sees_their_invitation(world, clie
     )
     assert response.status_code == 201, response.json()
     carol = User.objects.get(pk=response.json()["id"])
+    assert listed_ids(client_for(carol)) == []  # not until the address is proven
+    welcome = next(m for m in mail.outbox if m.to == ["carol@example.com"] and "Welcome" in m.subject)
+    assert anon.post(f"{API}/auth/email/verify/", {"token": token_in(welcome)}).status_code == 200
 
     assert listed_ids(client_for(carol)) == [str(invitation.pk)]
     assert client_for(carol).post(invitation_url(invitation.pk, "decline/")).status_code == 204

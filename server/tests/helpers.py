@@ -15,3 +15,13 @@ def assert_error(response, status: int, code: str | None = None, attr: str | Non
     if attr != "__any__":
         assert attr in [e["attr"] for e in body["errors"]], body
     return body
+
+
+def token_in(message) -> str:
+    """The token an email carries, read from the first link with ?token= in its body."""
+    import re
+    from urllib.parse import unquote
+
+    match = re.search(r"token=([^\s&]+)", message.body)
+    assert match, message.body
+    return unquote(match[1])

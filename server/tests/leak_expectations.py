@@ -33,6 +33,10 @@ PUBLIC_ROUTES = frozenset(
         "auth/token/",
         "auth/token/refresh/",
         "auth/logout/",
+        "auth/password/reset/",
+        "auth/password/reset/confirm/",
+        "auth/email/verify/",
+        "invitations/decline/",
     }
 )
 
@@ -70,9 +74,11 @@ PRIVATE_VARIANT_ROUTES = frozenset(
 # Common rows.                    anon exp del own edi vie mem str sta
 OPEN_2XX = "                      200 200 200 200 200 200 200 200 200"
 OPEN_405 = "                      405 405 405 405 405 405 405 405 405"
+OPEN_400 = "                      400 400 400 400 400 400 400 400 400"
 SIGNED_IN_200 = "                 401 401 401 200 200 200 200 200 200"
 SIGNED_IN_201 = "                 401 401 401 201 201 201 201 201 201"
 SIGNED_IN_405 = "                 401 401 401 405 405 405 405 405 405"
+SIGNED_IN_400 = "                 401 401 401 400 400 400 400 400 400"
 SIGNED_IN_404 = "                 401 401 401 404 404 404 404 404 404"
 SIGNED_IN_403 = "                 401 401 401 403 403 403 403 403 403"
 # The schema and Swagger views are open but keep DRF's default JWT authentication, so a
@@ -159,6 +165,37 @@ _ROWS = {
     ("auth/password/", "PATCH"): SIGNED_IN_405,
     ("auth/password/", "DELETE"): SIGNED_IN_405,
     ("auth/password/", "OPTIONS"): SIGNED_IN_200,
+    # A reset request is answered alike for every address (the matrix asks for A's).
+    ("auth/password/reset/", "GET"): OPEN_405,
+    ("auth/password/reset/", "HEAD"): OPEN_405,
+    ("auth/password/reset/", "POST"): "202 202 202 202 202 202 202 202 202",
+    ("auth/password/reset/", "PUT"): OPEN_405,
+    ("auth/password/reset/", "PATCH"): OPEN_405,
+    ("auth/password/reset/", "DELETE"): OPEN_405,
+    ("auth/password/reset/", "OPTIONS"): OPEN_2XX,
+    # The token routes get a token nobody was sent: 400 token_invalid for everyone.
+    ("auth/password/reset/confirm/", "GET"): OPEN_405,
+    ("auth/password/reset/confirm/", "HEAD"): OPEN_405,
+    ("auth/password/reset/confirm/", "POST"): OPEN_400,
+    ("auth/password/reset/confirm/", "PUT"): OPEN_405,
+    ("auth/password/reset/confirm/", "PATCH"): OPEN_405,
+    ("auth/password/reset/confirm/", "DELETE"): OPEN_405,
+    ("auth/password/reset/confirm/", "OPTIONS"): OPEN_2XX,
+    ("auth/email/verify/", "GET"): OPEN_405,
+    ("auth/email/verify/", "HEAD"): OPEN_405,
+    ("auth/email/verify/", "POST"): OPEN_400,
+    ("auth/email/verify/", "PUT"): OPEN_405,
+    ("auth/email/verify/", "PATCH"): OPEN_405,
+    ("auth/email/verify/", "DELETE"): OPEN_405,
+    ("auth/email/verify/", "OPTIONS"): OPEN_2XX,
+    # Everyone here has a verified address and nothing pending: 400 already_verified.
+    ("auth/email/verify/resend/", "GET"): SIGNED_IN_405,
+    ("auth/email/verify/resend/", "HEAD"): SIGNED_IN_405,
+    ("auth/email/verify/resend/", "POST"): SIGNED_IN_400,
+    ("auth/email/verify/resend/", "PUT"): SIGNED_IN_405,
+    ("auth/email/verify/resend/", "PATCH"): SIGNED_IN_405,
+    ("auth/email/verify/resend/", "DELETE"): SIGNED_IN_405,
+    ("auth/email/verify/resend/", "OPTIONS"): SIGNED_IN_200,
     # --- households/ ---------------------------------------------------------------------
     ("households/", "GET"): SIGNED_IN_200,
     ("households/", "HEAD"): SIGNED_IN_200,
@@ -232,6 +269,20 @@ _ROWS = {
     ("invitations/{id}/decline/", "PATCH"): SIGNED_IN_405,
     ("invitations/{id}/decline/", "DELETE"): SIGNED_IN_405,
     ("invitations/{id}/decline/", "OPTIONS"): SIGNED_IN_200,
+    ("invitations/accept/", "GET"): SIGNED_IN_405,
+    ("invitations/accept/", "HEAD"): SIGNED_IN_405,
+    ("invitations/accept/", "POST"): SIGNED_IN_400,
+    ("invitations/accept/", "PUT"): SIGNED_IN_405,
+    ("invitations/accept/", "PATCH"): SIGNED_IN_405,
+    ("invitations/accept/", "DELETE"): SIGNED_IN_405,
+    ("invitations/accept/", "OPTIONS"): SIGNED_IN_200,
+    ("invitations/decline/", "GET"): OPEN_405,
+    ("invitations/decline/", "HEAD"): OPEN_405,
+    ("invitations/decline/", "POST"): OPEN_400,
+    ("invitations/decline/", "PUT"): OPEN_405,
+    ("invitations/decline/", "PATCH"): OPEN_405,
+    ("invitations/decline/", "DELETE"): OPEN_405,
+    ("invitations/decline/", "OPTIONS"): OPEN_2XX,
     # --- budgets/ ------------------------------------------------------------------------
     ("budgets/", "GET"): SIGNED_IN_200,
     ("budgets/", "HEAD"): SIGNED_IN_200,

@@ -170,7 +170,12 @@ def _settings(examples: int, **extra):
 @pytest.fixture
 def caller(settings):
     rest = dict(settings.REST_FRAMEWORK)
-    rest["DEFAULT_THROTTLE_RATES"] = {"anon": "1000000/min", "user": "1000000/min", "auth": "1000000/min"}
+    rest["DEFAULT_THROTTLE_RATES"] = {
+        "anon": "1000000/min",
+        "user": "1000000/min",
+        "auth": "1000000/min",
+        "email": "1000000/min",
+    }
     settings.REST_FRAMEWORK = rest
 
     owner = UserFactory(email="fuzz-owner@example.com", is_staff=True)

@@ -38,7 +38,7 @@ def example_values() -> dict[str, str]:
 
 
 def variables_read_by_settings() -> set[str]:
-    return set(re.findall(r"""\benv_[a-z]+\(\s*["']([A-Z0-9_]+)["']""", SETTINGS_FILE.read_text()))
+    return set(re.findall(r"""\benv_[a-z_]+\(\s*["']([A-Z0-9_]+)["']""", SETTINGS_FILE.read_text()))
 
 
 @pytest.fixture
@@ -103,8 +103,17 @@ def test_defaults(load):
         "anon": "100/min",
         "user": "1000/min",
         "auth": "10/min",
+        "email": "5/hour",
     }
     assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+    assert settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+    assert settings.DEFAULT_FROM_EMAIL == "Household Budget <no-reply@localhost>"
+    assert settings.PUBLIC_BASE_URL == "http://127.0.0.1:8000"
+    assert settings.EMAIL_IN_BACKGROUND is True
+    assert settings.EMAIL_VERIFICATION_TTL_HOURS == 48
+    assert settings.PASSWORD_RESET_TIMEOUT == 3600
+    assert (settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_LIMIT_PER_IP) == (5, 50)
+    assert settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
     assert settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() == 5 * 60
     assert settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].days == 7
     assert settings.SECURE_SSL_REDIRECT is False
@@ -186,6 +195,34 @@ def test_sqlite_url_is_parsed(load, tmp_path):
     }
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("console://", {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}),
+        ("locmem://", {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}),
+        (
+            "smtp://user:p%40ss@mail.example.com:587/?tls=True&timeout=10",
+            {
+                "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "mail.example.com",
+                "EMAIL_PORT": 587,
+                "EMAIL_HOST_USER": "user",
+                "EMAIL_HOST_PASSWORD": "p@ss",
+                "EMAIL_USE_TLS": True,
+                "EMAIL_USE_SSL": False,
+                "EMAIL_TIMEOUT": 10,
+            },
+        ),
+        ("smtps://mail.example.com", {"EMAIL_PORT": 465, "EMAIL_USE_SSL": True, "EMAIL_USE_TLS": False}),
+        ("file:///var/mail/api", {"EMAIL_FILE_PATH": "/var/mail/api"}),
+    ],
+)
+def test_email_url_sets_djangos_email_settings(load, url, expected):
+    settings = load(EMAIL_URL=url, DEFAULT_FROM_EMAIL="Budget <budget@example.com>")
+    assert {name: getattr(settings, name) for name in expected} == expected
+    assert settings.DEFAULT_FROM_EMAIL == settings.SERVER_EMAIL == "Budget <budget@example.com>"
+
+
 def test_sqlite_options_from_the_url_win(load, tmp_path):
     settings = load(DATABASE_URL=f"sqlite:///{tmp_path}/budget.sqlite3?timeout=5")
     assert settings.DATABASES["default"]["OPTIONS"]["timeout"] == 5
@@ -236,6 +273,7 @@ def test_numbers_rates_and_log_level(load):
         THROTTLE_RATE_ANON="20/hour",
         THROTTLE_RATE_USER="5/s",
         THROTTLE_RATE_AUTH="3/day",
+        THROTTLE_RATE_EMAIL="2/day",
         NUM_PROXIES="2",
         DATA_UPLOAD_MAX_MEMORY_SIZE="4096",
         LOG_LEVEL="warning",
@@ -246,6 +284,7 @@ def test_numbers_rates_and_log_level(load):
         "anon": "20/hour",
         "user": "5/s",
         "auth": "3/day",
+        "email": "2/day",
     }
     assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 2
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 4096
@@ -294,6 +333,20 @@ BAD_VALUES = [
     ("JWT_REFRESH_DAYS", "-7"),
     ("INVITATION_TTL_DAYS", "0"),
     ("IMPORT_MAX_CONCURRENT", "0"),
+    ("THROTTLE_RATE_EMAIL", "often"),
+    ("EMAIL_URL", "carrier-pigeon://coop"),
+    ("EMAIL_URL", "smtp://host:port"),
+    ("EMAIL_URL", "file://"),
+    ("DEFAULT_FROM_EMAIL", "nobody"),
+    ("PUBLIC_BASE_URL", "ftp://example.com"),
+    ("PUBLIC_BASE_URL", "https://app.example.com/?next=1"),
+    ("EMAIL_IN_BACKGROUND", "sometimes"),
+    ("EMAIL_VERIFICATION_TTL_HOURS", "0"),
+    ("PASSWORD_RESET_TTL_MINUTES", "1"),
+    ("PASSWORD_RESET_EMAILS_PER_HOUR", "0"),
+    ("LOGIN_FAILURE_LIMIT", "0"),
+    ("LOGIN_FAILURE_LIMIT_PER_IP", "none"),
+    ("LOGIN_LOCKOUT_MINUTES", "0"),
     ("IMPORT_TIMEOUT_SECONDS", "soon"),
     ("BENCH_ENDPOINTS", "perhaps"),
     ("LOG_LEVEL", "LOUD"),

@@ -1,5 +1,6 @@
-"""Throttling: the strict auth scope per client IP (and per email on login), and the
-anon and user scopes everywhere else. Over the limit -> 429, Retry-After, standard body."""
+"""Throttling: the strict auth scope per client IP, and the anon and user scopes everywhere
+else. Over the limit -> 429, Retry-After, standard body. Failed logins have their own
+lockout per (email, IP) and per IP: accounts/tests/test_lockout.py."""
 
 import datetime as dt
 
@@ -31,6 +32,7 @@ def rates(settings):
             "anon": "100/min",
             "user": "1000/min",
             "auth": f"{AUTH_LIMIT}/min",
+            "email": "5/hour",
             **overrides.pop("rates", {}),
         }
         rest.update(overrides)
@@ -91,64 +93,6 @@ def test_auth_scope_allows_again_after_the_window(anon, rates):
         assert_throttled(attempt(anon, TOKEN, AUTH_LIMIT))
     with time_machine.travel(start + dt.timedelta(seconds=61), tick=False):
         assert attempt(anon, TOKEN, AUTH_LIMIT + 1).status_code == 401
-
-
-def test_login_is_throttled_per_email_across_ips(anon, rates):
-    UserFactory(email="target@example.com")
-    for n in range(AUTH_LIMIT):
-        email = "target@example.com" if n % 2 else "  TARGET@Example.com "
-        response = anon.post(
-            TOKEN, {"email": email, "password": "guess-1"}, REMOTE_ADDR=f"198.51.100.{n + 1}"
-        )
-        assert response.status_code == 401
-    body = assert_throttled(
-        anon.post(TOKEN, {"email": "target@example.com", "password": "guess-1"}, REMOTE_ADDR="198.51.100.200")
-    )
-    assert "available in" in body["errors"][0]["detail"]
-
-
-def test_login_throttle_by_email_leaves_other_emails_alone(anon, rates):
-    UserFactory(email="target@example.com")
-    other = UserFactory(email="bystander@example.com")
-    for n in range(AUTH_LIMIT + 1):
-        anon.post(
-            TOKEN, {"email": "target@example.com", "password": "guess-1"}, REMOTE_ADDR=f"198.51.100.{n}"
-        )
-    response = anon.post(
-        TOKEN, {"email": other.email, "password": "correct-horse-battery-9"}, REMOTE_ADDR="198.51.100.250"
-    )
-    assert response.status_code == 200
-    assert set(response.json()) == {"access", "refresh"}
-
-
-def test_a_throttled_login_is_refused_even_with_the_right_password(anon, rates):
-    user = UserFactory(email="target@example.com")
-    for n in range(AUTH_LIMIT):
-        anon.post(TOKEN, {"email": user.email, "password": "guess-1"}, REMOTE_ADDR=f"198.51.100.{n}")
-    response = anon.post(
-        TOKEN, {"email": user.email, "password": "correct-horse-battery-9"}, REMOTE_ADDR="198.51.100.99"
-    )
-    assert_throttled(response)
-    assert "access" not in response.json()
-
-
-def test_a_known_and_an_unknown_email_are_refused_and_throttled_alike(anon, rates):
-    """Neither the refusals nor the throttle tell whether an account exists: ten failures for
-    an email, then a 429, with the same bodies whether or not anyone has that email."""
-    UserFactory(email="known@example.com")
-    transcripts = {}
-    with time_machine.travel(timezone.now(), tick=False):
-        for network, email in ((100, "known@example.com"), (101, "unknown@example.com")):
-            responses = [
-                anon.post(TOKEN, {"email": email, "password": "guess-1"}, REMOTE_ADDR=f"198.51.{network}.{n}")
-                for n in range(AUTH_LIMIT + 1)
-            ]
-            transcripts[email] = [(r.status_code, r.json(), r.get("Retry-After")) for r in responses]
-    known, unknown = transcripts["known@example.com"], transcripts["unknown@example.com"]
-    assert [status for status, _, _ in known] == [401] * AUTH_LIMIT + [429]
-    assert known == unknown
-    assert known[0][1]["errors"][0]["code"] == "no_active_account"
-    assert known[-1][1]["errors"][0]["code"] == "throttled"
 
 
 def test_spoofed_x_forwarded_for_does_not_reset_the_ip_count(anon, rates):
