@@ -43,6 +43,13 @@ on_violation(
     error=_already_invited,
 )
 on_violation(
+    "households_one_owner_per_household",
+    "households_membership.household_id",  # SQLite names the partial unique index by its column
+    error=lambda: Conflict(
+        "A household has exactly one owner; ownership moves only by a transfer.", code="one_owner"
+    ),
+)
+on_violation(
     "households_one_membership_per_user",
     "households_membership.household_id, households_membership.user_id",
     error=_already_member,

@@ -48,6 +48,7 @@ class ErrorCode409Enum(models.TextChoices):
     # A concurrent request changed what this one depended on; nothing was written.
     CONCURRENT_CHANGE = "concurrent_change"
     CURRENCY_CHANGED = "currency_changed"
+    ONE_OWNER = "one_owner"
     OWNER_MUST_TRANSFER = "owner_must_transfer"
     ALREADY_MEMBER = "already_member"
     INVITATION_ACCEPTED = "invitation_accepted"

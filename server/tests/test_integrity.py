@@ -73,6 +73,14 @@ def test_a_second_membership_is_already_member():
     assert _detail(error) == [(None, "You are already a member of this household.", "already_member")]
 
 
+def test_a_second_owner_is_one_owner():
+    household = make_household()
+    exc = _violation(lambda: Membership.objects.create(household=household, user=UserFactory(), role="owner"))
+    error = as_api_error(exc)
+    assert isinstance(error, Conflict)
+    assert _detail(error)[0][2] == "one_owner"
+
+
 def test_a_constraint_nobody_named_is_a_logged_409_not_a_500(caplog):
     budget = BudgetFactory()
     exc = _violation(lambda: Budget.objects.filter(pk=budget.pk).update(amount_minor=-1))
