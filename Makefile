@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_ENV := DJANGO_SETTINGS_MODULE=server.test_settings
 
-.PHONY: run test test-deep lint install install-dev clean bench
+.PHONY: run test test-deep lint install install-dev clean bench mutate
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -42,6 +42,7 @@ run: install .env
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: lint
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
@@ -54,7 +55,14 @@ test-deep: install-dev
 	SCHEMATHESIS_DEEP=1 $(TEST_ENV) $(BIN)/pytest -m schemathesis_deep server/tests/test_schemathesis.py $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .coverage htmlcov
+	rm -rf $(VENV) staticfiles .coverage htmlcov mutants
+
+# Mutation testing of the isolation core with mutmut (pyproject [tool.mutmut]); not in CI:
+# it takes a while on 2 cores (docs/testing.md has the figures and the survivors).
+mutate: install-dev
+	rm -rf mutants
+	MUTATION_RUN=1 $(TEST_ENV) $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 # Benchmark on the local PostgreSQL: seeds two data sets once (1,000,000 and 10,000
 # transactions, same user shape), migrates them when they exist, then measures
@@ -75,4 +83,4 @@ bench: install
 	    DATABASE_URL=$(BENCH_PG)/$$db $(BENCH_ENV) $(BIN)/python manage.py migrate --noinput -v0 || exit 1; \
 	  fi; \
 	done
-	$(BIN)/python bench/run.py --db-1m $(BENCH_PG)/budget_bench_1m --db-10k $(BENCH_PG)/budget_bench_10k
+	$(BIN)/python -m bench.run --db-1m $(BENCH_PG)/budget_bench_1m --db-10k $(BENCH_PG)/budget_bench_10k

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import token_pair_for
 from accounts.tests.factories import UserFactory
+from server.tests import observed_errors
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +65,9 @@ def _commit_hooks_after_each_request(request, monkeypatch):
 
     def request_then_commit_hooks(self, **kwargs):
         with TestCase.captureOnCommitCallbacks(execute=True):
-            return send(self, **kwargs)
+            response = send(self, **kwargs)
+        observed_errors.record(response)
+        return response
 
     monkeypatch.setattr(Client, "request", request_then_commit_hooks)
 
@@ -95,3 +98,21 @@ def user(db):
 @pytest.fixture
 def api(user, client_for):
     return client_for(user)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Every error a test client saw is documented for its route (server/tests/observed_errors.py)."""
+    if exitstatus != 0 or not observed_errors.seen_count():
+        return
+    problems = observed_errors.undocumented()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if problems:
+        if reporter:
+            reporter.write_sep("=", f"{len(problems)} errors the schema does not document", red=True)
+            for line in problems:
+                reporter.write_line(line)
+        session.exitstatus = 1
+    elif reporter:
+        reporter.write_line(
+            f"schema documents every error the suite saw ({observed_errors.seen_count()} kinds)"
+        )

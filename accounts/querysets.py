@@ -1,12 +1,14 @@
 from django.apps import apps
 from django.db import models
 
+from permissions.scoping import is_active_user
+
 
 class UserQuerySet(models.QuerySet):
     def visible_to(self, user, action: str = "view"):
         """Yourself and the people you share a household with. Nobody else, whatever
         model-wide permissions or superuser flag the caller holds."""
-        if not (user and user.is_authenticated and user.is_active):
+        if not is_active_user(user):
             return self.none()
         if action != "view":
             return self.filter(pk=user.pk)

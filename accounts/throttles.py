@@ -8,8 +8,10 @@ class EmailChangeThrottle(AuthIPThrottle):
     registration does: both share the strict per-IP auth allowance. Name changes do not."""
 
     def get_cache_key(self, request, view):
-        # Reading the body here raises its parse error (a 400) as the view would.
-        changes_email = request.method == "PATCH" and "email" in request.data
+        # Reading the body here raises its parse error (a 400) as the view would; a body that
+        # is not an object (a number, a list) is the view's 400 too.
+        data = request.data if request.method == "PATCH" else None
+        changes_email = isinstance(data, dict) and "email" in data
         return super().get_cache_key(request, view) if changes_email else None
 
 

@@ -25,8 +25,11 @@ from accounts.serializers import (
 )
 from accounts.throttles import EmailChangeThrottle, EmailSendThrottle
 from server.authentication import PublicEndpoint
-from server.openapi import DetailSerializer, ErrorResponse401Serializer
+from server.openapi import DetailSerializer, ErrorResponse401Serializer, document_error_codes
 from server.throttling import AuthIPThrottle
+
+document_error_codes(401, "password_changed", "no_active_account")
+document_error_codes(429, "locked_out")  # accounts/lockout.py
 
 
 class _PublicAuthView(APIView):

@@ -11,139 +11,19 @@ JSON-encoded). Prints a table and writes JSON to bench/results/.
 """
 
 import argparse
-import http.client
 import json
 import os
-import secrets
-import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.gunicorn import floor_sql, login, start_gunicorn, stop
+from bench.measure import Client, measure, physical_floor, summarise
+
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 DOMAIN = "bench.example"
-PASSWORD = "bench-password-2026"
 SUMMARY_DATE = "2026-10-15"
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-class Client:
-    def __init__(self, port: int, token: str | None = None):
-        self.port, self.token = port, token
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, dict]:
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        payload = None
-        if body is not None:
-            payload = json.dumps(body)
-            headers["Content-Type"] = "application/json"
-        self.conn.request(method, path, body=payload, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        return response.status, data, dict(response.getheaders())
-
-
-def measure(
-    make_client, method: str, path: str, body_for, *, requests: int, warmup: int, concurrency: int
-) -> dict:
-    client = make_client()
-    expected = 201 if method == "POST" else 200
-    queries = None
-    for i in range(warmup):
-        status, data, headers = client.request(method, path, body_for(i))
-        if status != expected:
-            raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
-        queries = headers.get("X-Query-Count")
-    latencies = []
-    for i in range(requests):
-        started = time.perf_counter()
-        status, data, _ = client.request(method, path, body_for(warmup + i))
-        latencies.append((time.perf_counter() - started) * 1000)
-        if status != expected:
-            raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
-
-    per_thread = max(1, requests // concurrency)
-    errors: list[str] = []
-
-    def worker(offset: int):
-        own = make_client()
-        for i in range(per_thread):
-            status, data, _ = own.request(method, path, body_for(offset + i))
-            if status != expected:
-                errors.append(f"{status} {data[:200]!r}")
-
-    threads = [threading.Thread(target=worker, args=(10_000 * (n + 1),)) for n in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise SystemExit(f"{method} {path} under load: {errors[:3]}")
-    return {
-        "latencies": latencies,
-        "rps": per_thread * concurrency / elapsed,
-        "queries": int(queries) if queries else None,
-    }
-
-
-def summarise(rounds: list[dict]) -> dict:
-    """Percentiles over every round's sequential samples; the median round's req/s."""
-    latencies = [ms for r in rounds for ms in r["latencies"]]
-    rates = sorted(r["rps"] for r in rounds if "rps" in r)
-    return {
-        "p50": percentile(latencies, 50),
-        "p90": percentile(latencies, 90),
-        "p99": percentile(latencies, 99),
-        "rps": rates[len(rates) // 2] if rates else None,
-        "queries": rounds[0].get("queries"),
-        "samples": len(latencies),
-    }
-
-
-def physical_floor(database_url: str, statements: list[str], *, repeat: int) -> dict:
-    """The floor view's SQL, run straight through psycopg and JSON-encoded."""
-    import psycopg
-
-    latencies = []
-    with psycopg.connect(database_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("SET jit = off")
-        for i in range(repeat + 10):
-            started = time.perf_counter()
-            payload = []
-            for sql in statements:
-                rows = conn.execute(sql).fetchall()
-                payload.append(rows)
-            json.dumps(payload, default=str)
-            if i >= 10:
-                latencies.append((time.perf_counter() - started) * 1000)
-    return {"latencies": latencies}
-
-
-def floor_sql(database_url: str, floor_path: str) -> list[str]:
-    """The framework-floor view's SQL, captured by running it once in a fresh process."""
-    output = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [PYTHON, __file__, "--capture-sql", floor_path],
-        cwd=ROOT,
-        env=env_setup(database_url),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output)
 
 
 def _capture_sql(floor_path: str) -> None:
@@ -162,73 +42,6 @@ def _capture_sql(floor_path: str) -> None:
         response = match.func(request, *match.args, **match.kwargs)
     assert response.status_code == 200, response.content[:300]
     print(json.dumps([q["sql"] for q in captured.captured_queries]))
-
-
-def env_setup(database_url: str) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        DJANGO_SETTINGS_MODULE="server.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-        JWT_SIGNING_KEY=env.get("JWT_SIGNING_KEY") or secrets.token_urlsafe(50),
-        JWT_ACCESS_MINUTES="240",
-        THROTTLE_RATE_USER="10000000/min",
-        THROTTLE_RATE_ANON="10000000/min",
-        THROTTLE_RATE_AUTH="1000/min",
-        BENCH_ENDPOINTS="1",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
-    env = env_setup(database_url)
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "server.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    for _ in range(100):
-        try:
-            status, _, _ = Client(port).request("GET", "/api/health/")
-            if status == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit("gunicorn did not come up")
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def login(port: int, email: str) -> tuple[str, int]:
-    client = Client(port)
-    status, data, _ = client.request("POST", "/api/v1/auth/token/", {"email": email, "password": PASSWORD})
-    if status != 200:
-        raise SystemExit(f"login {email}: {status} {data[:200]!r}")
-    token = json.loads(data)["access"]
-    me = Client(port, token).request("GET", "/api/v1/auth/me/")
-    return token, json.loads(me[1])["id"]
 
 
 class Dataset:

@@ -7,7 +7,7 @@ through the services too.
 
 BudgetAdmin is guardian's GuardedModelAdmin. Its object-permissions pages are open to
 staff holding budgets.manage_grants (and to no one else, whatever their model permissions).
-They offer only view_budget and change_budget, and they save through the grant services,
+They offer only the two rights a share is made of, and they save through the grant services,
 exactly like the staff grants API, so a grant made on either shows up on the other. Change
 includes view ("edit"), and the rows record the admin who made them.
 """
@@ -26,19 +26,11 @@ from guardian.admin import (
 
 from accounts.models import User, normalise_email
 from budgets import services
-from budgets.grants import MANAGE_GRANTS
+from budgets.grants.permissions import MANAGE_GRANTS
 from budgets.models import Budget, Category
-from budgets.money import format_amount
+from budgets.shares import CODENAMES_FOR_LEVEL, SHARE_CODENAMES, level_of
 from households.models import Household
-
-GRANT_CODENAMES = ("view_budget", "change_budget")
-
-
-def money(value_minor: int | None, currency: str) -> str | None:
-    """ "12.30 EUR": exactly the currency's minor units, never a float."""
-    amount = format_amount(value_minor, currency)
-    return None if amount is None else f"{amount} {currency}"
-
+from money.admin import money
 
 # The object-permissions forms -----------------------------------------------------------
 
@@ -51,7 +43,7 @@ class _GrantFormMixin:
 
     def get_obj_perms_field_choices(self):
         choices = dict(super().get_obj_perms_field_choices())
-        return [(code, choices[code]) for code in GRANT_CODENAMES]
+        return [(code, choices[code]) for code in SHARE_CODENAMES]
 
     def get_obj_perms_field_widget(self):
         return forms.CheckboxSelectMultiple
@@ -62,17 +54,11 @@ class _GrantFormMixin:
         return field
 
     def _current_codenames(self) -> set[str]:
-        return set(self.get_obj_perms_field_initial()) & set(GRANT_CODENAMES)
-
-    def _level(self) -> str | None:
-        chosen = set(self.cleaned_data[self.get_obj_perms_field_name()])
-        if "change_budget" in chosen:
-            return services.EDIT_LEVEL
-        return services.VIEW_LEVEL if "view_budget" in chosen else None
+        return set(self.get_obj_perms_field_initial()) & set(SHARE_CODENAMES)
 
     def save_obj_perms(self) -> None:
-        level = self._level()
-        wanted = set(services.CODENAMES_FOR_LEVEL[level]) if level else set()
+        level = level_of(self.cleaned_data[self.get_obj_perms_field_name()])
+        wanted = set(CODENAMES_FOR_LEVEL[level]) if level else set()
         current = self._current_codenames()
         if wanted == current:
             return  # unchanged: an owner's share stays the owner's
@@ -225,7 +211,7 @@ class BudgetAdmin(GuardedModelAdmin):
     def get_obj_perms_base_context(self, request, obj):
         context = super().get_obj_perms_base_context(request, obj)
         perms = {p.codename: p for p in context["model_perms"]}
-        context["model_perms"] = [perms[codename] for codename in GRANT_CODENAMES]
+        context["model_perms"] = [perms[codename] for codename in SHARE_CODENAMES]
         context["has_change_permission"] = self.has_view_permission(request, obj)  # breadcrumb links
         return context
 

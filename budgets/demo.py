@@ -6,7 +6,7 @@ import datetime
 from accounts.demo import DemoData
 from budgets import services
 from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission
-from budgets.money import parse_amount
+from money.amounts import parse_amount
 
 # (owner, name, amount, currency, period, categories, share)
 # share: None (private), ("household", household name, level) or ("user", user key, level)
@@ -73,5 +73,5 @@ def _share(data: DemoData, budget: Budget, kind: str, target: str, level: str) -
     else:
         user = data.users[target]
         if not BudgetUserObjectPermission.objects.filter(content_object=budget, user=user).exists():
-            services.share_with_user(budget=budget, grantee_id=user.pk, level=level, actor=budget.owner)
+            services.share_with_user(budget=budget, user_id=user.pk, level=level, actor=budget.owner)
             data.created[BudgetUserObjectPermission._meta.label] += 1

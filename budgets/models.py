@@ -7,9 +7,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from budgets.currencies import CURRENCY_CHOICES
-from budgets.money import from_minor
 from budgets.querysets import BudgetQuerySet, CategoryQuerySet
+from money.amounts import from_minor
+from money.currencies import CURRENCY_CHOICES
 
 
 class Period(models.TextChoices):

@@ -2,16 +2,11 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
-from permissions.codenames import permission_id
+from budgets.shares import CHANGE_CODENAME, CODENAME_FOR_ACTION, codename_id
+from permissions.scoping import is_active_user as _active
 
 VIEW, CHANGE, DELETE, SHARE = "view", "change", "delete", "share"
 OWNER_ONLY_ACTIONS = {DELETE, SHARE}
-# The API's share levels and the guardian permissions behind them.
-CODENAME_FOR_ACTION = {VIEW: "view_budget", CHANGE: "change_budget"}
-
-
-def _active(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
 
 
 def _visible_ids_union(user, codename: str):
@@ -21,7 +16,7 @@ def _visible_ids_union(user, codename: str):
     index entries of this user."""
     from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission
 
-    perm = permission_id("budgets", codename)
+    perm = codename_id(codename)
     owned = Budget.objects.filter(owner=user).order_by().values("pk")
     by_user = BudgetUserObjectPermission.objects.filter(user=user, permission_id=perm).values(
         "content_object_id"
@@ -79,7 +74,7 @@ class BudgetQuerySet(models.QuerySet):
             return self.annotate(can_change=models.Value(False))
         from budgets.models import BudgetGroupObjectPermission, BudgetUserObjectPermission
 
-        perm = permission_id("budgets", "change_budget")
+        perm = codename_id(CHANGE_CODENAME)
         by_user = BudgetUserObjectPermission.objects.filter(
             content_object=OuterRef("pk"), user=user, permission_id=perm
         )

@@ -2,34 +2,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from budgets.currencies import CURRENCY_CHOICES
 from budgets.models import Budget, Category, GrantSource, Period
-from budgets.money import MoneyInputField, format_amount, parse_amount
+from budgets.shares import GRANTEE_TYPES, GRANTEE_USER, LEVELS
 from households.serializers import HouseholdRefSerializer, UserRefSerializer
+from money.amounts import parse_amount
+from money.currencies import CURRENCY_CHOICES
+from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
 from server.fields import StrictCharField
 
 OWNER_RIGHTS = ["view", "change", "delete", "share"]
-
-
-@extend_schema_field({"type": "string", "pattern": r"^\d+(\.\d+)?$", "example": "12.30"})
-class AmountField(serializers.Field):
-    """Money out: a decimal string with exactly the currency's minor units, read from the
-    integer ``<source>_minor`` and the object's currency. Input uses MoneyInputField."""
-
-    def __init__(self, *, currency_from: str = "currency", **kwargs):
-        self.currency_from = currency_from
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def get_attribute(self, instance):
-        return instance
-
-    def to_representation(self, instance):
-        currency = instance
-        for part in self.currency_from.split("."):
-            currency = getattr(currency, part)
-        return format_amount(getattr(instance, f"{self.source}_minor"), currency)
 
 
 class BudgetSerializer(serializers.ModelSerializer):
@@ -99,15 +81,11 @@ class CategorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CategoryInputSerializer(serializers.Serializer):
-    budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
+class CategoryUpdateSerializer(serializers.Serializer):
+    """A category's changes: it stays in its budget (a ``budget`` sent is not read)."""
+
     name = StrictCharField(max_length=100)
     allocated = MoneyInputField(required=False, allow_null=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance is not None:
-            self.fields["budget"].read_only = True
 
     def validate_name(self, value):
         value = value.strip()
@@ -116,19 +94,23 @@ class CategoryInputSerializer(serializers.Serializer):
         return value
 
 
+class CategoryInputSerializer(CategoryUpdateSerializer):
+    budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
+
+
 class ShareLevelSerializer(serializers.Serializer):
-    permission = serializers.ChoiceField(choices=["view", "edit"])
+    permission = serializers.ChoiceField(choices=LEVELS)
 
 
 class ShareSerializer(serializers.Serializer):
-    grantee_type = serializers.ChoiceField(choices=["user", "household"])
+    grantee_type = serializers.ChoiceField(choices=GRANTEE_TYPES)
     grantee = serializers.SerializerMethodField()
-    permission = serializers.ChoiceField(choices=["view", "edit"])
+    permission = serializers.ChoiceField(choices=LEVELS)
     granted_by = serializers.ChoiceField(choices=GrantSource.choices)
     granted_at = serializers.DateTimeField()
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_grantee(self, share) -> dict:
-        if share["grantee_type"] == "user":
-            return UserRefSerializer(share["grantee"]).data
-        return HouseholdRefSerializer(share["grantee"]).data
+        if share.grantee_type == GRANTEE_USER:
+            return UserRefSerializer(share.grantee).data
+        return HouseholdRefSerializer(share.grantee).data

@@ -13,10 +13,35 @@ from budgets.serializers import (
     BudgetSerializer,
     CategoryInputSerializer,
     CategorySerializer,
+    CategoryUpdateSerializer,
     ShareLevelSerializer,
     ShareSerializer,
 )
 from permissions.viewsets import TenantViewSet
+from server.openapi import CREATED_ID, document_links, on_created
+
+document_links(
+    {
+        "budgets_create": {
+            "201": {
+                **on_created(
+                    "budgets_retrieve",
+                    "budgets_update",
+                    "budgets_partial_update",
+                    "budgets_destroy",
+                    "budgets_shares_list",
+                ),
+                "CategoriesCreate": {
+                    "operationId": "categories_create",
+                    "requestBody": {"budget": CREATED_ID},
+                },
+            }
+        },
+        "categories_create": {
+            "201": on_created("categories_retrieve", "categories_partial_update", "categories_destroy")
+        },
+    }
+)
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
 HOUSEHOLD_ID = OpenApiParameter("household_id", int, OpenApiParameter.PATH)
@@ -95,20 +120,7 @@ class BudgetViewSet(
         filterset_class=None,
     )
     def share_user(self, request, pk=None, user_id=None):
-        budget = self.get_object()
-        level = _valid(ShareLevelSerializer, request.data)["permission"]
-        with transaction.atomic():  # the answer is read under the write's locks
-            created = services.share_with_user(
-                budget=budget, grantee_id=int(user_id), level=level, actor=request.user
-            )
-            share = next(
-                s
-                for s in selectors.budget_shares(budget=budget)
-                if s["grantee_type"] == "user" and s["grantee"].pk == int(user_id)
-            )
-        return Response(
-            ShareSerializer(share).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        return self._put_share(request, services.share_with_user, grantee_id=int(user_id), key="user_id")
 
     @extend_schema(parameters=[USER_ID], request=None, responses={204: None})
     @share_user.mapping.delete
@@ -130,17 +142,17 @@ class BudgetViewSet(
         filterset_class=None,
     )
     def share_household(self, request, pk=None, household_id=None):
+        return self._put_share(
+            request, services.share_with_household, grantee_id=int(household_id), key="household_id"
+        )
+
+    def _put_share(self, request, share_with, *, grantee_id: int, key: str):
+        """201 for a new share, 200 for a new level; the answer is read under the write's locks."""
         budget = self.get_object()
         level = _valid(ShareLevelSerializer, request.data)["permission"]
-        with transaction.atomic():  # the answer is read under the write's locks
-            created = services.share_with_household(
-                budget=budget, household_id=int(household_id), level=level, actor=request.user
-            )
-            share = next(
-                s
-                for s in selectors.budget_shares(budget=budget)
-                if s["grantee_type"] == "household" and s["grantee"].pk == int(household_id)
-            )
+        with transaction.atomic():
+            created = share_with(budget=budget, level=level, actor=request.user, **{key: grantee_id})
+            (share,) = selectors.budget_shares(budget=budget, **{key: grantee_id})
         return Response(
             ShareSerializer(share).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -172,16 +184,10 @@ class CategoryViewSet(
         category = services.category_create(actor=request.user, **data)
         return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CategoryInputSerializer(partial=True), responses={200: CategorySerializer})
+    @extend_schema(request=CategoryUpdateSerializer(partial=True), responses={200: CategorySerializer})
     def partial_update(self, request, pk=None):
         category = self.get_object()
-        data = _valid(
-            CategoryInputSerializer,
-            request.data,
-            instance=category,
-            partial=True,
-            context={"request": request},
-        )
+        data = _valid(CategoryUpdateSerializer, request.data, partial=True)
         category = services.category_update(category=category, actor=request.user, **data)
         return Response(self.get_serializer(category).data)
 

@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
+from permissions.scoping import is_active_user as _active
+
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 
 # Which roles may perform each tenant action on a household (and its members and invitations).
@@ -11,10 +13,6 @@ ROLES_FOR_ACTION = {
     "invite": (OWNER, ADMIN),
     "delete": (OWNER,),
 }
-
-
-def _active(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
 
 
 def _roles(action: str) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from accounts.models import User, normalise_email
 from households.emails import send_invitation
 from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
+from households.signals import membership_ended
 from permissions.fields import PK_RANGE
 from server.exceptions import Conflict
 from server.integrity import on_violation
@@ -76,11 +77,11 @@ def _membership_started(*, household: Household, user: User) -> None:
 
 
 def _membership_ended(*, household: Household, user: User) -> None:
-    """Everything that must go when someone stops being a member, in the caller's transaction."""
+    """Everything that must go when someone stops being a member, in the caller's transaction:
+    the household group's membership here, the shares it carried in budgets (a receiver of
+    membership_ended; its failure rolls the whole change back)."""
     household.group.user_set.remove(user)
-    from budgets.services import shares_revoke_on_departure
-
-    shares_revoke_on_departure(household=household, user=user)
+    membership_ended.send(sender=Membership, household=household, user=user)
 
 
 @transaction.atomic

@@ -25,8 +25,48 @@ from households.serializers import (
 from permissions.viewsets import TenantViewSet
 from server.authentication import PublicEndpoint
 from server.fields import StrictCharField
-from server.openapi import ErrorResponse409Serializer
+from server.openapi import (
+    CREATED_ID,
+    ErrorResponse409Serializer,
+    document_error_codes,
+    document_links,
+    on_created,
+)
 from server.throttling import AuthIPThrottle
+
+document_error_codes(403, "only_owner_invites_admins", "only_owner_changes_roles")
+document_error_codes(
+    409,
+    "owner_must_transfer",
+    "already_member",
+    "one_owner",
+    "invitation_accepted",
+    "invitation_declined",
+    "invitation_revoked",
+    "invitation_expired",
+)
+document_links(
+    {
+        "households_create": {
+            "201": on_created(
+                "households_retrieve",
+                "households_partial_update",
+                "households_destroy",
+                "households_members_list",
+                "households_invitations_list",
+                "households_invitations_create",
+            )
+        },
+        "households_invitations_create": {
+            "201": {
+                "HouseholdsInvitationsDestroy": {
+                    "operationId": "households_invitations_destroy",
+                    "parameters": {"path.id": "$request.path.id", "path.invitation_id": CREATED_ID},
+                }
+            }
+        },
+    }
+)
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
 INVITATION_ID = OpenApiParameter("invitation_id", str, OpenApiParameter.PATH)

@@ -8,22 +8,17 @@ perform the view's action on an object they can see?
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
-from permissions.scoping import VIEW, visible
-
-
-def _user_ok(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
+from permissions.scoping import VIEW, is_active_user, owns, visible
 
 
 class IsOwner(BasePermission):
     """The object's owner (``obj.owned_by(user)``) may do anything the model allows owners."""
 
     def has_permission(self, request, view):
-        return _user_ok(request.user)
+        return is_active_user(request.user)
 
     def has_object_permission(self, request, view, obj):
-        owned_by = getattr(obj, "owned_by", None)
-        return bool(owned_by and owned_by(request.user))
+        return owns(request.user, obj)
 
 
 class IsShared(BasePermission):
@@ -32,7 +27,7 @@ class IsShared(BasePermission):
     message = "Your access to this item does not allow that action."
 
     def has_permission(self, request, view):
-        return _user_ok(request.user)
+        return is_active_user(request.user)
 
     def has_object_permission(self, request, view, obj):
         action = view.scope_action_for_request()

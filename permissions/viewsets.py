@@ -2,7 +2,8 @@
 
 Rows come only from ``Model.objects.visible_to(request.user, action)``. Subclasses
 cannot override ``get_queryset`` or ``get_object`` (checked at import time, as
-PostHog does); the one escape hatch, ``dangerously_get_queryset``, is easy to grep.
+PostHog does). Code that must read rows outside the caller's scope says so with
+``permissions.scoping.dangerously_unscoped(model, reason=...)``, easy to grep.
 """
 
 from django.core.exceptions import ValidationError
@@ -44,7 +45,7 @@ class TenantViewSet(viewsets.GenericViewSet):
             if next(klass for klass in cls.__mro__ if name in vars(klass)) is not TenantViewSet:
                 raise TypeError(
                     f"{cls.__module__}.{cls.__name__} overrides {name}(); tenant viewsets get rows only "
-                    "through visible_to(). Use with_related() for joins, or dangerously_get_queryset()."
+                    "through visible_to(). Use with_related() for joins."
                 )
 
     def scope_action_for_request(self) -> str:
@@ -54,10 +55,6 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     def with_related(self, queryset):
         return queryset
-
-    def dangerously_get_queryset(self):
-        """Unscoped rows. Only for code that has proven it must, with a review note."""
-        return self.model._default_manager.all()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

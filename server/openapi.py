@@ -1,10 +1,11 @@
-"""OpenAPI pieces for the error responses drf-standardized-errors does not describe
-itself: our 401 codes (simplejwt's), 409, 413 and 503, the codes of a bad page or of a
-malformed upload, and list-item attrs ("0.amount")."""
+"""The schema machinery: the error responses drf-standardized-errors does not describe
+itself (401, 403, 409, 413, 429 and 503 codes, the codes of a bad page or of a malformed
+upload, list-item attrs like "0.amount") and the OpenAPI links. The codes and links of each
+app are registered by the app, next to its views (document_error_codes, document_links)."""
 
 import re
 
-from django.db import models
+from django import forms
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from drf_standardized_errors.settings import package_settings
@@ -16,66 +17,62 @@ from server.pagination import PAGINATION_ERROR_CODES, LimitOffsetPagination
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
-class ErrorCode401Enum(models.TextChoices):
-    NOT_AUTHENTICATED = "not_authenticated"
-    AUTHENTICATION_FAILED = "authentication_failed"
-    BAD_AUTHORIZATION_HEADER = "bad_authorization_header"
-    TOKEN_NOT_VALID = "token_not_valid"
-    USER_NOT_FOUND = "user_not_found"
-    USER_INACTIVE = "user_inactive"
-    PASSWORD_CHANGED = "password_changed"
-    NO_ACTIVE_ACCOUNT = "no_active_account"
+class ErrorCodes:
+    """The error codes documented for one status, whatever route answers it: the framework's
+    here, the rest registered by each app next to the views that answer them
+    (``document_error_codes(409, "owner_must_transfer", ...)``). The schema reads the list when
+    it is generated, after every views module has been imported: ENUM_NAME_OVERRIDES calls
+    the object, and the error serializer's ChoiceField holds the live list, which DRF copies
+    each time it builds the field."""
+
+    def __init__(self, *codes: str):
+        self.codes = list(codes)
+
+    def add(self, *codes: str) -> None:
+        self.codes.extend(code for code in codes if code not in self.codes)
+
+    def __call__(self) -> list[tuple[str, str]]:
+        return [(code, code) for code in self.codes]
 
 
-class ErrorCode403Enum(models.TextChoices):
-    PERMISSION_DENIED = "permission_denied"
-    # households/services.py: the roles only a household's owner gives
-    ONLY_OWNER_INVITES_ADMINS = "only_owner_invites_admins"
-    ONLY_OWNER_CHANGES_ROLES = "only_owner_changes_roles"
+ERROR_CODES = {
+    # simplejwt's, for every route that reads a bearer token
+    401: ErrorCodes(
+        "not_authenticated",
+        "authentication_failed",
+        "bad_authorization_header",
+        "token_not_valid",
+        "user_not_found",
+        "user_inactive",
+    ),
+    403: ErrorCodes("permission_denied"),
+    # server/integrity.py: a clash with a concurrent write, nothing written
+    409: ErrorCodes("conflict", "concurrent_change"),
+    413: ErrorCodes("payload_too_large"),
+    429: ErrorCodes("throttled"),
+    503: ErrorCodes("service_unavailable", "database_unavailable", "database_busy"),
+}
 
 
-class ErrorCode429Enum(models.TextChoices):
-    THROTTLED = "throttled"
-    LOCKED_OUT = "locked_out"  # accounts/lockout.py
+# For ENUM_NAME_OVERRIDES (server/settings.py), which names them by import path.
+ErrorCodes401, ErrorCodes403, ErrorCodes409 = ERROR_CODES[401], ERROR_CODES[403], ERROR_CODES[409]
+ErrorCodes413, ErrorCodes429, ErrorCodes503 = ERROR_CODES[413], ERROR_CODES[429], ERROR_CODES[503]
+
+
+def document_error_codes(status: int, *codes: str) -> None:
+    ERROR_CODES[status].add(*codes)
 
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField(read_only=True)
 
 
-class ErrorCode409Enum(models.TextChoices):
-    CONFLICT = "conflict"
-    # A concurrent request changed what this one depended on; nothing was written.
-    CONCURRENT_CHANGE = "concurrent_change"
-    CURRENCY_CHANGED = "currency_changed"
-    ONE_OWNER = "one_owner"
-    OWNER_MUST_TRANSFER = "owner_must_transfer"
-    ALREADY_MEMBER = "already_member"
-    INVITATION_ACCEPTED = "invitation_accepted"
-    INVITATION_DECLINED = "invitation_declined"
-    INVITATION_REVOKED = "invitation_revoked"
-    INVITATION_EXPIRED = "invitation_expired"
-
-
-class ErrorCode413Enum(models.TextChoices):
-    PAYLOAD_TOO_LARGE = "payload_too_large"
-    FILE_TOO_LARGE = "file_too_large"
-    TOO_MANY_ROWS = "too_many_rows"
-
-
-class ErrorCode503Enum(models.TextChoices):
-    IMPORT_TIMEOUT = "import_timeout"
-    SERVICE_UNAVAILABLE = "service_unavailable"
-    DATABASE_UNAVAILABLE = "database_unavailable"
-    DATABASE_BUSY = "database_busy"
-
-
-def _error_response_serializer(status_code: int, codes: type[models.TextChoices], type_enum):
+def _error_response_serializer(status_code: int, type_enum):
     error = type(
         f"Error{status_code}Serializer",
         (serializers.Serializer,),
         {
-            "code": serializers.ChoiceField(choices=codes.choices),
+            "code": serializers.ChoiceField(choices=ERROR_CODES[status_code].codes),
             "detail": serializers.CharField(),
             "attr": serializers.CharField(allow_null=True),
         },
@@ -91,12 +88,12 @@ def _error_response_serializer(status_code: int, codes: type[models.TextChoices]
     )
 
 
-ErrorResponse401Serializer = _error_response_serializer(401, ErrorCode401Enum, ClientErrorEnum)
-ErrorResponse403Serializer = _error_response_serializer(403, ErrorCode403Enum, ClientErrorEnum)
-ErrorResponse409Serializer = _error_response_serializer(409, ErrorCode409Enum, ClientErrorEnum)
-ErrorResponse429Serializer = _error_response_serializer(429, ErrorCode429Enum, ClientErrorEnum)
-ErrorResponse413Serializer = _error_response_serializer(413, ErrorCode413Enum, ClientErrorEnum)
-ErrorResponse503Serializer = _error_response_serializer(503, ErrorCode503Enum, ServerErrorEnum)
+ErrorResponse401Serializer = _error_response_serializer(401, ClientErrorEnum)
+ErrorResponse403Serializer = _error_response_serializer(403, ClientErrorEnum)
+ErrorResponse409Serializer = _error_response_serializer(409, ClientErrorEnum)
+ErrorResponse413Serializer = _error_response_serializer(413, ClientErrorEnum)
+ErrorResponse429Serializer = _error_response_serializer(429, ClientErrorEnum)
+ErrorResponse503Serializer = _error_response_serializer(503, ServerErrorEnum)
 
 
 # A 400 "client_error" (a body the parser refused) says "parse_error"; a view that parses
@@ -173,6 +170,9 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         fields = super()._determine_fields_with_error_codes()
         for field in fields:
             field.error_codes.update(getattr(field.field, "schema_error_codes", ()))
+            if isinstance(field.field, forms.ModelChoiceField):
+                # An id filter looks the value up; a NUL in it is refused before the lookup.
+                field.error_codes.add("null_characters_not_allowed")
         return fields
 
     def _get_http400_serializer(self):
@@ -218,84 +218,24 @@ def postprocess_validation_error_attrs(result, generator, request, public):
 
 
 # OpenAPI links: what a client (and schemathesis' state machine) can do next with the object a
-# request just created. operationId of the source -> status -> link name -> link.
-_CREATED_ID = "$response.body#/id"
+# request just created. Each app registers its own next to its views (document_links):
+# operationId of the source -> status -> link name -> link.
+LINKS: dict[str, dict[str, dict]] = {}
+CREATED_ID = "$response.body#/id"
 
 
-def _on_created(*operation_ids: str) -> dict:
+def on_created(*operation_ids: str) -> dict:
+    """Links that pass the created object's id as the path's ``id``."""
     return {
-        camelize(operation_id): {"operationId": operation_id, "parameters": {"path.id": _CREATED_ID}}
+        camelize(operation_id): {"operationId": operation_id, "parameters": {"path.id": CREATED_ID}}
         for operation_id in operation_ids
     }
 
 
-LINKS = {
-    "budgets_create": {
-        "201": {
-            **_on_created(
-                "budgets_retrieve",
-                "budgets_update",
-                "budgets_partial_update",
-                "budgets_destroy",
-                "budgets_summary_retrieve",
-                "budgets_report_monthly_retrieve",
-                "budgets_shares_list",
-            ),
-            "CategoriesCreate": {"operationId": "categories_create", "requestBody": {"budget": _CREATED_ID}},
-            "TransactionsCreate": {
-                "operationId": "transactions_create",
-                "requestBody": {"budget": _CREATED_ID},
-            },
-            "AdminGrantsCreate": {
-                "operationId": "admin_grants_create",
-                "requestBody": {"budget": _CREATED_ID},
-            },
-        }
-    },
-    "categories_create": {
-        "201": {
-            **_on_created("categories_retrieve", "categories_partial_update", "categories_destroy"),
-            "TransactionsCreate": {
-                "operationId": "transactions_create",
-                "requestBody": {"budget": "$response.body#/budget", "category": _CREATED_ID},
-            },
-        }
-    },
-    "transactions_create": {
-        "201": _on_created(
-            "transactions_retrieve",
-            "transactions_update",
-            "transactions_partial_update",
-            "transactions_destroy",
-        )
-    },
-    "households_create": {
-        "201": _on_created(
-            "households_retrieve",
-            "households_partial_update",
-            "households_destroy",
-            "households_members_list",
-            "households_invitations_list",
-            "households_invitations_create",
-        )
-    },
-    "households_invitations_create": {
-        "201": {
-            "HouseholdsInvitationsDestroy": {
-                "operationId": "households_invitations_destroy",
-                "parameters": {"path.id": "$request.path.id", "path.invitation_id": _CREATED_ID},
-            }
-        }
-    },
-    "admin_grants_create": {
-        "201": {
-            "AdminGrantsDestroy": {
-                "operationId": "admin_grants_destroy",
-                "parameters": {"path.id": _CREATED_ID},
-            }
-        }
-    },
-}
+def document_links(links: dict[str, dict[str, dict]]) -> None:
+    for source, by_status in links.items():
+        for status, named in by_status.items():
+            LINKS.setdefault(source, {}).setdefault(status, {}).update(named)
 
 
 def postprocess_links(result, generator, request, public):

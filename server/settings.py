@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "budgets",
     "transactions",
     "permissions",
+    "demo",
     "bench",
 ]
 
@@ -253,17 +254,17 @@ SPECTACULAR_SETTINGS = {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "server.openapi.ErrorCode401Enum.choices",
-        "ErrorCode403Enum": "server.openapi.ErrorCode403Enum.choices",
+        "ErrorCode401Enum": "server.openapi.ErrorCodes401",
+        "ErrorCode403Enum": "server.openapi.ErrorCodes403",
         "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
         "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
         "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
-        "ErrorCode409Enum": "server.openapi.ErrorCode409Enum.choices",
-        "ErrorCode413Enum": "server.openapi.ErrorCode413Enum.choices",
+        "ErrorCode409Enum": "server.openapi.ErrorCodes409",
+        "ErrorCode413Enum": "server.openapi.ErrorCodes413",
         "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": "server.openapi.ErrorCode429Enum.choices",
+        "ErrorCode429Enum": "server.openapi.ErrorCodes429",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
-        "ErrorCode503Enum": "server.openapi.ErrorCode503Enum.choices",
+        "ErrorCode503Enum": "server.openapi.ErrorCodes503",
     },
 }
 

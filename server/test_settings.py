@@ -16,11 +16,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and not os.environ.get("MUTATION_RUN"):  # noqa: F405
     # A file, not SQLite's default in-memory test database: the live server's request threads
     # then each open their own connection, as real workers do, so the race tests
     # (server/tests/test_races.py) run against SQLite's locking too. Per process, so two
-    # suites running at once do not share it.
+    # suites running at once do not share it. `make mutate` (no live server, a process per
+    # mutant) keeps SQLite's in-memory test database.
     import tempfile
 
     DATABASES["default"]["TEST"] = {  # noqa: F405

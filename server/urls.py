@@ -10,7 +10,7 @@ api_v1 = [
     path("", include("households.urls")),
     path("", include("budgets.urls")),
     path("", include("transactions.urls")),
-    path("admin/", include("budgets.grants")),
+    path("admin/", include("budgets.grants.urls")),
 ]
 
 urlpatterns = [

@@ -3,7 +3,7 @@ shown exactly in their budget's currency. Deleting goes through the service."""
 
 from django.contrib import admin
 
-from budgets.admin import money
+from money.admin import money
 from transactions import services
 from transactions.models import Transaction
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 
-from budgets.money import format_amount, parse_amount
+from money.amounts import format_amount, parse_amount
 from server.exceptions import PayloadTooLarge
 from transactions.models import Kind
 

@@ -4,7 +4,8 @@ import datetime
 import random
 
 from accounts.demo import DemoData
-from budgets.currencies import minor_units
+from budgets.shares import CHANGE_CODENAME, codename_id
+from money.currencies import minor_units
 from transactions.models import Kind, Transaction
 
 PAYEES = ("Corner shop", "Supermarket", "Rail company", "Bookshop", "Garage", "Landlord", "Power Co", "Cafe")
@@ -45,6 +46,6 @@ def _editors(budget):
 
     return list(
         User.objects.filter(
-            pk__in=budget.user_shares.filter(permission__codename="change_budget").values("user")
+            pk__in=budget.user_shares.filter(permission_id=codename_id(CHANGE_CODENAME)).values("user")
         )
     )

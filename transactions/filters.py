@@ -5,8 +5,8 @@ import django_filters
 from django.db.models import Q
 
 from accounts.models import User
-from budgets.currencies import MINOR_UNITS
 from budgets.models import Budget, Category
+from money.currencies import MINOR_UNITS
 from permissions.fields import ScopedModelChoiceFilter
 from server.filters import StableOrderingFilter
 from transactions.models import Kind, Transaction

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.models import Budget, Category
-from budgets.money import from_minor
+from money.amounts import from_minor
 from transactions.querysets import TransactionQuerySet
 
 

@@ -16,6 +16,7 @@ from django.db import connections
 from django.db.models import Count, F
 from django.db.models.expressions import RawSQL
 
+from permissions.scoping import dangerously_unscoped
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
 from transactions.selectors import transaction_counts_by_budget
@@ -107,7 +108,11 @@ class TransactionPagination(LimitOffsetPagination):
         # filters (10 ms for a 50,000-row budget against 1 ms by primary key). The ids come
         # from the scoped query; a row moved meanwhile to a budget outside the list is
         # dropped, never shown.
-        page = queryset.model._default_manager.filter(
-            pk__in=top_n_ids(queryset, budgets, order, offset=self.offset, limit=self.limit)
-        ).order_by(*order)
+        page = (
+            dangerously_unscoped(
+                queryset.model, reason="ids from the scoped top-N; foreign rows dropped below"
+            )
+            .filter(pk__in=top_n_ids(queryset, budgets, order, offset=self.offset, limit=self.limit))
+            .order_by(*order)
+        )
         return [row for row in with_page_columns(page) if row.budget_id in per_budget]

@@ -12,7 +12,7 @@ from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
 from budgets.models import Budget
-from budgets.money import format_amount
+from money.amounts import format_amount
 from transactions.models import BudgetTransactionCount, Kind, Transaction
 
 EXPENSE = Q(kind=Kind.EXPENSE)

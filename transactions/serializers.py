@@ -1,9 +1,9 @@
 from rest_framework import serializers
 
 from budgets.models import Budget, Category
-from budgets.money import MoneyInputField, format_amount, parse_amount
-from budgets.serializers import AmountField
 from households.serializers import UserRefSerializer
+from money.amounts import format_amount, parse_amount
+from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
 from server.fields import StrictCharField
 from transactions.models import Kind, Transaction

@@ -1,4 +1,5 @@
-"""Writes for transactions: single, bulk and CSV import. Multi-row writes are all or nothing.
+"""Writes for transactions, one and many (the CSV import: transactions/imports.py). Multi-row
+writes are all or nothing.
 
 Every write first locks the budgets it writes to (budgets.services.lock_budgets, ascending
 id) and then checks, under those locks, what it depends on: the budget still exists, the
@@ -8,20 +9,15 @@ the same lock, so none of them can slip in between the check and the write.
 """
 
 from collections.abc import Iterable
-from contextlib import contextmanager
 
-from django.conf import settings
-from django.db import OperationalError, connection, transaction
-from django.utils import timezone
-from psycopg.errors import QueryCanceled
+from django.db import transaction
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from budgets.models import Budget, Category
 from budgets.services import lock_budgets, missing_budget_field
 from permissions.scoping import require_all
-from server.exceptions import Conflict, ServiceUnavailable
-from transactions.csv_io import errors_as_validation_error
+from server.exceptions import Conflict
 from transactions.models import Transaction
 
 FIELDS = ("budget", "category", "kind", "amount_minor", "date", "payee", "description", "notes")
@@ -51,7 +47,7 @@ def _moved_meanwhile() -> Conflict:
     )
 
 
-def _lock_writable(actor: User, seen: Iterable[Budget], *, priced: Iterable[int] = ()) -> dict[int, Budget]:
+def lock_writable(actor: User, seen: Iterable[Budget], *, priced: Iterable[int] = ()) -> dict[int, Budget]:
     """Locks the budgets about to be written (as they were when the request read them) and
     checks each again under its lock: gone -> 400 does_not_exist, no longer changeable ->
     403 (or does_not_exist if no longer visible at all), and for the budgets in ``priced``
@@ -91,7 +87,7 @@ def _missing_category(category_id: int, attr: str = "category") -> ValidationErr
 
 @transaction.atomic
 def transaction_create(*, actor: User, **data) -> Transaction:
-    budget = _lock_writable(actor, [data["budget"]], priced={data["budget"].pk})[data["budget"].pk]
+    budget = lock_writable(actor, [data["budget"]], priced={data["budget"].pk})[data["budget"].pk]
     category = data.get("category")
     if category is not None and not _categories_in([(category.pk, budget.pk)]):
         raise _missing_category(category.pk)
@@ -167,7 +163,7 @@ def transaction_delete(*, tx: Transaction, actor: User | None = None) -> None:
 @transaction.atomic
 def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transaction]:
     budgets = {item["budget"].pk: item["budget"] for item in items}
-    locked = _lock_writable(actor, budgets.values(), priced=set(budgets))
+    locked = lock_writable(actor, budgets.values(), priced=set(budgets))
     wanted = {(item["category"].pk, item["budget"].pk) for item in items if item.get("category") is not None}
     present = _categories_in(wanted)
     for index, item in enumerate(items):
@@ -178,181 +174,3 @@ def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transact
             )
     rows = [_row(actor=actor, data={**item, "budget": locked[item["budget"].pk]}) for item in items]
     return Transaction.objects.bulk_create(rows, batch_size=500)
-
-
-def _duplicate_key(row: dict) -> tuple:
-    return (row["date"], row["amount_minor"], row["kind"], row["payee"], row["description"])
-
-
-def _without_duplicates(budget: Budget, rows: list[tuple[int, dict]]):
-    """Rows identical to an existing transaction (date, amount, kind, payee, description),
-    or to an earlier row of the file, are skipped and reported."""
-    if not rows:
-        return [], []
-    dates = [row["date"] for _, row in rows]
-    existing = set(
-        Transaction.objects.filter(budget=budget, date__gte=min(dates), date__lte=max(dates)).values_list(
-            "date", "amount_minor", "kind", "payee", "description"
-        )
-    )
-    seen: set = set()
-    keep, skipped = [], []
-    for line, row in rows:
-        key = _duplicate_key(row)
-        if key in existing:
-            skipped.append({"line": line, "reason": "duplicate_of_existing"})
-        elif key in seen:
-            skipped.append({"line": line, "reason": "duplicate_in_file"})
-        else:
-            seen.add(key)
-            keep.append((line, row))
-    return keep, skipped
-
-
-def transactions_import(**kwargs) -> dict:
-    """Plans an import of parsed CSV rows ((line, row) pairs, amounts read in the budget's
-    currency) and, unless ``dry_run``, carries it out: every row and the missing categories,
-    or nothing (a ValidationError naming each "<line>.<field>"). The plan is made under the
-    budget's lock, so two imports of one file at once record each row once, and the dry run
-    reports what the real run would do at that moment.
-
-    Bounded by IMPORT_TIMEOUT_SECONDS: on PostgreSQL each statement (a lock wait included),
-    on SQLite the wait for the write lock; past it the import is rolled back (503)."""
-    with _sqlite_lock_wait(settings.IMPORT_TIMEOUT_SECONDS):
-        try:
-            return _import(**kwargs)
-        except OperationalError as exc:
-            if not (isinstance(exc.__cause__, QueryCanceled) or "database is locked" in str(exc)):
-                raise
-            raise ServiceUnavailable(
-                f"The import took longer than {settings.IMPORT_TIMEOUT_SECONDS} s and was rolled back; "
-                "nothing was recorded. Try again later, or split the file.",
-                code="import_timeout",
-            ) from None
-
-
-@contextmanager
-def _sqlite_lock_wait(seconds: int):
-    if connection.vendor != "sqlite":
-        yield
-        return
-    usual = int(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) * 1000)
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {usual}")
-
-
-@transaction.atomic
-def _import(
-    *,
-    actor: User,
-    budget: Budget,
-    rows: list[tuple[int, dict]],
-    errors: list[dict],
-    create_categories: bool,
-    dry_run: bool,
-) -> dict:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true)", [f"{settings.IMPORT_TIMEOUT_SECONDS}s"]
-            )
-    locked = budget if dry_run else _lock_writable(actor, [budget], priced={budget.pk})[budget.pk]
-    categories = {name.lower(): pk for pk, name in locked.categories.values_list("pk", "name")}
-    errors = list(errors)
-    new_names: dict[str, str] = {}
-    for line, row in rows:
-        name = row["category_name"]
-        if name and name.lower() not in categories:
-            if create_categories:
-                new_names.setdefault(name.lower(), name)
-            else:
-                errors.append(
-                    {
-                        "line": line,
-                        "field": "category",
-                        "code": "unknown_category",
-                        "detail": f'This budget has no category "{name}".',
-                    }
-                )
-    failed = {error["line"] for error in errors}  # a row with an error is never created
-    to_create, skipped = _without_duplicates(locked, [(n, row) for n, row in rows if n not in failed])
-    errors.sort(key=lambda e: (e["line"], e["field"] or ""))
-    result = {
-        "dry_run": dry_run,
-        "created": len(to_create),
-        "skipped": skipped,
-        "categories_created": sorted(new_names.values()),
-        "errors": errors,
-    }
-    if dry_run:
-        return result
-    if errors:
-        raise errors_as_validation_error(errors)
-    for name in new_names.values():
-        categories[name.lower()] = Category.objects.create(budget=locked, name=name).pk
-    _insert_imported(
-        budget=locked,
-        actor=actor,
-        rows=[
-            {**row, "category_id": categories[row["category_name"].lower()] if row["category_name"] else None}
-            for _, row in to_create
-        ],
-    )
-    return result
-
-
-_IMPORT_COLUMNS = (
-    "budget_id",
-    "created_by_id",
-    "category_id",
-    "kind",
-    "amount_minor",
-    "date",
-    "payee",
-    "description",
-    "notes",
-    "created_at",
-    "updated_at",
-)
-
-
-def _insert_imported(*, budget: Budget, actor: User, rows: list[dict]) -> None:
-    """Inserts an import's rows. On PostgreSQL with COPY, in one statement: building
-    Django's multi-row INSERTs cost most of a large import (50,000 rows: 10 s of 17); the
-    counters' statement trigger fires once. Elsewhere, bulk_create."""
-    now = timezone.now()
-    if connection.vendor != "postgresql":
-        Transaction.objects.bulk_create(
-            [
-                Transaction(
-                    budget=budget, created_by=actor, **{k: v for k, v in row.items() if k != "category_name"}
-                )
-                for row in rows
-            ],
-            batch_size=1000,
-        )
-        return
-    table = Transaction._meta.db_table
-    columns = ", ".join(_IMPORT_COLUMNS)
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                (
-                    budget.pk,
-                    actor.pk,
-                    row["category_id"],
-                    row["kind"],
-                    row["amount_minor"],
-                    row["date"],
-                    row["payee"],
-                    row["description"],
-                    row["notes"],
-                    now,
-                    now,
-                )
-            )

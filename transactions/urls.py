@@ -1,8 +1,14 @@
 from rest_framework.routers import SimpleRouter
 
-from transactions.views import BudgetReportViewSet, TransactionViewSet
+from transactions.batch import TransactionBatchViewSet
+from transactions.files import TransactionFileViewSet
+from transactions.reports import BudgetReportViewSet
+from transactions.views import TransactionViewSet
 
 router = SimpleRouter()
+# bulk/, export/ and import/ before transactions/{id}/, whose pattern would take them.
+router.register("transactions", TransactionBatchViewSet, basename="transaction-batch")
+router.register("transactions", TransactionFileViewSet, basename="transaction-file")
 router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("budgets", BudgetReportViewSet, basename="budget-report")
 

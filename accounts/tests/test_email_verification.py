@@ -220,3 +220,11 @@ def test_email_changes_share_the_strict_auth_allowance(client_for, settings):
     assert_error(client.patch(ME, {"email": "probe9@example.com"}), 429, "throttled")
     # Name changes are not counted.
     assert client.patch(ME, {"first_name": "Still fine"}).status_code == 200
+
+
+@pytest.mark.parametrize("body", ["-565", "[1, 2]", '"email"', "null"])
+def test_a_patch_body_that_is_not_an_object_is_a_400_not_a_500(api, body):
+    """Found by the deep schemathesis run: the email-change throttle looked for "email" in a
+    body that was a JSON number."""
+    response = api.patch(ME, body, content_type="application/json")
+    assert_error(response, 400)

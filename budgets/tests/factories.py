@@ -30,7 +30,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
 
 def share_user(budget, user, level="view"):
-    return services.share_with_user(budget=budget, grantee_id=user.pk, level=level, actor=budget.owner)
+    return services.share_with_user(budget=budget, user_id=user.pk, level=level, actor=budget.owner)
 
 
 def share_household(budget, household, level="view"):

@@ -11,8 +11,9 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from budgets.grants import grant_keys, grants_for
 from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission
+from budgets.shares import share_keys as grant_keys
+from budgets.shares import shares_for as grants_for
 from budgets.tests.factories import BudgetFactory, share_household, share_user
 from households.models import Household
 from households.tests.factories import make_household

@@ -257,3 +257,17 @@ def test_deleting_a_household_deletes_its_shares_and_the_user_shares_it_carried(
     for user in (users["ben"], users["dan"]):
         assert _sees(client_for, user, anns) == 404
     assert _sees(client_for, users["eve"], bens) == 200
+
+
+def test_budgets_is_told_when_a_membership_ends():
+    """households announces the end of a membership (households.signals); budgets' receiver
+    is connected and revokes what the membership carried."""
+    from unittest import mock
+
+    from households.models import Membership
+    from households.signals import membership_ended
+
+    household, user = object(), object()
+    with mock.patch("budgets.services.shares_revoke_on_departure") as revoke:
+        membership_ended.send(sender=Membership, household=household, user=user)
+    revoke.assert_called_once_with(household=household, user=user)

@@ -33,6 +33,20 @@ def count_case(request):
 
 
 def pytest_terminal_summary(terminalreporter, config):
+    if any(
+        "test_leak_matrix.py::test_leak_matrix[" in report.nodeid
+        for report in terminalreporter.stats.get("passed", [])
+    ):
+        from server.tests.test_leak_matrix import matrix_counts
+
+        c = matrix_counts()
+        terminalreporter.write_sep(
+            "-",
+            f"leak matrix: {c['routes']} routes x {c['methods']} methods x {c['actors']} actors = "
+            f"{c['cells']} cells; {c['refusals']} refusals, {c['successes']} 2xx; byte comparisons "
+            f"with a never-existing id: {c['hidden_object_comparisons']} for hidden objects, "
+            f"{c['private_object_comparisons']} for A's private budget's objects",
+        )
     runs = config.stash.get(_CASES, {})
     for run, counts in runs.items():
         terminalreporter.write_sep("-", f"schemathesis {run} run: {sum(counts.values())} cases")

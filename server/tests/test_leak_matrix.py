@@ -303,21 +303,6 @@ def matrix_counts() -> dict:
     }
 
 
-def test_matrix_size(capsys):
-    counts = matrix_counts()
-    assert counts["cells"] == counts["routes"] * counts["methods"] * counts["actors"]
-    assert counts["refusals"] + counts["successes"] == counts["cells"]
-    assert sum(counts["by_status"].values()) == counts["cells"]
-    with capsys.disabled():
-        print(
-            f"\nleak matrix: {counts['routes']} routes x {counts['methods']} methods x {counts['actors']} "
-            f"actors = {counts['cells']} cells; {counts['refusals']} refusals, {counts['successes']} 2xx; "
-            f"by status {counts['by_status']}; byte comparisons with a never-existing id: "
-            f"{counts['hidden_object_comparisons']} for hidden objects, "
-            f"{counts['private_object_comparisons']} for A's private budget's objects"
-        )
-
-
 # ---------------------------------------------------------------------------------------
 # The cells
 

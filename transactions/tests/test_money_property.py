@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
-from budgets.money import MAX_MINOR
 from budgets.tests.factories import BudgetFactory, CategoryFactory
+from money.amounts import MAX_MINOR
 from transactions.models import Transaction
 from transactions.tests.helpers import BULK, EXPORT, csv_rows, report_url, summary_url
 

@@ -9,8 +9,8 @@ from hypothesis.extra.django import TestCase
 from rest_framework import serializers
 
 from accounts.tests.factories import UserFactory
-from budgets.currencies import MINOR_UNITS
 from budgets.tests.factories import BudgetFactory, CategoryFactory
+from money.currencies import MINOR_UNITS
 from transactions.models import Transaction
 from transactions.serializers import TransactionSerializer
 from transactions.tests.factories import TransactionFactory

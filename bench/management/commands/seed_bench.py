@@ -28,8 +28,8 @@ from budgets.models import (
     Category,
     GrantSource,
 )
+from budgets.shares import CHANGE_CODENAME, VIEW_CODENAME, codename_id
 from households.models import Household, Membership, Role
-from permissions.codenames import permission_id
 from transactions.models import Transaction
 
 SCALES = {
@@ -149,8 +149,7 @@ class Command(BaseCommand):
 
     def _budgets(self, users, households, count: int) -> list[Budget]:
         progress = Progress("budgets", count, self.stream)
-        view_id = permission_id("budgets", "view_budget")
-        change_id = permission_id("budgets", "change_budget")
+        view_id, change_id = codename_id(VIEW_CODENAME), codename_id(CHANGE_CODENAME)
         # (budget, share): share is None, ("household", household) or ("user", household, owner)
         specs = []
         # Anchors: each anchor's four housemates own budgets shared with that household.

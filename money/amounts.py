@@ -7,10 +7,9 @@ type) and PostgreSQL alike; the API still speaks decimal strings ("12.30").
 import re
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from budgets.currencies import minor_units
+from money.currencies import minor_units
 
 # Largest amount we accept, in minor units (exclusive): 10^12 is ten billion EUR or a
 # trillion JPY, and a sum of nine million such rows still fits a signed 64-bit integer,
@@ -67,27 +66,3 @@ def parse_amount(raw, currency: str, *, allow_zero: bool = False) -> int:
             f"The amount must be less than {limit} {currency}.", code="max_value"
         )
     return to_minor(amount, currency)
-
-
-@extend_schema_field({"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": 40, "example": "12.30"})
-class MoneyInputField(serializers.Field):
-    """An amount as a decimal string; checked against the currency in the serializer's
-    validate() with parse_amount. JSON numbers are refused: floats are not money."""
-
-    default_error_messages = {
-        "invalid": 'Send the amount as a decimal string, e.g. "12.30".',
-        "blank": "This field may not be blank.",
-    }
-    # Its codes beyond the ones DRF's schema tools infer, and what parse_amount() adds
-    # (listed in the schema by server.openapi.AutoSchema).
-    schema_error_codes = ("blank", "max_length", "min_value", "max_decimal_places", "max_value")
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        if not data.strip():
-            self.fail("blank")
-        return data
-
-    def to_representation(self, value):
-        return value

@@ -1,0 +1,110 @@
+"""What the benchmark measures with: a keep-alive HTTP client, sequential latency and
+throughput at a concurrency, percentiles, and the physical floor (SQL run directly)."""
+
+import http.client
+import json
+import threading
+import time
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Client:
+    def __init__(self, port: int, token: str | None = None):
+        self.port, self.token = port, token
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, dict]:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        payload = None
+        if body is not None:
+            payload = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=payload, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        return response.status, data, dict(response.getheaders())
+
+
+def measure(
+    make_client, method: str, path: str, body_for, *, requests: int, warmup: int, concurrency: int
+) -> dict:
+    client = make_client()
+    expected = 201 if method == "POST" else 200
+    queries = None
+    for i in range(warmup):
+        status, data, headers = client.request(method, path, body_for(i))
+        if status != expected:
+            raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
+        queries = headers.get("X-Query-Count")
+    latencies = []
+    for i in range(requests):
+        started = time.perf_counter()
+        status, data, _ = client.request(method, path, body_for(warmup + i))
+        latencies.append((time.perf_counter() - started) * 1000)
+        if status != expected:
+            raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
+
+    per_thread = max(1, requests // concurrency)
+    errors: list[str] = []
+
+    def worker(offset: int):
+        own = make_client()
+        for i in range(per_thread):
+            status, data, _ = own.request(method, path, body_for(offset + i))
+            if status != expected:
+                errors.append(f"{status} {data[:200]!r}")
+
+    threads = [threading.Thread(target=worker, args=(10_000 * (n + 1),)) for n in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"{method} {path} under load: {errors[:3]}")
+    return {
+        "latencies": latencies,
+        "rps": per_thread * concurrency / elapsed,
+        "queries": int(queries) if queries else None,
+    }
+
+
+def summarise(rounds: list[dict]) -> dict:
+    """Percentiles over every round's sequential samples; the median round's req/s."""
+    latencies = [ms for r in rounds for ms in r["latencies"]]
+    rates = sorted(r["rps"] for r in rounds if "rps" in r)
+    return {
+        "p50": percentile(latencies, 50),
+        "p90": percentile(latencies, 90),
+        "p99": percentile(latencies, 99),
+        "rps": rates[len(rates) // 2] if rates else None,
+        "queries": rounds[0].get("queries"),
+        "samples": len(latencies),
+    }
+
+
+def physical_floor(database_url: str, statements: list[str], *, repeat: int) -> dict:
+    """The floor view's SQL, run straight through psycopg and JSON-encoded."""
+    import psycopg
+
+    latencies = []
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("SET jit = off")
+        for i in range(repeat + 10):
+            started = time.perf_counter()
+            payload = []
+            for sql in statements:
+                rows = conn.execute(sql).fetchall()
+                payload.append(rows)
+            json.dumps(payload, default=str)
+            if i >= 10:
+                latencies.append((time.perf_counter() - started) * 1000)
+    return {"latencies": latencies}

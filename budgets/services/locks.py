@@ -1,0 +1,50 @@
+"""The lock every write to a budget's subtree takes first (docs/architecture.md, the lock
+order): the budget row, then what the write depends on is read again under it."""
+
+from rest_framework.exceptions import NotFound, ValidationError
+
+from accounts.models import User
+from budgets.models import Budget
+from permissions.scoping import dangerously_unscoped, require_all
+
+
+def lock_budgets(ids, *, for_delete: bool = False) -> dict[int, Budget]:
+    """Locks the budget rows, ascending id, until the transaction ends; returns the ones
+    that still exist, freshly read. FOR NO KEY UPDATE unless the budget is about to be
+    deleted, so rows that merely reference it (a new transaction's foreign key) still go in."""
+    rows = (
+        dangerously_unscoped(Budget, reason="locks rows by id; every caller checks the right under the lock")
+        .select_for_update(no_key=not for_delete)
+        .filter(pk__in=list(ids))
+        .order_by("pk")
+    )
+    return {budget.pk: budget for budget in rows}
+
+
+def locked_budget(budget_id: int, *, for_delete: bool = False) -> Budget:
+    """The budget, locked and freshly read; 404 if it was deleted meanwhile."""
+    budget = lock_budgets([budget_id], for_delete=for_delete).get(budget_id)
+    if budget is None:
+        raise NotFound()
+    return budget
+
+
+def missing_budget_field(budget_id: int) -> ValidationError:
+    """A budget named in the body that was deleted meanwhile reads like an unknown id."""
+    return ValidationError(
+        {"budget": [f'Invalid pk "{budget_id}" - object does not exist.']}, code="does_not_exist"
+    )
+
+
+def require_change(actor: User | None, budget: Budget, **kwargs) -> None:
+    """The caller's right to change the budget, read again under its lock (it may have been
+    revoked since the request looked the budget up). ``actor=None``: the system (the
+    admin's delete, seeding), which is not checked."""
+    if actor is not None:
+        require_all(
+            actor,
+            [budget],
+            "change",
+            message=lambda b: "You can view this budget but not change it.",
+            **kwargs,
+        )

@@ -1,0 +1,74 @@
+"""bulk/: up to MAX_BULK_ITEMS transactions in one request, all created or none."""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from budgets.models import Budget, Category
+from permissions.fields import preload_scoped
+from permissions.scoping import dangerously_unscoped
+from permissions.viewsets import TenantViewSet
+from transactions import services
+from transactions.models import Transaction
+from transactions.serializers import TransactionInputSerializer, TransactionSerializer
+from transactions.views import CONCURRENT_WRITE
+
+MAX_BULK_ITEMS = 1000
+
+
+@extend_validation_errors(["not_a_list", "empty", "too_many_items"], field_name=None, actions=["bulk"])
+# An item that is not an object: attr "<index>" (null), or "<index>.non_field_errors".
+@extend_validation_errors(["null"], field_name="INDEX", actions=["bulk"])
+@extend_validation_errors(["invalid"], field_name="INDEX.non_field_errors", actions=["bulk"])
+@extend_validation_errors(["category_budget_mismatch"], field_name="INDEX.category", actions=["bulk"])
+class TransactionBatchViewSet(TenantViewSet):
+    """Many transactions in one request (registered under transactions/)."""
+
+    model = Transaction
+    serializer_class = TransactionSerializer  # what OPTIONS describes, as on transactions/
+    filterset_class = None
+    scope_actions = {"bulk": "change"}
+
+    @extend_schema(
+        request=TransactionInputSerializer(many=True),
+        responses={201: TransactionSerializer(many=True), 409: CONCURRENT_WRITE},
+        description=f"Creates up to {MAX_BULK_ITEMS} transactions: all of them, or none (400 with errors "
+        'per item index, attr "<index>.<field>").',
+    )
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def bulk(self, request):
+        items = request.data
+        if not isinstance(items, list):
+            raise ValidationError("Send a JSON list of transactions.", code="not_a_list")
+        if not items:
+            raise ValidationError("Send at least one transaction.", code="empty")
+        if len(items) > MAX_BULK_ITEMS:
+            raise ValidationError(
+                f"At most {MAX_BULK_ITEMS} transactions per request; this one has {len(items)}.",
+                code="too_many_items",
+            )
+        ids = [item.get(key) for item in items if isinstance(item, dict) for key in ("budget", "category")]
+        context = {
+            "request": request,
+            "scoped_rows": {
+                Budget: preload_scoped(Budget, request.user, ids),
+                Category: preload_scoped(Category, request.user, ids, select_related=["budget"]),
+            },
+        }
+        serializer = TransactionInputSerializer(data=items, many=True, context=context)
+        if not serializer.is_valid():
+            raise ValidationError({str(i): errors for i, errors in enumerate(serializer.errors) if errors})
+        with transaction.atomic():  # the answer is read under the write's locks
+            created = services.transactions_bulk_create(actor=request.user, items=serializer.validated_data)
+            rows = (
+                dangerously_unscoped(Transaction, reason="the rows this request just created")
+                .filter(pk__in=[t.pk for t in created])
+                .select_related("budget", "created_by")
+            )
+            return Response(
+                TransactionSerializer(rows.order_by("id"), many=True).data, status=status.HTTP_201_CREATED
+            )

@@ -1,0 +1,148 @@
+"""export/ and import/: the list's rows as a CSV file, and a CSV file into one budget."""
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from permissions.scoping import require
+from permissions.viewsets import TenantViewSet
+from server.exceptions import PayloadTooLarge
+from server.openapi import ErrorResponse503Serializer, document_error_codes
+from transactions import csv_io, imports, services
+from transactions.filters import TransactionFilter
+from transactions.import_slots import import_slot
+from transactions.models import Transaction
+from transactions.serializers import ImportRequestSerializer, ImportResultSerializer, TransactionSerializer
+from transactions.views import CONCURRENT_WRITE
+
+document_error_codes(413, "file_too_large", "too_many_rows")
+document_error_codes(503, "import_timeout")
+
+
+class _JSONErrorsNegotiation(BaseContentNegotiation):
+    """The CSV export streams its own response; anything else it answers (errors) is JSON,
+    whatever the client's Accept header says."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+# The CSV import's row errors: attr "<line>.<column>", or "<line>" for a row of the wrong width.
+@extend_validation_errors(["invalid_row"], field_name="INDEX", actions=["import_csv"])
+@extend_validation_errors(["required", "null", "invalid"], field_name="INDEX.date", actions=["import_csv"])
+@extend_validation_errors(
+    ["required", "null", "invalid_choice"], field_name="INDEX.kind", actions=["import_csv"]
+)
+@extend_validation_errors(
+    ["blank", "invalid", "max_length", "min_value", "max_decimal_places", "max_value"],
+    field_name="INDEX.amount",
+    actions=["import_csv"],
+)
+@extend_validation_errors(
+    ["null", "invalid", "max_length", "unknown_category"], field_name="INDEX.category", actions=["import_csv"]
+)
+@extend_validation_errors(["null", "invalid", "max_length"], field_name="INDEX.payee", actions=["import_csv"])
+@extend_validation_errors(
+    ["null", "invalid", "max_length"], field_name="INDEX.description", actions=["import_csv"]
+)
+@extend_validation_errors(["null", "invalid", "max_length"], field_name="INDEX.notes", actions=["import_csv"])
+class TransactionFileViewSet(TenantViewSet):
+    """Transactions as CSV files (registered under transactions/)."""
+
+    model = Transaction
+    serializer_class = TransactionSerializer  # what OPTIONS describes, as on transactions/
+    filterset_class = TransactionFilter
+    scope_actions = {"import_csv": "change", "export": "view"}
+    parse_error_codes: list[str] | None = None  # set per @action; documented by server.openapi
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one header row")},
+        description="The list's filters and scoping, as a streamed CSV attachment.",
+        filters=True,  # not a list to drf-spectacular, so its filters are named here
+    )
+    @action(
+        detail=False, methods=["get"], pagination_class=None, content_negotiation_class=_JSONErrorsNegotiation
+    )
+    def export(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = queryset.order_by(*(queryset.query.order_by or ("-date", "-id"))).values_list(
+            "id",
+            "date",
+            "budget_id",
+            "budget__name",
+            "budget__currency",
+            "kind",
+            "amount_minor",
+            "category__name",
+            "payee",
+            "description",
+            "notes",
+            "created_by__email",
+        )
+        response = StreamingHttpResponse(
+            csv_io.export_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="transactions-{stamp}.csv"'
+        return response
+
+    @extend_schema(
+        request=ImportRequestSerializer,
+        responses={
+            200: ImportResultSerializer,
+            201: ImportResultSerializer,
+            409: CONCURRENT_WRITE,
+            503: OpenApiResponse(
+                ErrorResponse503Serializer,
+                description="The import's database work took longer than the deployment allows "
+                "(IMPORT_TIMEOUT_SECONDS, code import_timeout); nothing was recorded.",
+            ),
+        },
+        description=(
+            "CSV with the columns date, amount, kind, category, payee, description, notes. "
+            "All rows or none; rows identical to an existing transaction (date, amount, kind, payee, "
+            'description) or repeated in the file are skipped and reported. Errors name "<line>.<field>".'
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser],
+        parse_error_codes=["parse_error", "too_many_fields", "not_csv", "invalid_encoding", "invalid_header"],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def import_csv(self, request):
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > csv_io.MAX_IMPORT_BYTES + 64 * 1024:
+            raise PayloadTooLarge("The file is larger than 5 MB.", code="file_too_large")
+        with import_slot():
+            params = ImportRequestSerializer(data=request.data, context={"request": request})
+            params.is_valid(raise_exception=True)
+            budget = params.validated_data["budget"]
+            require(request.user, budget, "change", services.cannot_edit(budget))
+            text = csv_io.read_upload(params.validated_data["file"])
+            rows, errors = csv_io.parse_rows(text, currency=budget.currency)
+            result = imports.transactions_import(
+                actor=request.user,
+                budget=budget,
+                rows=rows,
+                errors=errors,
+                create_categories=params.validated_data["create_categories"],
+                dry_run=params.validated_data["dry_run"],
+            )
+        return Response(
+            ImportResultSerializer(result).data,
+            status=status.HTTP_200_OK if result["dry_run"] else status.HTTP_201_CREATED,
+        )
