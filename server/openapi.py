@@ -54,7 +54,7 @@ ERROR_CODES = {
 }
 
 
-# For ENUM_NAME_OVERRIDES (server/settings.py), which names them by import path.
+# For ENUM_NAME_OVERRIDES (server/api_schema_settings.py), which names them by import path.
 ErrorCodes401, ErrorCodes403, ErrorCodes409 = ERROR_CODES[401], ERROR_CODES[403], ERROR_CODES[409]
 ErrorCodes413, ErrorCodes429, ErrorCodes503 = ERROR_CODES[413], ERROR_CODES[429], ERROR_CODES[503]
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from server.api_schema_settings import DRF_STANDARDIZED_ERRORS, SPECTACULAR_SETTINGS  # noqa: F401
 from server.env import (
     LOG_LEVELS,
     env_bool,
@@ -196,21 +197,6 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
-DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "server.exception_handler.ApiExceptionHandler",
-    # Every /api/ error is JSON, with debug on too: no HTML traceback pages.
-    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "413", "415", "429", "500"],
-    "ERROR_SCHEMAS": {
-        "401": "server.openapi.ErrorResponse401Serializer",
-        "403": "server.openapi.ErrorResponse403Serializer",
-        "409": "server.openapi.ErrorResponse409Serializer",
-        "429": "server.openapi.ErrorResponse429Serializer",
-        "413": "server.openapi.ErrorResponse413Serializer",
-        "503": "server.openapi.ErrorResponse503Serializer",
-    },
-}
-
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 5, minimum=1)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1)),
@@ -226,46 +212,6 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "REVOKE_TOKEN_CLAIM": "hash_password",
     "LEEWAY": 0,
-}
-
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Household Budget API",
-    "DESCRIPTION": (
-        "Budgets, categories and transactions kept by individuals and shared explicitly "
-        "within households. Authenticate with a JWT bearer token from /api/v1/auth/token/."
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
-    "POSTPROCESSING_HOOKS": [
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "server.openapi.postprocess_validation_error_attrs",
-        "server.openapi.postprocess_links",
-    ],
-    "ENUM_NAME_OVERRIDES": {
-        # Two different "role" choice sets: a member's role, and the roles an invitation offers.
-        "MembershipRoleEnum": "households.models.Role.choices",
-        "InvitationRoleEnum": "households.models.InvitationRole.choices",
-        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
-        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
-        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "server.openapi.ErrorCodes401",
-        "ErrorCode403Enum": "server.openapi.ErrorCodes403",
-        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
-        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
-        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
-        "ErrorCode409Enum": "server.openapi.ErrorCodes409",
-        "ErrorCode413Enum": "server.openapi.ErrorCodes413",
-        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": "server.openapi.ErrorCodes429",
-        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
-        "ErrorCode503Enum": "server.openapi.ErrorCodes503",
-    },
 }
 
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
