@@ -1,0 +1,158 @@
+"""Small tests of the isolation mechanisms themselves, one per rule that no API test would
+notice loosening today (found by mutation testing, docs/testing.md): a revoke that reaches
+other budgets, a grant revoke that reaches groups that are not households, the inactive
+user who must see nothing, and the owner-only actions."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from rest_framework.exceptions import NotFound
+
+from accounts.tests.factories import UserFactory
+from budgets import services
+from budgets.models import (
+    Budget,
+    BudgetGroupObjectPermission,
+    BudgetUserObjectPermission,
+    Category,
+    GrantSource,
+)
+from budgets.shares import VIEW_CODENAME, codename_id
+from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
+from households.models import Household, Invitation, Membership
+from households.tests.factories import InvitationFactory, make_household
+from permissions.classes import IsOwner, IsShared
+
+pytestmark = pytest.mark.django_db
+
+GRANTS = "/api/v1/admin/grants/"
+
+
+def visible_ids(user, action="view") -> set[int]:
+    return set(Budget.objects.visible_to(user, action).values_list("pk", flat=True))
+
+
+def test_revoking_a_share_leaves_the_grantees_shares_on_other_budgets(client_for):
+    """X revokes G on X's budget: G's share from Y and a site admin's grant stay."""
+    x, y, z, grantee = UserFactory(), UserFactory(), UserFactory(), UserFactory()
+    make_household(x, members=[grantee])
+    make_household(y, members=[grantee])
+    xs, ys, zs = BudgetFactory(owner=x), BudgetFactory(owner=y), BudgetFactory(owner=z)
+    share_user(xs, grantee, "edit")
+    share_user(ys, grantee, "view")
+    services.grant_to_user(budget=zs, grantee=grantee, level="edit", actor=UserFactory(is_staff=True))
+
+    response = client_for(x).delete(f"/api/v1/budgets/{xs.pk}/shares/users/{grantee.pk}/")
+
+    assert response.status_code == 204
+    assert visible_ids(grantee) == {ys.pk, zs.pk}
+    assert visible_ids(grantee, "change") == {zs.pk}
+    assert set(
+        BudgetUserObjectPermission.objects.filter(user=grantee).values_list("content_object_id", flat=True)
+    ) == {ys.pk, zs.pk}
+
+
+def test_revoking_a_household_share_leaves_the_households_other_shares():
+    owner, other = UserFactory(), UserFactory()
+    home = make_household(owner, members=[other])
+    mine, theirs = BudgetFactory(owner=owner), BudgetFactory(owner=other)
+    share_household(mine, home, "view")
+    share_household(theirs, home, "edit")
+
+    services.share_revoke_household(budget=mine, household_id=home.pk)
+
+    assert set(BudgetGroupObjectPermission.objects.values_list("content_object_id", flat=True)) == {theirs.pk}
+
+
+def test_the_grants_api_cannot_revoke_a_group_that_is_not_a_household(client_for):
+    """Guardian rows on a plain auth group (not made by a share or a grant) are not grants."""
+    granter = UserFactory(is_staff=True)
+    granter.user_permissions.add(
+        Permission.objects.get(content_type__app_label="budgets", codename="manage_grants")
+    )
+    budget = BudgetFactory()
+    row = BudgetGroupObjectPermission.objects.create(
+        content_object=budget,
+        group=Group.objects.create(name="not a household"),
+        permission_id=codename_id(VIEW_CODENAME),
+        source=GrantSource.ADMIN,
+    )
+
+    response = client_for(granter).delete(f"{GRANTS}g{row.pk}/")
+
+    assert response.status_code == 404
+    assert BudgetGroupObjectPermission.objects.filter(pk=row.pk).exists()
+    with pytest.raises(NotFound):
+        services.grant_revoke(grantee_type="household", row_id=row.pk)
+
+
+@pytest.fixture
+def deactivated():
+    """A user who owns a budget, holds a user share, a household share and an admin grant,
+    belongs to two households and has an invitation waiting, and whose account was then
+    deactivated: every scoping path must give them nothing."""
+    user, friend = UserFactory(), UserFactory()
+    home = make_household(friend, members=[user])
+    make_household(user, name="Own")
+    own = BudgetFactory(owner=user)
+    CategoryFactory(budget=own)
+    by_user, by_household = BudgetFactory(owner=friend), BudgetFactory(owner=friend)
+    CategoryFactory(budget=by_user)
+    share_user(by_user, user, "edit")
+    share_household(by_household, home, "edit")
+    InvitationFactory(household=make_household(UserFactory(), name="Other"), email=user.email)
+    assert len(visible_ids(user)) == 3  # before deactivation
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@pytest.mark.parametrize("action", ["view", "change", "delete", "share"])
+def test_an_inactive_user_sees_no_budget_or_category(deactivated, action):
+    assert visible_ids(deactivated, action) == set()
+    assert list(Budget.objects.filter(pk__in=Budget.objects.visible_pks(deactivated, action))) == []
+    assert Budget.objects.visible_ids(deactivated, action) == []
+    assert not Category.objects.visible_to(deactivated, action).exists()
+
+
+def test_an_inactive_user_may_change_nothing(deactivated):
+    assert not any(Budget.objects.with_rights(deactivated).values_list("can_change", flat=True))
+
+
+@pytest.mark.parametrize("action", ["view", "change", "invite", "delete"])
+def test_an_inactive_user_sees_no_household_membership_or_invitation(deactivated, action):
+    assert not Household.objects.visible_to(deactivated, action).exists()
+    assert not Membership.objects.visible_to(deactivated, action).exists()
+    invitation_action = "view" if action == "view" else action
+    assert not Invitation.objects.visible_to(deactivated, invitation_action).exists()
+
+
+def test_the_permission_classes_refuse_an_inactive_user(deactivated, rf):
+    request = rf.get("/")
+    request.user = deactivated
+    assert not IsOwner().has_permission(request, None)
+    assert not IsShared().has_permission(request, None)
+
+
+def test_delete_and_share_belong_to_the_owner_alone():
+    """An editor (user share, household share, admin grant) may change a budget, never
+    delete it or share it: visible_to and visible_pks say the same."""
+    owner, editor = UserFactory(), UserFactory()
+    home = make_household(owner, members=[editor])
+    by_user, by_household, granted = (BudgetFactory(owner=owner) for _ in range(3))
+    share_user(by_user, editor, "edit")
+    share_household(by_household, home, "edit")
+    services.grant_to_user(budget=granted, grantee=editor, level="edit", actor=UserFactory(is_staff=True))
+    own = BudgetFactory(owner=editor)
+    shared = {by_user.pk, by_household.pk, granted.pk}
+
+    assert visible_ids(editor, "change") == shared | {own.pk}
+    for action in ("delete", "share"):
+        assert visible_ids(editor, action) == {own.pk}
+        pks = Budget.objects.visible_pks(editor, action)
+        assert set(Budget.objects.filter(pk__in=pks).values_list("pk", flat=True)) == {own.pk}
+
+
+@pytest.mark.parametrize("method", ["visible_to", "visible_pks", "visible_ids"])
+def test_an_unknown_budget_action_is_a_programming_error(method):
+    with pytest.raises(ValueError, match="Unknown budget action"):
+        getattr(Budget.objects, method)(UserFactory(), "export")

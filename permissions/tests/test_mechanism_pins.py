@@ -1,0 +1,130 @@
+"""The scoping mechanisms' own settings, pinned: every caller uses the defaults today, so only
+these tests notice when a scoped field, filter or viewset stops honouring the action it is
+given (found by mutation testing, docs/testing.md)."""
+
+from types import SimpleNamespace
+
+import django_filters
+import pytest
+from django.test import RequestFactory
+from rest_framework import serializers
+
+from accounts.tests.factories import UserFactory
+from budgets.models import Budget
+from budgets.tests.factories import BudgetFactory, share_user
+from households.tests.factories import make_household
+from permissions.fields import ScopedModelChoiceFilter, ScopedPrimaryKeyRelatedField, preload_scoped
+from permissions.viewsets import DEFAULT_ACTIONS, TenantViewSet
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shared():
+    """The owner's budget, shared with ``editor`` to edit and ``viewer`` to view."""
+    owner, editor, viewer = UserFactory(), UserFactory(), UserFactory()
+    make_household(owner, members=[editor, viewer])
+    budget = BudgetFactory(owner=owner)
+    share_user(budget, editor, "edit")
+    share_user(budget, viewer, "view")
+    return SimpleNamespace(budget=budget, owner=owner, editor=editor, viewer=viewer)
+
+
+def resolve(field, user, value):
+    field.bind("budget", serializers.Serializer(context={"request": SimpleNamespace(user=user)}))
+    return field.to_internal_value(value)
+
+
+def test_a_scoped_field_reads_at_its_action(shared):
+    for_change = ScopedPrimaryKeyRelatedField(queryset=Budget.objects, scope_action="change")
+    assert resolve(for_change, shared.editor, shared.budget.pk) == shared.budget
+    with pytest.raises(serializers.ValidationError) as refused:
+        resolve(
+            ScopedPrimaryKeyRelatedField(queryset=Budget.objects, scope_action="change"),
+            shared.viewer,
+            shared.budget.pk,
+        )
+    assert refused.value.detail[0].code == "does_not_exist"
+    assert (
+        resolve(ScopedPrimaryKeyRelatedField(queryset=Budget.objects), shared.viewer, shared.budget.pk)
+        == shared.budget
+    )
+
+
+def test_preloaded_rows_are_read_at_the_given_action(shared):
+    assert preload_scoped(Budget, shared.viewer, [shared.budget.pk], scope_action="change") == {}
+    assert preload_scoped(Budget, shared.editor, [shared.budget.pk], scope_action="change") == {
+        shared.budget.pk: shared.budget
+    }
+    assert preload_scoped(Budget, shared.viewer, [shared.budget.pk]) == {shared.budget.pk: shared.budget}
+
+
+def filtered(user, scope_action=None):
+    kwargs = {"scope_action": scope_action} if scope_action else {}
+
+    class Filters(django_filters.FilterSet):
+        budget = ScopedModelChoiceFilter(model=Budget, field_name="pk", **kwargs)
+
+    request = RequestFactory().get("/")
+    request.user = user
+    return Filters(
+        data={"budget": str(Budget.objects.get().pk)}, queryset=Budget.objects.all(), request=request
+    )
+
+
+def test_a_scoped_filter_reads_at_its_action(shared):
+    assert filtered(shared.editor, "change").is_valid()
+    refused = filtered(shared.viewer, "change")
+    assert not refused.is_valid()
+    assert refused.errors["budget"][0].startswith("Select a valid choice")
+    assert filtered(shared.viewer).is_valid()
+
+
+class Budgets(TenantViewSet):
+    model = Budget
+
+
+class BudgetsEditedHere(TenantViewSet):
+    """Lists only what the caller may change, and asks "change" to delete."""
+
+    model = Budget
+    scope_actions = {"list": "change", "destroy": "change"}
+
+
+def view_for(cls, user, action, *, detail):
+    view = cls(action=action, detail=detail)
+    view.request = SimpleNamespace(user=user)
+    return view
+
+
+def test_writes_ask_for_change_and_delete_by_default():
+    assert DEFAULT_ACTIONS == {
+        "list": "view",
+        "retrieve": "view",
+        "create": "change",
+        "update": "change",
+        "partial_update": "change",
+        "destroy": "delete",
+    }
+    for action, asked in DEFAULT_ACTIONS.items():
+        assert view_for(Budgets, None, action, detail=False).scope_action_for_request() == asked
+    assert view_for(Budgets, None, "summary", detail=True).scope_action_for_request() == "view"
+
+
+def test_a_viewsets_own_actions_override_the_defaults():
+    assert view_for(BudgetsEditedHere, None, "destroy", detail=True).scope_action_for_request() == "change"
+    assert view_for(BudgetsEditedHere, None, "create", detail=False).scope_action_for_request() == "change"
+    view = view_for(BudgetsEditedHere, None, "list", detail=False)
+    view.scope_action = "delete"  # set by @action(scope_action=...)
+    assert view.scope_action_for_request() == "delete"
+
+
+def test_a_list_reads_at_its_action_and_a_detail_lookup_at_view(shared):
+    """A list scoped to "change" leaves out what the caller only views; a detail lookup
+    reads at "view" whatever the action, so a view-only object is a 403, not a 404."""
+    lists = view_for(BudgetsEditedHere, shared.viewer, "list", detail=False)
+    assert list(lists.get_queryset()) == []
+    lists = view_for(BudgetsEditedHere, shared.editor, "list", detail=False)
+    assert list(lists.get_queryset()) == [shared.budget]
+    lookup = view_for(BudgetsEditedHere, shared.viewer, "destroy", detail=True)
+    assert list(lookup.get_queryset()) == [shared.budget]
