@@ -5,9 +5,9 @@ from django.core.cache import cache
 from django.test import Client, TestCase
 from rest_framework.test import APIClient
 
-from accounts.services import token_pair_for
 from accounts.tests.factories import UserFactory
 from server.tests import observed_errors
+from server.tests.world import api_client
 
 
 @pytest.fixture(autouse=True)
@@ -80,14 +80,14 @@ def anon():
 @pytest.fixture
 def client_for():
     """An API client authenticated with a real access token for the given user."""
+    return api_client
 
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user)['access']}")
-        client.user = user
-        return client
 
-    return make
+@pytest.fixture
+def as_(world):
+    """``as_("viewer")`` -> an API client for that actor of the ``world`` fixture in scope
+    (the names are server/tests/world.py's); "anonymous" gets one without credentials."""
+    return world.client
 
 
 @pytest.fixture

@@ -1,22 +1,31 @@
 """budgets/ and categories/ over HTTP: who may do what, what they get back, what it leaves."""
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Permission
 from rest_framework import serializers
-from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.services import token_pair_for
 from accounts.tests.factories import UserFactory
 from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission, Category
-from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
+from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household
 from households.models import Household
-from households.tests.factories import make_household
+from households.tests.factories import add_member
 from server.tests.helpers import assert_error
 from server.tests.openapi_helpers import api_schema
+from server.tests.world import (
+    ACTORS,
+    EDITOR,
+    HOUSEHOLD_EDITOR,
+    OUTSIDERS,
+    OWNER,
+    STRANGER,
+    VIEWER,
+    World,
+    build_world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +37,12 @@ OWNER_RIGHTS = ["view", "change", "delete", "share"]
 EDITOR_RIGHTS = ["view", "change"]
 VIEWER_RIGHTS = ["view"]
 
-SHAREES = ("editor", "viewer", "household_editor")
-# Signed in, but the budget is neither theirs nor shared with them.
-OUTSIDERS = ("member", "stranger", "staff", "superuser", "global_perms")
-AUTHENTICATED = ("owner", *SHAREES, *OUTSIDERS)
-# my_permissions of everyone the budget is visible to.
+# my_permissions of everyone the budget is visible to (the READERS).
 RIGHTS = {
-    "owner": OWNER_RIGHTS,
-    "editor": EDITOR_RIGHTS,
-    "viewer": VIEWER_RIGHTS,
-    "household_editor": EDITOR_RIGHTS,
+    OWNER: OWNER_RIGHTS,
+    EDITOR: EDITOR_RIGHTS,
+    VIEWER: VIEWER_RIGHTS,
+    HOUSEHOLD_EDITOR: EDITOR_RIGHTS,
 }
 
 
@@ -46,31 +51,18 @@ def _timestamp(value) -> str:
 
 
 @dataclass
-class World:
-    """The owner's budget "Groceries" (EUR 123.45) with one category, shared with
-    editor (user share, edit), viewer (user share, view) and the household Family (edit),
-    whose other member is household_editor. member and newcomer are in the owner's
-    household Home without a share; stranger is in an unrelated household; staff,
-    superuser and global_perms (budgets.* model permissions) hold no grant. Everyone
-    signed in also owns a private budget "<actor>'s own" (EUR 500.00) with a category."""
+class BudgetsWorld(World):
+    """The shared world (server/tests/world.py) with the owner's budget named "Groceries"
+    (EUR 123.45) and its one category "Vegetables" (25.00): shared with editor (user share,
+    edit), viewer (user share, view) and the household Flat (edit), whose other member is
+    household_editor. member, admin and ``newcomer`` are in the owner's household Home
+    without a share; stranger lives in Elsewhere; staff, superuser and global_perms hold
+    no grant. Every signed-in actor also owns a private budget (EUR 500.00) with one
+    category (no allocation): "<actor>'s own", or for the stranger their "Secret"."""
 
-    users: dict[str, User]
     newcomer: User
-    home: Household
-    family: Household
-    budget: Budget
     category: Category
     own: dict[str, Budget]
-    clients: dict = field(default_factory=dict)
-
-    def client(self, actor: str) -> APIClient:
-        if actor not in self.clients:
-            client = APIClient()
-            if actor != "anonymous":
-                token = token_pair_for(self.users[actor])["access"]
-                client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-            self.clients[actor] = client
-        return self.clients[actor]
 
     def call(self, actor: str, route: str, *, missing: bool = False):
         """``route`` as ``actor``; ``missing`` puts an id that never existed in its place."""
@@ -102,7 +94,7 @@ class World:
                 f"{BUDGETS}{b}/shares/households/{self.home.pk}/",
                 {"permission": "edit"},
             ),
-            "share-household-delete": ("delete", f"{BUDGETS}{b}/shares/households/{self.family.pk}/", None),
+            "share-household-delete": ("delete", f"{BUDGETS}{b}/shares/households/{self.flat.pk}/", None),
             "category-list": ("get", CATEGORIES, None),
             "category-create": ("post", CATEGORIES, {"budget": b, "name": "Fruit", "allocated": "12.5"}),
             "category-retrieve": ("get", f"{CATEGORIES}{c}/", None),
@@ -129,46 +121,18 @@ PUT_BUDGET = {
 
 
 @pytest.fixture
-def world() -> World:
-    users = {name: UserFactory(email=f"{name}@example.com") for name in AUTHENTICATED}
-    User.objects.filter(pk=users["staff"].pk).update(is_staff=True)
-    User.objects.filter(pk=users["superuser"].pk).update(is_staff=True, is_superuser=True)
-    users["global_perms"].user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="budgets",
-            codename__in=[
-                "view_budget",
-                "change_budget",
-                "delete_budget",
-                "view_category",
-                "change_category",
-                "delete_category",
-            ],
-        )
-    )
-    for name in ("staff", "superuser", "global_perms"):
-        users[name] = User.objects.get(pk=users[name].pk)
-    assert users["global_perms"].has_perm("budgets.view_budget")
-    assert users["global_perms"].has_perm("budgets.change_budget")
-
-    owner = users["owner"]
+def world(db) -> BudgetsWorld:
+    world = build_world(budget_name="Groceries", budget_amount_minor=12_345)
     newcomer = UserFactory(email="newcomer@example.com")
-    home = make_household(
-        owner, name="Home", members=[*(users[n] for n in ("editor", "viewer", "member")), newcomer]
-    )
-    family = make_household(owner, name="Family", members=[users["household_editor"]])
-    make_household(UserFactory(), name="Elsewhere", members=[users["stranger"]])
-
-    budget = BudgetFactory(owner=owner, name="Groceries", amount_minor=12_345)
-    category = CategoryFactory(budget=budget, name="Vegetables", allocated_minor=2_500)
-    share_user(budget, users["editor"], "edit")
-    share_user(budget, users["viewer"], "view")
-    share_household(budget, family, "edit")
-    own = {}
-    for name, user in users.items():
-        own[name] = BudgetFactory(owner=user, name=f"{name}'s own")
-        CategoryFactory(budget=own[name], name=f"{name}'s category", allocated_minor=None)
-    return World(users, newcomer, home, family, budget, category, own)
+    add_member(world.home, newcomer)
+    category = CategoryFactory(budget=world.budget, name="Vegetables", allocated_minor=2_500)
+    own = {
+        name: world.foreign_budget if name == STRANGER else BudgetFactory(owner=user, name=f"{name}'s own")
+        for name, user in world.users.items()
+    }
+    for name, budget in own.items():
+        CategoryFactory(budget=budget, name=f"{name}'s category", allocated_minor=None)
+    return BudgetsWorld.extend(world, newcomer=newcomer, category=category, own=own)
 
 
 def db_state() -> dict[str, dict]:
@@ -329,7 +293,7 @@ def test_matrix_covers_every_budget_and_category_operation_of_the_schema_and_eve
     }
     assert set(OPERATIONS) == set(EXPECTED)
     assert set(OPERATIONS.values()) == documented - NOT_HERE
-    assert all(set(row) == {*AUTHENTICATED, "anonymous"} for row in EXPECTED.values())
+    assert all(set(row) == set(ACTORS) for row in EXPECTED.values())
 
 
 @pytest.mark.parametrize(("route", "actor", "status"), ALLOWED, ids=map(_id, ALLOWED))
@@ -455,9 +419,9 @@ def check_shares_list(world, actor, response, diff):
             viewer, "view", granted_at=_granted_at(BudgetUserObjectPermission, world.budget, user=viewer)
         ),
         household_share_json(
-            world.family,
+            world.flat,
             "edit",
-            granted_at=_granted_at(BudgetGroupObjectPermission, world.budget, group=world.family.group),
+            granted_at=_granted_at(BudgetGroupObjectPermission, world.budget, group=world.flat.group),
         ),
     ]
     assert diff == {}
@@ -500,7 +464,7 @@ def check_share_household_put(world, actor, response, diff):
 def check_share_household_delete(world, actor, response, diff):
     assert response.content == b""
     assert counts(diff) == {"group_shares": {"removed": 2}}
-    assert {r["group_id"] for r in diff["group_shares"]["removed"]} == {world.family.group_id}
+    assert {r["group_id"] for r in diff["group_shares"]["removed"]} == {world.flat.group_id}
 
 
 def check_category_list(world, actor, response, diff):
@@ -606,13 +570,13 @@ def test_put_user_share_is_201_when_new_and_200_when_the_level_changes(world):
 
 def test_put_household_share_is_201_when_new_and_200_when_the_level_changes(world):
     owner = world.client("owner")
-    url = _share_household_url(world.budget, world.family.pk)
-    grantee = {"group": world.family.group}
+    url = _share_household_url(world.budget, world.flat.pk)
+    grantee = {"group": world.flat.group}
 
     changed = owner.put(url, {"permission": "view"}, format="json")
     assert changed.status_code == 200, changed.content
     granted_at = _granted_at(BudgetGroupObjectPermission, world.budget, **grantee)
-    assert changed.json() == household_share_json(world.family, "view", granted_at=granted_at)
+    assert changed.json() == household_share_json(world.flat, "view", granted_at=granted_at)
     assert _codenames(BudgetGroupObjectPermission, world.budget, **grantee) == ["view_budget"]
     household_editor = world.client("household_editor")
     assert household_editor.get(f"{BUDGETS}{world.budget.pk}/").json()["my_permissions"] == VIEWER_RIGHTS
@@ -989,15 +953,15 @@ def test_owned_filter_splits_mine_from_shared_with_me(world):
 
 def test_shared_with_household_filter_returns_budgets_shared_with_that_household(world):
     owner = world.client("owner")
-    assert _names(owner.get(BUDGETS, {"shared_with_household": world.family.pk})) == ["Groceries"]
+    assert _names(owner.get(BUDGETS, {"shared_with_household": world.flat.pk})) == ["Groceries"]
     assert _names(owner.get(BUDGETS, {"shared_with_household": world.home.pk})) == []
     household_editor = world.client("household_editor")
-    assert _names(household_editor.get(BUDGETS, {"shared_with_household": world.family.pk})) == ["Groceries"]
+    assert _names(household_editor.get(BUDGETS, {"shared_with_household": world.flat.pk})) == ["Groceries"]
 
 
 def test_shared_with_household_filter_with_a_foreign_household_is_identical_to_an_unknown_id(world):
     stranger = world.client("stranger")
-    foreign = stranger.get(BUDGETS, {"shared_with_household": world.family.pk})
+    foreign = stranger.get(BUDGETS, {"shared_with_household": world.flat.pk})
     unknown = stranger.get(BUDGETS, {"shared_with_household": MISSING})
     assert_error(foreign, 400, code="invalid_choice", attr="shared_with_household")
     assert foreign.content == unknown.content

@@ -6,14 +6,12 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import Permission
 
-from accounts.models import User
 from accounts.tests.factories import UserFactory
 from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission, Category
-from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
-from households.models import Household
-from households.tests.factories import make_household
+from budgets.tests.factories import CategoryFactory, share_user
 from server.tests.helpers import assert_error
 from server.tests.openapi_helpers import api_schema, assert_documented
+from server.tests.world import World, build_world
 from transactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,25 +33,16 @@ NEW_BUDGET = {
 
 
 @dataclass
-class World:
-    owner: User
-    housemate: User
-    stranger: User
-    home: Household
-    elsewhere: Household
-    budget: Budget
+class ContractWorld(World):
+    """The shared world (server/tests/world.py), with the category "Food" in the budget."""
+
     category: Category
 
 
 @pytest.fixture
-def world(db) -> World:
-    owner, housemate, stranger = UserFactory(), UserFactory(), UserFactory()
-    home = make_household(owner, name="Home", members=[housemate])
-    elsewhere = make_household(stranger, name="Elsewhere")
-    budget = BudgetFactory(owner=owner, name="Groceries")
-    return World(
-        owner, housemate, stranger, home, elsewhere, budget, CategoryFactory(budget=budget, name="Food")
-    )
+def world(db) -> ContractWorld:
+    world = build_world()
+    return ContractWorld.extend(world, category=CategoryFactory(budget=world.budget, name="Food"))
 
 
 def snapshot() -> dict:
@@ -136,10 +125,10 @@ def test_budget_name_is_taken_only_as_a_string(world, client_for):
 def test_sharing_anew_is_a_documented_201_and_again_a_200(world, client_for):
     """Found by schemathesis: a new share answers 201, which the schema did not list."""
     owner = client_for(world.owner)
-    url = f"{BUDGETS}{world.budget.pk}/shares/users/{world.housemate.pk}/"
+    url = f"{BUDGETS}{world.budget.pk}/shares/users/{world.member.pk}/"
     created = owner.put(url, {"permission": "view"})
     assert created.status_code == 201
-    assert created.json()["grantee"] == {"id": world.housemate.pk, "email": world.housemate.email}
+    assert created.json()["grantee"] == {"id": world.member.pk, "email": world.member.email}
     assert_documented(created, "put", SHARE_USER)
     changed = owner.put(url, {"permission": "edit"})
     assert changed.status_code == 200
@@ -201,33 +190,40 @@ def test_category_name_is_taken_only_as_a_string(world, client_for):
 
 
 @pytest.fixture
-def admin(client_for):
-    staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="manage_grants"))
-    return client_for(staff)
+def granter(client_for):
+    """A client for staff holding budgets.manage_grants."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="manage_grants"))
+    return client_for(user)
 
 
-def test_grant_list_filtered_by_an_unknown_id_is_documented(world, admin):
+def test_grant_list_filtered_by_an_unknown_id_is_documented(world, granter):
     """Found by schemathesis: the list's filter errors (read by hand) were not in the schema."""
-    response = admin.get(GRANTS, {"budget": world.budget.pk + 1000})
+    response = granter.get(GRANTS, {"budget": world.budget.pk + 1000})
     assert_error(response, 400, code="invalid_choice", attr="budget")
     assert_documented(response, "get", GRANTS)
 
 
 @pytest.mark.parametrize("name", ["budget", "user", "household"])
-def test_grant_list_filter_with_a_nul_character_is_documented(world, admin, name):
+def test_grant_list_filter_with_a_nul_character_is_documented(world, granter, name):
     """Found by schemathesis (stateful run): "null_characters_not_allowed" was not in the schema."""
-    response = admin.get(GRANTS, {name: "7\x00"})
+    response = granter.get(GRANTS, {name: "7\x00"})
     assert_error(response, 400, code="null_characters_not_allowed", attr=name)
     assert_documented(response, "get", GRANTS)
 
 
-def test_grant_list_with_an_empty_filter_lists_every_grant(world, admin):
+def test_grant_list_with_an_empty_filter_lists_every_grant(world, granter):
     """Found by schemathesis: ?budget= was served, though the schema did not allow it empty."""
-    share_user(world.budget, world.housemate)
-    response = admin.get(GRANTS, {"budget": ""})
+    share_user(world.budget, world.member)
+    response = granter.get(GRANTS, {"budget": ""})
     assert response.status_code == 200
-    assert [row["grantee"]["id"] for row in response.json()["results"]] == [world.housemate.pk]
+    # The shared budget's grants (users first, by id), with the member's new one among them.
+    assert [(row["grantee_type"], row["grantee"]["id"]) for row in response.json()["results"]] == [
+        ("user", world.editor.pk),
+        ("user", world.viewer.pk),
+        ("user", world.member.pk),
+        ("household", world.flat.pk),
+    ]
     assert_documented(response, "get", GRANTS)
     parameters = {p["name"]: p for p in api_schema().raw_schema["paths"][GRANTS]["get"]["parameters"]}
     assert parameters["budget"]["allowEmptyValue"] is True
@@ -240,11 +236,11 @@ def test_grant_list_with_an_empty_filter_lists_every_grant(world, admin):
         ({"permission": "view", "user": "owner"}, "budget_owner", "user"),
     ],
 )
-def test_grant_refusals_are_documented(world, admin, data, code, attr):
+def test_grant_refusals_are_documented(world, granter, data, code, attr):
     before = snapshot()
     if data.get("user") == "owner":
         data = {**data, "user": world.owner.pk}
-    response = admin.post(GRANTS, {"budget": world.budget.pk, **data}, format="json")
+    response = granter.post(GRANTS, {"budget": world.budget.pk, **data}, format="json")
     assert_error(response, 400, code=code, attr=attr)
     assert snapshot() == before
     assert_documented(response, "post", GRANTS)

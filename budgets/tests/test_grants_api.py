@@ -18,14 +18,16 @@ from budgets.tests.factories import BudgetFactory, share_household, share_user
 from households.models import Household
 from households.tests.factories import make_household
 from server.tests.helpers import assert_error
+from server.tests.world import ANONYMOUS, OWNER, STAFF, STRANGER, VIEWER, make_user
 from transactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
 GRANTS = "/api/v1/admin/grants/"
 MISSING = 987_654_321
-ACTORS = ("anonymous", "plain", "household_owner", "staff", "granter")
-REFUSED = {"anonymous": 401, "plain": 403, "household_owner": 403, "staff": 403}
+# The shared vocabulary (server/tests/world.py), and the grants API's own actor: granter.
+ACTORS = (ANONYMOUS, STRANGER, OWNER, STAFF, "granter")
+REFUSED = {ANONYMOUS: 401, STRANGER: 403, OWNER: 403, STAFF: 403}
 
 
 def ts(value) -> str:
@@ -46,60 +48,56 @@ def make_staff(email: str, *codenames: str) -> User:
 
 @dataclass
 class World:
-    """``owner``'s budget Groceries (EUR 123.45, one transaction) is shared by the owner
-    with ``member`` (their household Home) to view. ``outsider`` shares no household with
-    the owner; ``away`` is a household the owner is not in (its owner ``away_owner``
-    and ``away_member``). ``granter`` is staff holding budgets.manage_grants; ``staff`` is
-    staff without it; ``plain`` is a signed-in nobody; ``household_owner`` is the owner."""
+    """Its own world, in the shared names (server/tests/world.py): ``owner``'s budget
+    Groceries (EUR 123.45, one transaction) is shared by the owner with ``viewer`` (their
+    household Home) to view, and with nobody else. ``stranger`` owns household Elsewhere
+    (with ``housemate``), which the owner is not in, and the budget Rent
+    (``foreign_budget``). ``outsider`` is in no household: the grantee of admin grants.
+    ``granter`` is staff holding budgets.manage_grants; ``staff`` is staff without it."""
 
     owner: User
-    member: User
+    viewer: User
+    stranger: User
+    housemate: User
     outsider: User
-    away_owner: User
-    away_member: User
-    plain: User
     granter: User
     staff: User
     home: Household
-    away: Household
+    elsewhere: Household
     budget: Budget
-    other: Budget
-
-    def user(self, actor: str) -> User:
-        return self.owner if actor == "household_owner" else getattr(self, actor)
+    foreign_budget: Budget
 
 
 @pytest.fixture
 def w(db) -> World:
-    owner = UserFactory(email="owner@example.com")
-    member = UserFactory(email="member@example.com")
-    home = make_household(owner, name="Home", members=[member])
-    away_owner = UserFactory(email="away-owner@example.com")
-    away_member = UserFactory(email="away-member@example.com")
-    away = make_household(away_owner, name="Away", members=[away_member])
+    owner = make_user(OWNER)
+    viewer = make_user(VIEWER)
+    home = make_household(owner, name="Home", members=[viewer])
+    stranger = make_user(STRANGER)
+    housemate = UserFactory(email="housemate@example.com")
+    elsewhere = make_household(stranger, name="Elsewhere", members=[housemate])
     budget = BudgetFactory(owner=owner, name="Groceries", amount_minor=12_345)
     TransactionFactory(budget=budget, amount_minor=1_230, payee="Market")
-    share_user(budget, member, "view")
+    share_user(budget, viewer, "view")
     return World(
         owner=owner,
-        member=member,
+        viewer=viewer,
+        stranger=stranger,
+        housemate=housemate,
         outsider=UserFactory(email="outsider@example.com"),
-        away_owner=away_owner,
-        away_member=away_member,
-        plain=UserFactory(email="plain@example.com"),
         granter=make_staff("granter@example.com", "manage_grants"),
         staff=make_staff("staff@example.com"),
         home=home,
-        away=away,
+        elsewhere=elsewhere,
         budget=budget,
-        other=BudgetFactory(owner=away_owner, name="Rent", amount_minor=90_000),
+        foreign_budget=BudgetFactory(owner=stranger, name="Rent", amount_minor=90_000),
     )
 
 
 @pytest.fixture
 def as_(w, client_for, anon):
     def make(actor: str):
-        return anon if actor == "anonymous" else client_for(w.user(actor))
+        return anon if actor == ANONYMOUS else client_for(getattr(w, actor))
 
     return make
 
@@ -168,7 +166,7 @@ def admin_grant(w, *, budget=None, user=None, household=None, level="view"):
 
 
 def _route(w, route: str):
-    grant = user_rows(w.budget, w.member).first()
+    grant = user_rows(w.budget, w.viewer).first()
     return {
         "list": ("get", GRANTS, None),
         "create": ("post", GRANTS, {"budget": w.budget.pk, "user": w.outsider.pk, "permission": "view"}),
@@ -206,13 +204,13 @@ def test_staff_with_manage_grants_reach_every_route(w, as_, route):
     assert response.status_code == {"list": 200, "create": 201, "delete": 204}[route], response.content
     if route == "list":
         assert [g["grantee"] for g in response.json()["results"]] == [
-            {"id": w.member.pk, "email": w.member.email}
+            {"id": w.viewer.pk, "email": w.viewer.email}
         ]
     elif route == "create":
         assert response.json() == user_grant(w.budget, w.outsider, "view", "admin", w.granter)
     else:
         assert response.content == b""
-        assert not user_rows(w.budget, w.member).exists()
+        assert not user_rows(w.budget, w.viewer).exists()
 
 
 def test_model_permissions_on_budgets_do_not_stand_in_for_manage_grants(w, client_for):
@@ -245,11 +243,11 @@ def test_a_superuser_may_manage_grants(w, client_for):
 
 
 def test_list_shows_owner_shares_and_admin_grants_one_item_per_grantee(w, as_):
-    share_user(w.budget, w.member, "edit")  # two guardian rows, one grant
+    share_user(w.budget, w.viewer, "edit")  # two guardian rows, one grant
     share_household(w.budget, w.home, "view")
     as_("granter").post(GRANTS, admin_grant(w, user=w.outsider, level="edit"), format="json")
-    as_("granter").post(GRANTS, admin_grant(w, budget=w.other, household=w.home), format="json")
-    assert user_rows(w.budget, w.member).count() == 2
+    as_("granter").post(GRANTS, admin_grant(w, budget=w.foreign_budget, household=w.home), format="json")
+    assert user_rows(w.budget, w.viewer).count() == 2
 
     response = as_("granter").get(GRANTS)
 
@@ -260,10 +258,10 @@ def test_list_shows_owner_shares_and_admin_grants_one_item_per_grantee(w, as_):
         "previous": None,
         # Ordered by budget, then a budget's user grants before its household grants.
         "results": [
-            user_grant(w.budget, w.member, "edit", "owner", w.owner),
+            user_grant(w.budget, w.viewer, "edit", "owner", w.owner),
             user_grant(w.budget, w.outsider, "edit", "admin", w.granter),
             household_grant(w.budget, w.home, "view", "owner", w.owner),
-            household_grant(w.other, w.home, "view", "admin", w.granter),
+            household_grant(w.foreign_budget, w.home, "view", "admin", w.granter),
         ],
     }
 
@@ -303,9 +301,11 @@ def spread(w, as_):
     """Grants on two budgets to users and households."""
     granter = as_("granter")
     granter.post(GRANTS, admin_grant(w, user=w.outsider), format="json")
-    granter.post(GRANTS, admin_grant(w, household=w.away, level="edit"), format="json")
-    granter.post(GRANTS, admin_grant(w, budget=w.other, user=w.outsider, level="edit"), format="json")
-    granter.post(GRANTS, admin_grant(w, budget=w.other, household=w.home), format="json")
+    granter.post(GRANTS, admin_grant(w, household=w.elsewhere, level="edit"), format="json")
+    granter.post(
+        GRANTS, admin_grant(w, budget=w.foreign_budget, user=w.outsider, level="edit"), format="json"
+    )
+    granter.post(GRANTS, admin_grant(w, budget=w.foreign_budget, household=w.home), format="json")
     return granter
 
 
@@ -315,31 +315,33 @@ def _pairs(response) -> list[tuple]:
 
 
 def test_list_filters_by_budget(w, spread):
-    assert _pairs(spread.get(GRANTS, {"budget": w.other.pk})) == [
-        (w.other.pk, "user", w.outsider.pk),
-        (w.other.pk, "household", w.home.pk),
+    assert _pairs(spread.get(GRANTS, {"budget": w.foreign_budget.pk})) == [
+        (w.foreign_budget.pk, "user", w.outsider.pk),
+        (w.foreign_budget.pk, "household", w.home.pk),
     ]
 
 
 def test_list_filters_by_user_grantee(w, spread):
     assert _pairs(spread.get(GRANTS, {"user": w.outsider.pk})) == [
         (w.budget.pk, "user", w.outsider.pk),
-        (w.other.pk, "user", w.outsider.pk),
+        (w.foreign_budget.pk, "user", w.outsider.pk),
     ]
     # A household grant reaches its members, but it is a grant to the household.
-    assert _pairs(spread.get(GRANTS, {"user": w.away_member.pk})) == []
+    assert _pairs(spread.get(GRANTS, {"user": w.housemate.pk})) == []
 
 
 def test_list_filters_by_household_grantee(w, spread):
-    assert _pairs(spread.get(GRANTS, {"household": w.away.pk})) == [(w.budget.pk, "household", w.away.pk)]
+    assert _pairs(spread.get(GRANTS, {"household": w.elsewhere.pk})) == [
+        (w.budget.pk, "household", w.elsewhere.pk)
+    ]
 
 
 def test_list_filters_narrow_together(w, spread):
     assert _pairs(spread.get(GRANTS, {"budget": w.budget.pk, "user": w.outsider.pk})) == [
         (w.budget.pk, "user", w.outsider.pk)
     ]
-    assert _pairs(spread.get(GRANTS, {"user": w.outsider.pk, "household": w.away.pk})) == []
-    response = spread.get(GRANTS, {"budget": w.other.pk, "household": w.away.pk})
+    assert _pairs(spread.get(GRANTS, {"user": w.outsider.pk, "household": w.elsewhere.pk})) == []
+    response = spread.get(GRANTS, {"budget": w.foreign_budget.pk, "household": w.elsewhere.pk})
     assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
@@ -371,7 +373,7 @@ def test_list_takes_a_fixed_number_of_queries(w, as_, django_assert_max_num_quer
         one = granter.get(GRANTS, {"limit": 50})
     assert one.json()["count"] == 1
     for n in range(30):
-        budget = BudgetFactory(owner=w.away_owner, name=f"B{n}")
+        budget = BudgetFactory(owner=w.stranger, name=f"B{n}")
         granter.post(GRANTS, admin_grant(w, budget=budget, user=w.outsider, level="edit"), format="json")
         granter.post(GRANTS, admin_grant(w, budget=budget, household=w.home), format="json")
     with django_assert_max_num_queries(7):
@@ -405,25 +407,25 @@ def test_admin_grants_edit_as_view_and_change(w, as_):
 
 
 def test_admin_grant_replaces_an_owner_share_of_the_same_grantee(w, as_):
-    share_user(w.budget, w.member, "edit")
-    response = as_("granter").post(GRANTS, admin_grant(w, user=w.member, level="view"), format="json")
+    share_user(w.budget, w.viewer, "edit")
+    response = as_("granter").post(GRANTS, admin_grant(w, user=w.viewer, level="view"), format="json")
 
     assert response.status_code == 201
-    assert response.json() == user_grant(w.budget, w.member, "view", "admin", w.granter)
-    assert [(r.permission.codename, r.source, r.granted_by_id) for r in user_rows(w.budget, w.member)] == [
+    assert response.json() == user_grant(w.budget, w.viewer, "view", "admin", w.granter)
+    assert [(r.permission.codename, r.source, r.granted_by_id) for r in user_rows(w.budget, w.viewer)] == [
         ("view_budget", "admin", w.granter.pk)
     ]
 
 
 def test_admin_grants_to_a_household_the_owner_is_not_in(w, as_, client_for):
-    response = as_("granter").post(GRANTS, admin_grant(w, household=w.away, level="edit"), format="json")
+    response = as_("granter").post(GRANTS, admin_grant(w, household=w.elsewhere, level="edit"), format="json")
 
     assert response.status_code == 201
-    assert response.json() == household_grant(w.budget, w.away, "edit", "admin", w.granter)
+    assert response.json() == household_grant(w.budget, w.elsewhere, "edit", "admin", w.granter)
     assert sorted(
-        (r.permission.codename, r.source, r.granted_by_id) for r in group_rows(w.budget, w.away)
+        (r.permission.codename, r.source, r.granted_by_id) for r in group_rows(w.budget, w.elsewhere)
     ) == [("change_budget", "admin", w.granter.pk), ("view_budget", "admin", w.granter.pk)]
-    detail = client_for(w.away_member).get(f"/api/v1/budgets/{w.budget.pk}/")
+    detail = client_for(w.housemate).get(f"/api/v1/budgets/{w.budget.pk}/")
     assert detail.status_code == 200
     assert detail.json()["my_permissions"] == ["view", "change"]
 
@@ -470,7 +472,7 @@ BAD_GRANTS = {
         lambda w: {
             "budget": w.budget.pk,
             "user": w.outsider.pk,
-            "household": w.away.pk,
+            "household": w.elsewhere.pk,
             "permission": "view",
         },
         "non_field_errors",
@@ -501,7 +503,7 @@ def test_bad_grants_are_a_400_and_change_nothing(w, as_, case):
 def test_delete_removes_every_row_of_the_grant_and_nothing_else(w, as_):
     granter = as_("granter")
     grant = granter.post(GRANTS, admin_grant(w, user=w.outsider, level="edit"), format="json").json()
-    granter.post(GRANTS, admin_grant(w, budget=w.other, user=w.outsider), format="json")
+    granter.post(GRANTS, admin_grant(w, budget=w.foreign_budget, user=w.outsider), format="json")
     before = rows()
 
     response = granter.delete(f"{GRANTS}{grant['id']}/")
@@ -520,7 +522,7 @@ def test_delete_removes_an_owner_made_household_share(w, as_):
 
     assert as_("granter").delete(f"{GRANTS}{grant['id']}/").status_code == 204
     assert not group_rows(w.budget, w.home).exists()
-    assert user_rows(w.budget, w.member).exists()
+    assert user_rows(w.budget, w.viewer).exists()
 
 
 def test_unknown_grant_ids_are_a_404_identical_to_each_other(w, as_):
@@ -555,7 +557,7 @@ def test_a_deleted_grant_is_gone_for_good(w, as_):
 
 
 def test_get_on_a_grant_is_not_allowed(w, as_):
-    grant = user_rows(w.budget, w.member).first()
+    grant = user_rows(w.budget, w.viewer).first()
     assert_error(as_("granter").get(f"{GRANTS}u{grant.pk}/"), 405, "method_not_allowed", attr=None)
 
 
@@ -564,36 +566,36 @@ def test_get_on_a_grant_is_not_allowed(w, as_):
 
 def test_owner_sees_admin_grants_in_shares_as_granted_by_admin(w, as_):
     as_("granter").post(GRANTS, admin_grant(w, user=w.outsider, level="edit"), format="json")
-    as_("granter").post(GRANTS, admin_grant(w, household=w.away), format="json")
+    as_("granter").post(GRANTS, admin_grant(w, household=w.elsewhere), format="json")
 
-    response = as_("household_owner").get(f"/api/v1/budgets/{w.budget.pk}/shares/")
+    response = as_("owner").get(f"/api/v1/budgets/{w.budget.pk}/shares/")
 
     assert response.status_code == 200
     shares = {(s["grantee_type"], s["grantee"]["id"]): s for s in response.json()}
     assert {k: (s["permission"], s["granted_by"]) for k, s in shares.items()} == {
-        ("user", w.member.pk): ("view", "owner"),
+        ("user", w.viewer.pk): ("view", "owner"),
         ("user", w.outsider.pk): ("edit", "admin"),
-        ("household", w.away.pk): ("view", "admin"),
+        ("household", w.elsewhere.pk): ("view", "admin"),
     }
     assert shares[("user", w.outsider.pk)]["grantee"] == {"id": w.outsider.pk, "email": w.outsider.email}
-    assert shares[("household", w.away.pk)]["grantee"] == {"id": w.away.pk, "name": "Away"}
+    assert shares[("household", w.elsewhere.pk)]["grantee"] == {"id": w.elsewhere.pk, "name": "Elsewhere"}
 
 
 def test_owner_revokes_admin_grants_through_shares(w, as_, client_for):
     granter = as_("granter")
     granter.post(GRANTS, admin_grant(w, user=w.outsider, level="edit"), format="json")
-    granter.post(GRANTS, admin_grant(w, household=w.away), format="json")
-    owner = as_("household_owner")
+    granter.post(GRANTS, admin_grant(w, household=w.elsewhere), format="json")
+    owner = as_("owner")
 
     user_response = owner.delete(f"/api/v1/budgets/{w.budget.pk}/shares/users/{w.outsider.pk}/")
-    household_response = owner.delete(f"/api/v1/budgets/{w.budget.pk}/shares/households/{w.away.pk}/")
+    household_response = owner.delete(f"/api/v1/budgets/{w.budget.pk}/shares/households/{w.elsewhere.pk}/")
 
     assert user_response.status_code == household_response.status_code == 204
     assert not user_rows(w.budget, w.outsider).exists()
-    assert not group_rows(w.budget, w.away).exists()
-    assert _pairs(granter.get(GRANTS)) == [(w.budget.pk, "user", w.member.pk)]
+    assert not group_rows(w.budget, w.elsewhere).exists()
+    assert _pairs(granter.get(GRANTS)) == [(w.budget.pk, "user", w.viewer.pk)]
     assert client_for(w.outsider).get(f"/api/v1/budgets/{w.budget.pk}/").status_code == 404
-    assert client_for(w.away_member).get(f"/api/v1/budgets/{w.budget.pk}/").status_code == 404
+    assert client_for(w.housemate).get(f"/api/v1/budgets/{w.budget.pk}/").status_code == 404
 
 
 # --- admin grants outlive households -------------------------------------------------
@@ -601,32 +603,32 @@ def test_owner_revokes_admin_grants_through_shares(w, as_, client_for):
 
 def test_leaving_a_household_keeps_admin_grants_and_drops_owner_shares(w, as_, client_for):
     mine = BudgetFactory(owner=w.owner, name="Savings")
-    share_user(mine, w.member, "edit")  # owner-made, through the household
-    as_("granter").post(GRANTS, admin_grant(w, user=w.member, level="edit"), format="json")  # replaces
+    share_user(mine, w.viewer, "edit")  # owner-made, through the household
+    as_("granter").post(GRANTS, admin_grant(w, user=w.viewer, level="edit"), format="json")  # replaces
 
-    left = client_for(w.member).post(f"/api/v1/households/{w.home.pk}/leave/")
+    left = client_for(w.viewer).post(f"/api/v1/households/{w.home.pk}/leave/")
 
     assert left.status_code == 204
-    assert [(r.permission.codename, r.source) for r in user_rows(w.budget, w.member)] == [
+    assert [(r.permission.codename, r.source) for r in user_rows(w.budget, w.viewer)] == [
         ("view_budget", "admin"),
         ("change_budget", "admin"),
     ]
-    assert not user_rows(mine, w.member).exists()
-    member = client_for(w.member)
-    assert member.get(f"/api/v1/budgets/{w.budget.pk}/").json()["my_permissions"] == ["view", "change"]
-    assert member.get(f"/api/v1/budgets/{mine.pk}/").status_code == 404
+    assert not user_rows(mine, w.viewer).exists()
+    viewer = client_for(w.viewer)
+    assert viewer.get(f"/api/v1/budgets/{w.budget.pk}/").json()["my_permissions"] == ["view", "change"]
+    assert viewer.get(f"/api/v1/budgets/{mine.pk}/").status_code == 404
 
 
 def test_removal_from_a_household_keeps_admin_grants(w, as_):
-    as_("granter").post(GRANTS, admin_grant(w, user=w.member), format="json")
-    as_("granter").post(GRANTS, admin_grant(w, budget=w.other, user=w.member), format="json")
+    as_("granter").post(GRANTS, admin_grant(w, user=w.viewer), format="json")
+    as_("granter").post(GRANTS, admin_grant(w, budget=w.foreign_budget, user=w.viewer), format="json")
 
-    response = as_("household_owner").delete(f"/api/v1/households/{w.home.pk}/members/{w.member.pk}/")
+    response = as_("owner").delete(f"/api/v1/households/{w.home.pk}/members/{w.viewer.pk}/")
 
     assert response.status_code == 204
-    assert _pairs(as_("granter").get(GRANTS, {"user": w.member.pk})) == [
-        (w.budget.pk, "user", w.member.pk),
-        (w.other.pk, "user", w.member.pk),
+    assert _pairs(as_("granter").get(GRANTS, {"user": w.viewer.pk})) == [
+        (w.budget.pk, "user", w.viewer.pk),
+        (w.foreign_budget.pk, "user", w.viewer.pk),
     ]
 
 
@@ -635,9 +637,9 @@ def test_removal_from_a_household_keeps_admin_grants(w, as_):
 
 @pytest.fixture
 def twins(w, as_, client_for):
-    """``outsider`` holds an admin grant to view; ``member`` an owner share to view."""
+    """``outsider`` holds an admin grant to view; ``viewer`` an owner share to view."""
     as_("granter").post(GRANTS, admin_grant(w, user=w.outsider), format="json")
-    return client_for(w.outsider), client_for(w.member)
+    return client_for(w.outsider), client_for(w.viewer)
 
 
 def _same(admin_granted, shared, method, url, body=None):
@@ -711,6 +713,6 @@ def test_after_revocation_the_grantee_gets_the_404_of_a_missing_budget(w, as_, t
 
 def test_a_grant_revoked_while_its_page_is_read_is_left_out(w):
     keys = list(grant_keys())
-    vanished = (w.other.pk, 0, w.outsider.pk, MISSING, 0, timezone.now())
+    vanished = (w.foreign_budget.pk, 0, w.outsider.pk, MISSING, 0, timezone.now())
     assert [g.id for g in grants_for([*keys, vanished])] == [g.id for g in grants_for(keys)]
     assert len(keys) == 1

@@ -1,1 +1,1 @@
-from households.tests.fixtures import as_, world  # noqa: F401
+from households.tests.fixtures import world  # noqa: F401

@@ -1,5 +1,6 @@
-"""Every households route with every actor: owner, admin, member, stranger (a member of
-another household) and anonymous. Allowed actions succeed and leave the right rows;
+"""Every households route with every actor of Home (households/tests/fixtures.py): owner,
+admin, member (editor and viewer are plain members too), stranger (the owner of another
+household), invitee and anonymous. Allowed actions succeed and leave the right rows;
 refused ones get exactly 401/403/404 with the standard body and change nothing."""
 
 import uuid
@@ -89,7 +90,7 @@ def test_non_member_gets_404_identical_to_missing_household_on_every_route(
     client = as_(actor)
     before = db_state()
 
-    foreign = send(client, method, household_url(world.household.pk, route(world, suffix)), data)
+    foreign = send(client, method, household_url(world.home.pk, route(world, suffix)), data)
     missing = send(client, method, household_url(missing_household_id(), route(world, suffix)), data)
 
     assert_not_found(foreign)
@@ -102,7 +103,7 @@ def test_non_member_gets_404_identical_to_missing_household_on_every_route(
 def test_anonymous_gets_401_on_every_household_route(world, as_, method, suffix, data):
     before = db_state()
 
-    response = send(as_("anonymous"), method, household_url(world.household.pk, route(world, suffix)), data)
+    response = send(as_("anonymous"), method, household_url(world.home.pk, route(world, suffix)), data)
 
     assert_unauthenticated(response)
     assert db_state() == before
@@ -127,19 +128,29 @@ def test_member_lists_only_their_households_with_their_role(world, as_, actor, r
 
     assert response.status_code == 200, response.json()
     body = response.json()
-    household = world.household
+    household = world.home
     household.refresh_from_db()
-    assert body["count"] == 1
-    assert body["results"] == [
-        {
-            "id": household.pk,
-            "name": "Home",
-            "my_role": role,
-            "member_count": 3,
-            "created_at": iso(household.created_at),
-            "updated_at": iso(household.updated_at),
-        }
-    ]
+    world.flat.refresh_from_db()
+    home = {
+        "id": household.pk,
+        "name": "Home",
+        "my_role": role,
+        "member_count": 5,
+        "created_at": iso(household.created_at),
+        "updated_at": iso(household.updated_at),
+    }
+    # The owner also owns Flat (with household_editor).
+    flat = {
+        "id": world.flat.pk,
+        "name": "Flat",
+        "my_role": "owner",
+        "member_count": 2,
+        "created_at": iso(world.flat.created_at),
+        "updated_at": iso(world.flat.updated_at),
+    }
+    expected = [home, flat] if actor == "owner" else [home]
+    assert body["count"] == len(expected)
+    assert sorted(body["results"], key=lambda item: item["id"]) == expected  # Home is the older
 
 
 def test_stranger_lists_only_their_own_household(world, as_):
@@ -167,7 +178,7 @@ def test_member_of_several_households_lists_each_with_its_own_role(world, as_):
 
     assert body["count"] == 2
     assert {h["id"]: (h["my_role"], h["member_count"]) for h in body["results"]} == {
-        world.household.pk: ("member", 3),
+        world.home.pk: ("member", 5),
         second.pk: ("owner", 1),
     }
 
@@ -226,52 +237,52 @@ def test_anonymous_cannot_create_household(world, as_):
 
 @pytest.mark.parametrize(("actor", "role"), MEMBER_ROLES)
 def test_member_reads_household(world, as_, actor, role):
-    response = as_(actor).get(household_url(world.household.pk))
+    response = as_(actor).get(household_url(world.home.pk))
 
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["id"], body["name"], body["my_role"], body["member_count"]) == (
-        world.household.pk,
+        world.home.pk,
         "Home",
         role,
-        3,
+        5,
     )
 
 
 @pytest.mark.parametrize("actor", ["owner", "admin"])
 def test_owner_and_admin_can_rename_household(world, as_, actor):
-    response = as_(actor).patch(household_url(world.household.pk), {"name": "New home"})
+    response = as_(actor).patch(household_url(world.home.pk), {"name": "New home"})
 
     assert response.status_code == 200, response.json()
     body = response.json()
     assert (body["id"], body["name"], body["my_role"], body["member_count"]) == (
-        world.household.pk,
+        world.home.pk,
         "New home",
         actor,
-        3,
+        5,
     )
-    assert Household.objects.get(pk=world.household.pk).name == "New home"
+    assert Household.objects.get(pk=world.home.pk).name == "New home"
     assert Household.objects.get(pk=world.elsewhere.pk).name == "Elsewhere"
 
 
 def test_member_cannot_rename_household(world, as_):
     before = db_state()
 
-    assert_forbidden(as_("member").patch(household_url(world.household.pk), {"name": "Mine now"}))
+    assert_forbidden(as_("member").patch(household_url(world.home.pk), {"name": "Mine now"}))
     assert db_state() == before
 
 
 def test_rename_rejects_blank_name(world, as_):
     before = db_state()
 
-    response = as_("owner").patch(household_url(world.household.pk), {"name": " "})
+    response = as_("owner").patch(household_url(world.home.pk), {"name": " "})
 
     assert_error(response, 400, code="blank", attr="name")
     assert db_state() == before
 
 
 def test_owner_deletes_household_with_memberships_group_invitations_and_shares(world, as_):
-    household = world.household
+    household = world.home
     group_id = household.group_id
     budget = BudgetFactory(owner=world.member)
     share_household(budget, household)
@@ -300,7 +311,7 @@ def test_owner_deletes_household_with_memberships_group_invitations_and_shares(w
 def test_admin_and_member_cannot_delete_household(world, as_, actor):
     before = db_state()
 
-    assert_forbidden(as_(actor).delete(household_url(world.household.pk)))
+    assert_forbidden(as_(actor).delete(household_url(world.home.pk)))
     assert db_state() == before
 
 
@@ -309,13 +320,19 @@ def test_admin_and_member_cannot_delete_household(world, as_, actor):
 
 @pytest.mark.parametrize("actor", ["owner", "admin", "member"])
 def test_member_lists_exactly_the_households_members(world, as_, actor):
-    response = as_(actor).get(household_url(world.household.pk, "members/"))
+    response = as_(actor).get(household_url(world.home.pk, "members/"))
 
     assert response.status_code == 200, response.json()
-    memberships = {m.user_id: m for m in Membership.objects.filter(household=world.household)}
+    memberships = {m.user_id: m for m in Membership.objects.filter(household=world.home)}
     assert response.json() == [
         {"user": user_body(user), "role": role, "joined_at": iso(memberships[user.pk].joined_at)}
-        for user, role in [(world.owner, "owner"), (world.admin, "admin"), (world.member, "member")]
+        for user, role in [
+            (world.owner, "owner"),
+            (world.admin, "admin"),
+            (world.editor, "member"),
+            (world.viewer, "member"),
+            (world.member, "member"),
+        ]
     ]
 
 
@@ -328,41 +345,39 @@ def test_member_lists_exactly_the_households_members(world, as_, actor):
 def test_owner_changes_a_members_role(world, as_, target, new_role):
     user = getattr(world, target)
 
-    response = as_("owner").patch(
-        household_url(world.household.pk, f"members/{user.pk}/"), {"role": new_role}
-    )
+    response = as_("owner").patch(household_url(world.home.pk, f"members/{user.pk}/"), {"role": new_role})
 
     assert response.status_code == 200, response.json()
-    membership = Membership.objects.get(household=world.household, user=user)
+    membership = Membership.objects.get(household=world.home, user=user)
     assert response.json() == {
         "user": user_body(user),
         "role": new_role,
         "joined_at": iso(membership.joined_at),
     }
     assert membership.role == new_role
-    assert owners(world.household) == [world.owner.pk]
-    assert group_user_ids(world.household) == member_ids(world.household)
+    assert owners(world.home) == [world.owner.pk]
+    assert group_user_ids(world.home) == member_ids(world.home)
 
 
 @pytest.mark.parametrize("target", ["admin", "member"])
 def test_owner_transfers_ownership_and_becomes_admin(world, as_, client_for, target):
     new_owner = getattr(world, target)
-    url = household_url(world.household.pk, f"members/{new_owner.pk}/")
+    url = household_url(world.home.pk, f"members/{new_owner.pk}/")
 
     response = as_("owner").patch(url, {"role": "owner"})
 
     assert response.status_code == 200, response.json()
     assert response.json()["role"] == "owner"
-    household_roles = roles(world.household)
+    household_roles = roles(world.home)
     assert household_roles[new_owner.pk] == Role.OWNER
     assert household_roles[world.owner.pk] == Role.ADMIN
-    assert owners(world.household) == [new_owner.pk]
-    assert group_user_ids(world.household) == member_ids(world.household)
+    assert owners(world.home) == [new_owner.pk]
+    assert group_user_ids(world.home) == member_ids(world.home)
     # The new owner now holds the owner's rights, and the previous owner does not.
-    back = household_url(world.household.pk, f"members/{world.owner.pk}/")
+    back = household_url(world.home.pk, f"members/{world.owner.pk}/")
     assert_forbidden(as_("owner").patch(back, {"role": "owner"}), code="only_owner_changes_roles")
     assert client_for(new_owner).patch(back, {"role": "member"}).status_code == 200
-    assert roles(world.household)[world.owner.pk] == Role.MEMBER
+    assert roles(world.home)[world.owner.pk] == Role.MEMBER
 
 
 @pytest.mark.parametrize("actor", ["admin", "member"])
@@ -370,7 +385,7 @@ def test_owner_transfers_ownership_and_becomes_admin(world, as_, client_for, tar
     ("target", "new_role"), [("member", "admin"), ("member", "owner"), ("owner", "member")]
 )
 def test_only_the_owner_changes_roles(world, as_, actor, target, new_role):
-    url = household_url(world.household.pk, f"members/{getattr(world, target).pk}/")
+    url = household_url(world.home.pk, f"members/{getattr(world, target).pk}/")
     before = db_state()
 
     assert_forbidden(as_(actor).patch(url, {"role": new_role}), code="only_owner_changes_roles")
@@ -379,7 +394,7 @@ def test_only_the_owner_changes_roles(world, as_, actor, target, new_role):
 
 def test_admin_cannot_promote_themself(world, as_):
     before = db_state()
-    url = household_url(world.household.pk, f"members/{world.admin.pk}/")
+    url = household_url(world.home.pk, f"members/{world.admin.pk}/")
 
     assert_forbidden(as_("admin").patch(url, {"role": "owner"}), code="only_owner_changes_roles")
     assert db_state() == before
@@ -388,7 +403,7 @@ def test_admin_cannot_promote_themself(world, as_):
 @pytest.mark.parametrize("new_role", ["admin", "member", "owner"])
 def test_owner_cannot_change_their_own_role(world, as_, new_role):
     before = db_state()
-    url = household_url(world.household.pk, f"members/{world.owner.pk}/")
+    url = household_url(world.home.pk, f"members/{world.owner.pk}/")
 
     response = as_("owner").patch(url, {"role": new_role})
 
@@ -398,7 +413,7 @@ def test_owner_cannot_change_their_own_role(world, as_, new_role):
 
 def test_role_change_rejects_unknown_role(world, as_):
     before = db_state()
-    url = household_url(world.household.pk, f"members/{world.member.pk}/")
+    url = household_url(world.home.pk, f"members/{world.member.pk}/")
 
     assert_error(as_("owner").patch(url, {"role": "emperor"}), 400, code="invalid_choice", attr="role")
     assert db_state() == before
@@ -411,8 +426,8 @@ def test_member_route_for_someone_outside_the_household_is_404_like_a_missing_us
     data = {"role": "admin"} if method == "patch" else None
     missing_user_id = world.stranger.pk + 10_000
 
-    outsider = send(client, method, household_url(world.household.pk, f"members/{world.stranger.pk}/"), data)
-    missing = send(client, method, household_url(world.household.pk, f"members/{missing_user_id}/"), data)
+    outsider = send(client, method, household_url(world.home.pk, f"members/{world.stranger.pk}/"), data)
+    missing = send(client, method, household_url(world.home.pk, f"members/{missing_user_id}/"), data)
 
     assert_not_found(outsider)
     assert outsider.content == missing.content
@@ -426,17 +441,16 @@ def test_member_route_for_someone_outside_the_household_is_404_like_a_missing_us
 def test_allowed_roles_remove_a_member(world, as_, actor, target):
     removed = getattr(world, target)
 
-    response = as_(actor).delete(household_url(world.household.pk, f"members/{removed.pk}/"))
+    response = as_(actor).delete(household_url(world.home.pk, f"members/{removed.pk}/"))
 
     assert response.status_code == 204
     assert response.content == b""
-    assert removed.pk not in member_ids(world.household)
-    assert removed.pk not in group_user_ids(world.household)
+    assert removed.pk not in member_ids(world.home)
+    assert removed.pk not in group_user_ids(world.home)
     assert (
-        group_user_ids(world.household) == member_ids(world.household)
-        and len(member_ids(world.household)) == 2
-    )
-    assert owners(world.household) == [world.owner.pk]
+        group_user_ids(world.home) == member_ids(world.home) and len(member_ids(world.home)) == 4
+    )  # of five
+    assert owners(world.home) == [world.owner.pk]
 
 
 @pytest.mark.parametrize(
@@ -454,13 +468,13 @@ def test_allowed_roles_remove_a_member(world, as_, actor, target):
 )
 def test_roles_that_may_not_remove_someone_get_403(world, as_, actor, target):
     others = {
-        "other_admin": add_member(world.household, UserFactory(), Role.ADMIN).user,
-        "other_member": add_member(world.household, UserFactory(), Role.MEMBER).user,
+        "other_admin": add_member(world.home, UserFactory(), Role.ADMIN).user,
+        "other_member": add_member(world.home, UserFactory(), Role.MEMBER).user,
     }
     removed = others.get(target) or getattr(world, target)
     before = db_state()
 
-    response = as_(actor).delete(household_url(world.household.pk, f"members/{removed.pk}/"))
+    response = as_(actor).delete(household_url(world.home.pk, f"members/{removed.pk}/"))
 
     assert_forbidden(response)
     assert db_state() == before
@@ -473,20 +487,20 @@ def test_roles_that_may_not_remove_someone_get_403(world, as_, actor, target):
 def test_admin_and_member_can_leave(world, as_, actor):
     leaver = getattr(world, actor)
 
-    response = as_(actor).post(household_url(world.household.pk, "leave/"))
+    response = as_(actor).post(household_url(world.home.pk, "leave/"))
 
     assert response.status_code == 204
     assert response.content == b""
-    assert leaver.pk not in member_ids(world.household)
-    assert group_user_ids(world.household) == member_ids(world.household)
-    assert len(member_ids(world.household)) == 2
-    assert as_(actor).get(household_url(world.household.pk)).status_code == 404
+    assert leaver.pk not in member_ids(world.home)
+    assert group_user_ids(world.home) == member_ids(world.home)
+    assert len(member_ids(world.home)) == 4  # of five
+    assert as_(actor).get(household_url(world.home.pk)).status_code == 404
 
 
 def test_owner_cannot_leave_while_others_remain(world, as_):
     before = db_state()
 
-    response = as_("owner").post(household_url(world.household.pk, "leave/"))
+    response = as_("owner").post(household_url(world.home.pk, "leave/"))
 
     assert_error(response, 409, code="owner_must_transfer", attr=None)
     assert db_state() == before
@@ -509,14 +523,19 @@ def test_last_member_leaving_deletes_household_and_its_group(world, client_for):
 
 
 def test_owner_can_leave_after_transferring_ownership(world, as_):
-    household = world.household
+    household = world.home
     as_("owner").patch(household_url(household.pk, f"members/{world.admin.pk}/"), {"role": "owner"})
 
     response = as_("owner").post(household_url(household.pk, "leave/"))
 
     assert response.status_code == 204
-    assert roles(household) == {world.admin.pk: Role.OWNER, world.member.pk: Role.MEMBER}
-    assert group_user_ids(household) == {world.admin.pk, world.member.pk}
+    assert roles(household) == {
+        world.admin.pk: Role.OWNER,
+        world.editor.pk: Role.MEMBER,
+        world.viewer.pk: Role.MEMBER,
+        world.member.pk: Role.MEMBER,
+    }
+    assert group_user_ids(household) == {world.admin.pk, world.editor.pk, world.viewer.pk, world.member.pk}
 
 
 # --- households/{id}/invitations/ GET, POST ---------------------------------------------
@@ -524,7 +543,7 @@ def test_owner_can_leave_after_transferring_ownership(world, as_):
 
 @pytest.mark.parametrize("actor", ["owner", "admin"])
 def test_owner_and_admin_list_only_open_invitations_of_the_household(world, as_, actor):
-    household = world.household
+    household = world.home
     for status in ("accepted", "declined", "revoked"):
         InvitationFactory(household=household, status=status)
     InvitationFactory(household=household, expires_at=timezone.now() - timedelta(seconds=1))
@@ -547,7 +566,7 @@ def test_owner_and_admin_list_only_open_invitations_of_the_household(world, as_,
 
 
 def test_member_cannot_list_invitations(world, as_):
-    assert_forbidden(as_("member").get(household_url(world.household.pk, "invitations/")))
+    assert_forbidden(as_("member").get(household_url(world.home.pk, "invitations/")))
 
 
 @pytest.mark.parametrize(("actor", "role"), [("owner", "admin"), ("owner", "member"), ("admin", "member")])
@@ -555,7 +574,7 @@ def test_owner_and_admin_invite_by_email(world, as_, actor, role):
     inviter = getattr(world, actor)
 
     response = as_(actor).post(
-        household_url(world.household.pk, "invitations/"), {"email": " New.Person@Example.com ", "role": role}
+        household_url(world.home.pk, "invitations/"), {"email": " New.Person@Example.com ", "role": role}
     )
 
     assert response.status_code == 201, response.json()
@@ -570,7 +589,7 @@ def test_owner_and_admin_invite_by_email(world, as_, actor, role):
         "created_at": iso(invitation.created_at),
         "expires_at": iso(invitation.expires_at),
     }
-    assert invitation.household_id == world.household.pk
+    assert invitation.household_id == world.home.pk
     assert invitation.invited_by_id == inviter.pk
     assert invitation.status == InvitationStatus.PENDING
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
@@ -578,14 +597,20 @@ def test_owner_and_admin_invite_by_email(world, as_, actor, role):
     (message,) = mail.outbox  # the invitation, with its token (test_invitation_links.py)
     assert message.to == ["new.person@example.com"]
     # An invitation gives nothing until it is accepted.
-    assert member_ids(world.household) == {world.owner.pk, world.admin.pk, world.member.pk}
+    assert member_ids(world.home) == {
+        world.owner.pk,
+        world.admin.pk,
+        world.editor.pk,
+        world.viewer.pk,
+        world.member.pk,
+    }
 
 
 def test_member_cannot_invite(world, as_):
     before = db_state()
 
     response = as_("member").post(
-        household_url(world.household.pk, "invitations/"), {"email": "friend@example.com", "role": "member"}
+        household_url(world.home.pk, "invitations/"), {"email": "friend@example.com", "role": "member"}
     )
 
     assert_forbidden(response)
@@ -598,7 +623,7 @@ def test_inviting_a_current_member_is_400_already_member(world, as_, actor, who)
     before = db_state()
     email = getattr(world, who).email.upper()
 
-    response = as_(actor).post(household_url(world.household.pk, "invitations/"), {"email": email})
+    response = as_(actor).post(household_url(world.home.pk, "invitations/"), {"email": email})
 
     assert_error(response, 400, code="already_member", attr="email")
     assert db_state() == before
@@ -608,7 +633,7 @@ def test_inviting_a_current_member_is_400_already_member(world, as_, actor, who)
 def test_inviting_an_email_with_a_pending_invitation_is_400_already_invited(world, as_, email):
     before = db_state()
 
-    response = as_("admin").post(household_url(world.household.pk, "invitations/"), {"email": email})
+    response = as_("admin").post(household_url(world.home.pk, "invitations/"), {"email": email})
 
     assert_error(response, 400, code="already_invited", attr="email")
     assert db_state() == before
@@ -616,7 +641,7 @@ def test_inviting_an_email_with_a_pending_invitation_is_400_already_invited(worl
 
 def test_a_pending_invitation_to_another_household_does_not_block_an_invite(world, as_):
     response = as_("owner").post(
-        household_url(world.household.pk, "invitations/"), {"email": world.foreign_invitation.email}
+        household_url(world.home.pk, "invitations/"), {"email": world.foreign_invitation.email}
     )
 
     assert response.status_code == 201, response.json()
@@ -634,7 +659,7 @@ def test_a_pending_invitation_to_another_household_does_not_block_an_invite(worl
 def test_invite_rejects_invalid_input(world, as_, data, code, attr):
     before = db_state()
 
-    response = as_("owner").post(household_url(world.household.pk, "invitations/"), data)
+    response = as_("owner").post(household_url(world.home.pk, "invitations/"), data)
 
     assert_error(response, 400, code=code, attr=attr)
     assert db_state() == before
@@ -645,7 +670,7 @@ def test_invite_rejects_invalid_input(world, as_, data, code, attr):
 
 @pytest.mark.parametrize("actor", ["owner", "admin"])
 def test_owner_and_admin_revoke_an_invitation(world, as_, actor):
-    url = household_url(world.household.pk, f"invitations/{world.invitation.pk}/")
+    url = household_url(world.home.pk, f"invitations/{world.invitation.pk}/")
 
     response = as_(actor).delete(url)
 
@@ -654,7 +679,7 @@ def test_owner_and_admin_revoke_an_invitation(world, as_, actor):
     invitation = Invitation.objects.get(pk=world.invitation.pk)
     assert invitation.status == InvitationStatus.REVOKED
     assert invitation.responded_at is not None
-    assert as_(actor).get(household_url(world.household.pk, "invitations/")).json() == []
+    assert as_(actor).get(household_url(world.home.pk, "invitations/")).json() == []
     assert as_("invitee").get(MY_INVITATIONS).json()["count"] == 0
 
 
@@ -662,7 +687,7 @@ def test_member_cannot_revoke_an_invitation(world, as_):
     before = db_state()
 
     assert_forbidden(
-        as_("member").delete(household_url(world.household.pk, f"invitations/{world.invitation.pk}/"))
+        as_("member").delete(household_url(world.home.pk, f"invitations/{world.invitation.pk}/"))
     )
     assert db_state() == before
 
@@ -678,8 +703,8 @@ def test_revoking_an_unknown_or_foreign_invitation_is_404_like_a_missing_one(wor
     client = as_("owner")
     before = db_state()
 
-    response = client.delete(household_url(world.household.pk, f"invitations/{invitation_id}/"))
-    missing = client.delete(household_url(world.household.pk, f"invitations/{uuid.uuid4()}/"))
+    response = client.delete(household_url(world.home.pk, f"invitations/{invitation_id}/"))
+    missing = client.delete(household_url(world.home.pk, f"invitations/{uuid.uuid4()}/"))
 
     assert_not_found(response)
     assert response.content == missing.content
@@ -687,7 +712,7 @@ def test_revoking_an_unknown_or_foreign_invitation_is_404_like_a_missing_one(wor
 
 
 def test_revoking_twice_is_409(world, as_):
-    url = household_url(world.household.pk, f"invitations/{world.invitation.pk}/")
+    url = household_url(world.home.pk, f"invitations/{world.invitation.pk}/")
     assert as_("owner").delete(url).status_code == 204
     before = db_state()
 
@@ -718,7 +743,7 @@ def test_invitee_lists_their_open_invitations_with_household_and_inviter(world, 
     assert body["results"] == [
         {
             "id": str(invitation.pk),
-            "household": {"id": world.household.pk, "name": "Home"},
+            "household": {"id": world.home.pk, "name": "Home"},
             "email": "invitee@example.com",
             "role": "member",
             "status": "pending",
@@ -753,9 +778,9 @@ def test_invitee_accepts_and_becomes_a_member_with_the_invited_role(world, clien
     response = client_for(invitee).post(invitation_url(invitation.pk, "accept/"))
 
     assert response.status_code == 200, response.json()
-    membership = Membership.objects.get(household=world.household, user=invitee)
+    membership = Membership.objects.get(household=world.home, user=invitee)
     assert response.json() == {
-        "household": {"id": world.household.pk, "name": "Home"},
+        "household": {"id": world.home.pk, "name": "Home"},
         "user": user_body(invitee),
         "role": role,
         "joined_at": iso(membership.joined_at),
@@ -764,10 +789,10 @@ def test_invitee_accepts_and_becomes_a_member_with_the_invited_role(world, clien
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.ACCEPTED
     assert invitation.responded_at is not None
-    assert group_user_ids(world.household) == member_ids(world.household)
-    assert invitee.pk in group_user_ids(world.household)
-    assert owners(world.household) == [world.owner.pk]
-    assert client_for(invitee).get(household_url(world.household.pk)).json()["my_role"] == role
+    assert group_user_ids(world.home) == member_ids(world.home)
+    assert invitee.pk in group_user_ids(world.home)
+    assert owners(world.home) == [world.owner.pk]
+    assert client_for(invitee).get(household_url(world.home.pk)).json()["my_role"] == role
 
 
 def test_invitee_declines_and_joins_nothing(world, client_for):
@@ -778,8 +803,8 @@ def test_invitee_declines_and_joins_nothing(world, client_for):
     invitation = Invitation.objects.get(pk=world.invitation.pk)
     assert invitation.status == InvitationStatus.DECLINED
     assert invitation.responded_at is not None
-    assert world.invitee.pk not in member_ids(world.household)
-    assert world.invitee.pk not in group_user_ids(world.household)
+    assert world.invitee.pk not in member_ids(world.home)
+    assert world.invitee.pk not in group_user_ids(world.home)
     assert client_for(world.invitee).get(MY_INVITATIONS).json()["count"] == 0
 
 

@@ -41,9 +41,7 @@ def test_household_name_longer_than_allowed_is_refused_even_when_padded(as_):
 
 def test_invitation_email_is_taken_only_as_a_string(world, as_):
     before = db_state()
-    response = as_("owner").post(
-        household_url(world.household.pk, "invitations/"), {"email": 5}, format="json"
-    )
+    response = as_("owner").post(household_url(world.home.pk, "invitations/"), {"email": 5}, format="json")
     assert_error(response, 400, code="invalid", attr="email")
     assert db_state() == before
 
@@ -52,7 +50,7 @@ def test_invitation_email_is_taken_only_as_a_string(world, as_):
 def test_member_id_too_large_for_the_database_is_404(world, as_, method):
     """Found by schemathesis (stateful run): on SQLite a member id past 64 bits was a 500."""
     before = db_state()
-    url = household_url(world.household.pk, f"members/{TOO_BIG}/")
+    url = household_url(world.home.pk, f"members/{TOO_BIG}/")
     response = getattr(as_("owner"), method)(url, {"role": "admin"}, format="json")
     assert_error(response, 404, code="not_found", attr=None)
     assert db_state() == before
@@ -61,7 +59,7 @@ def test_member_id_too_large_for_the_database_is_404(world, as_, method):
 
 def test_owner_leaving_a_household_with_members_is_a_documented_409(world, as_):
     """Found by schemathesis: the 409s of leave, accept, decline and revoke were not in the schema."""
-    response = as_("owner").post(household_url(world.household.pk, "leave/"))
+    response = as_("owner").post(household_url(world.home.pk, "leave/"))
     assert_error(response, 409, code="owner_must_transfer", attr=None)
     assert_documented(response, "post", "/api/v1/households/{id}/leave/")
 
@@ -75,7 +73,7 @@ def test_accepting_an_invitation_twice_is_a_documented_409(world, client_for):
 
 
 def test_accepting_into_a_household_you_are_in_is_a_documented_409(world, client_for):
-    invitation = InvitationFactory(household=world.household, email=world.member.email)
+    invitation = InvitationFactory(household=world.home, email=world.member.email)
     response = client_for(world.member).post(invitation_url(invitation.pk, "accept/"))
     assert_error(response, 409, code="already_member", attr=None)
     assert_documented(response, "post", "/api/v1/invitations/{id}/accept/")
@@ -90,7 +88,7 @@ def test_declining_a_declined_invitation_is_a_documented_409(world, client_for):
 
 
 def test_revoking_a_revoked_invitation_is_a_documented_409(world, as_):
-    url = household_url(world.household.pk, f"invitations/{world.invitation.pk}/")
+    url = household_url(world.home.pk, f"invitations/{world.invitation.pk}/")
     assert as_("owner").delete(url).status_code == 204
     response = as_("owner").delete(url)
     assert_error(response, 409, code="invitation_revoked", attr=None)
@@ -98,7 +96,7 @@ def test_revoking_a_revoked_invitation_is_a_documented_409(world, as_):
 
 
 def test_owner_demoting_themselves_is_documented(world, as_):
-    url = household_url(world.household.pk, f"members/{world.owner.pk}/")
+    url = household_url(world.home.pk, f"members/{world.owner.pk}/")
     response = as_("owner").patch(url, {"role": "admin"})
     assert_error(response, 400, code="owner_cannot_demote_self", attr="role")
     assert_documented(response, "patch", "/api/v1/households/{id}/members/{user_id}/")
@@ -109,7 +107,7 @@ def test_owner_demoting_themselves_is_documented(world, as_):
 )
 def test_inviting_a_member_or_an_invitee_again_is_documented(world, as_, who, code):
     email = getattr(world, who).email
-    response = as_("owner").post(household_url(world.household.pk, "invitations/"), {"email": email})
+    response = as_("owner").post(household_url(world.home.pk, "invitations/"), {"email": email})
     assert_error(response, 400, code=code, attr="email")
     assert_documented(response, "post", "/api/v1/households/{id}/invitations/")
 

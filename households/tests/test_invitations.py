@@ -55,7 +55,7 @@ def assert_only_expired(invitation: Invitation, before: dict) -> None:
 
 
 def test_invitation_is_open_until_it_expires_then_unlisted_and_accept_is_409(world, client_for):
-    household, owner, newcomer = world.household, world.owner, UserFactory(email="newcomer@example.com")
+    household, owner, newcomer = world.home, world.owner, UserFactory(email="newcomer@example.com")
     with time_machine.travel(timezone.now(), tick=False) as clock:
         invitation = invite(client_for(owner), household, newcomer.email)
         assert invitation.expires_at == timezone.now() + timedelta(days=7)
@@ -79,7 +79,7 @@ def test_invitation_is_open_until_it_expires_then_unlisted_and_accept_is_409(wor
 
 
 def test_expired_invitation_cannot_be_declined_or_revoked(world, client_for):
-    household, owner, newcomer = world.household, world.owner, UserFactory()
+    household, owner, newcomer = world.home, world.owner, UserFactory()
     with time_machine.travel(timezone.now(), tick=False) as clock:
         invitation = invite(client_for(owner), household, newcomer.email)
         clock.shift(timedelta(days=8))
@@ -94,7 +94,7 @@ def test_expired_invitation_cannot_be_declined_or_revoked(world, client_for):
 
 
 def test_an_expired_invitation_does_not_block_a_new_one(world, client_for):
-    household, owner, newcomer = world.household, world.owner, UserFactory()
+    household, owner, newcomer = world.home, world.owner, UserFactory()
     with time_machine.travel(timezone.now(), tick=False) as clock:
         first = invite(client_for(owner), household, newcomer.email)
         clock.shift(timedelta(days=7, seconds=1))
@@ -111,7 +111,7 @@ def test_an_expired_invitation_does_not_block_a_new_one(world, client_for):
 @pytest.mark.parametrize("days", [1, 30])
 def test_invitation_ttl_follows_the_setting(world, client_for, settings, days):
     settings.INVITATION_TTL_DAYS = days
-    household, owner, newcomer = world.household, world.owner, UserFactory()
+    household, owner, newcomer = world.home, world.owner, UserFactory()
     with time_machine.travel(timezone.now(), tick=False) as clock:
         response = client_for(owner).post(
             household_url(household.pk, "invitations/"), {"email": newcomer.email}
@@ -138,7 +138,7 @@ def test_wrong_user_gets_404_with_the_same_body_as_a_missing_invitation(world, c
     # Someone with an open invitation of their own, to the same household, still cannot
     # answer someone else's.
     other = UserFactory(email="other@example.com")
-    invite(client_for(world.owner), world.household, other.email)
+    invite(client_for(world.owner), world.home, other.email)
     client = client_for(other)
     before = db_state()
 
@@ -160,7 +160,7 @@ def test_invitation_follows_the_email_not_whoever_held_it(world, client_for):
     assert_error(
         client_for(invitee).post(invitation_url(world.invitation.pk, "accept/")), 404, code="not_found"
     )
-    assert invitee.pk not in member_ids(world.household)
+    assert invitee.pk not in member_ids(world.home)
 
 
 # --- answered once ----------------------------------------------------------------------
@@ -177,12 +177,12 @@ def test_accepting_twice_is_409_and_leaves_one_membership(world, client_for):
     assert_error(again, 409, code="invitation_accepted", attr=None)
     assert_error(decline, 409, code="invitation_accepted", attr=None)
     assert db_state() == before
-    assert Membership.objects.filter(household=world.household, user=world.invitee).count() == 1
+    assert Membership.objects.filter(household=world.home, user=world.invitee).count() == 1
 
 
 def test_revoked_invitation_cannot_be_accepted(world, client_for):
     revoke = client_for(world.admin).delete(
-        household_url(world.household.pk, f"invitations/{world.invitation.pk}/")
+        household_url(world.home.pk, f"invitations/{world.invitation.pk}/")
     )
     assert revoke.status_code == 204
     client = client_for(world.invitee)
@@ -193,8 +193,8 @@ def test_revoked_invitation_cannot_be_accepted(world, client_for):
 
     assert_error(response, 409, code="invitation_revoked", attr=None)
     assert db_state() == before
-    assert world.invitee.pk not in member_ids(world.household)
-    assert world.invitee.pk not in group_user_ids(world.household)
+    assert world.invitee.pk not in member_ids(world.home)
+    assert world.invitee.pk not in group_user_ids(world.home)
 
 
 def test_declined_invitation_cannot_be_accepted_or_revoked(world, client_for):
@@ -205,26 +205,26 @@ def test_declined_invitation_cannot_be_accepted_or_revoked(world, client_for):
 
     accept = client.post(invitation_url(world.invitation.pk, "accept/"))
     revoke = client_for(world.owner).delete(
-        household_url(world.household.pk, f"invitations/{world.invitation.pk}/")
+        household_url(world.home.pk, f"invitations/{world.invitation.pk}/")
     )
 
     assert_error(accept, 409, code="invitation_declined", attr=None)
     assert_error(revoke, 409, code="invitation_declined", attr=None)
     assert db_state() == before
-    assert world.invitee.pk not in member_ids(world.household)
+    assert world.invitee.pk not in member_ids(world.home)
 
 
 def test_declined_invitee_can_be_invited_again(world, client_for):
     client_for(world.invitee).post(invitation_url(world.invitation.pk, "decline/"))
 
-    again = invite(client_for(world.owner), world.household, world.invitee.email, role="admin")
+    again = invite(client_for(world.owner), world.home, world.invitee.email, role="admin")
 
     assert listed_ids(client_for(world.invitee)) == [str(again.pk)]
 
 
 def test_accepting_when_already_a_member_is_409(world, client_for):
     """Someone who joined by another route since being invited."""
-    add_member(world.household, world.invitee)
+    add_member(world.home, world.invitee)
     before = db_state()
 
     response = client_for(world.invitee).post(invitation_url(world.invitation.pk, "accept/"))
@@ -241,7 +241,7 @@ def test_invitation_email_is_case_insensitive(world, client_for):
         "bob@example.com", "correct-horse-battery-9", email_verified_at=world.invitation.created_at
     )
 
-    invitation = invite(client_for(world.owner), world.household, "Bob@Example.com", role="admin")
+    invitation = invite(client_for(world.owner), world.home, "Bob@Example.com", role="admin")
 
     assert invitation.email == "bob@example.com"
     bob_client = client_for(bob)
@@ -250,7 +250,7 @@ def test_invitation_email_is_case_insensitive(world, client_for):
         (str(invitation.pk), "bob@example.com", "Home")
     ]
     duplicate = client_for(world.admin).post(
-        household_url(world.household.pk, "invitations/"), {"email": "BOB@EXAMPLE.COM"}
+        household_url(world.home.pk, "invitations/"), {"email": "BOB@EXAMPLE.COM"}
     )
     assert_error(duplicate, 400, code="already_invited", attr="email")
 
@@ -258,15 +258,15 @@ def test_invitation_email_is_case_insensitive(world, client_for):
 
     assert response.status_code == 200, response.json()
     assert response.json()["role"] == "admin"
-    assert bob.pk in member_ids(world.household) and bob.pk in group_user_ids(world.household)
+    assert bob.pk in member_ids(world.home) and bob.pk in group_user_ids(world.home)
     member_again = client_for(world.owner).post(
-        household_url(world.household.pk, "invitations/"), {"email": "BOB@example.COM"}
+        household_url(world.home.pk, "invitations/"), {"email": "BOB@example.COM"}
     )
     assert_error(member_again, 400, code="already_member", attr="email")
 
 
 def test_user_registered_with_mixed_case_email_sees_their_invitation(world, client_for, anon):
-    invitation = invite(client_for(world.owner), world.household, "carol@example.com")
+    invitation = invite(client_for(world.owner), world.home, "carol@example.com")
     response = anon.post(
         f"{API}/auth/register/", {"email": "Carol@EXAMPLE.com", "password": "analytical-engine-1843"}
     )

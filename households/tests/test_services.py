@@ -46,7 +46,7 @@ def test_create_puts_the_owner_alone_in_a_fresh_group():
 
 
 def test_accept_adds_the_invitee_to_the_group(world):
-    household = world.household
+    household = world.home
     invitee = UserFactory()
     invitation = InvitationFactory(household=household, email=invitee.email, role=Role.ADMIN)
 
@@ -59,7 +59,7 @@ def test_accept_adds_the_invitee_to_the_group(world):
 
 @pytest.mark.parametrize("leaver", ["admin", "member"])
 def test_leave_takes_the_user_out_of_the_group(world, leaver):
-    household, user = world.household, getattr(world, leaver)
+    household, user = world.home, getattr(world, leaver)
 
     services.membership_leave(household=household, user=user)
 
@@ -70,7 +70,7 @@ def test_leave_takes_the_user_out_of_the_group(world, leaver):
 
 @pytest.mark.parametrize(("actor", "target"), [("owner", "admin"), ("owner", "member"), ("admin", "member")])
 def test_remove_takes_the_user_out_of_the_group(world, actor, target):
-    household, removed = world.household, getattr(world, target)
+    household, removed = world.home, getattr(world, target)
 
     services.membership_remove(household=household, user_id=removed.pk, actor=getattr(world, actor))
 
@@ -81,11 +81,17 @@ def test_remove_takes_the_user_out_of_the_group(world, actor, target):
 
 
 def test_transfer_keeps_the_group_and_leaves_exactly_one_owner(world):
-    household, owner, admin, member = world.household, world.owner, world.admin, world.member
+    household, owner, admin, member = world.home, world.owner, world.admin, world.member
 
     services.membership_change_role(household=household, user_id=member.pk, role=Role.OWNER, actor=owner)
 
-    assert roles(household) == {owner.pk: Role.ADMIN, admin.pk: Role.ADMIN, member.pk: Role.OWNER}
+    assert roles(household) == {
+        owner.pk: Role.ADMIN,
+        admin.pk: Role.ADMIN,
+        world.editor.pk: Role.MEMBER,
+        world.viewer.pk: Role.MEMBER,
+        member.pk: Role.OWNER,
+    }
     assert owners(household) == [member.pk]
     assert_group_is_members(household)
 
@@ -103,7 +109,7 @@ def test_last_member_leaving_deletes_household_and_group():
 
 
 def test_delete_empties_and_drops_the_group_and_its_shares(world):
-    household, member = world.household, world.member
+    household, member = world.home, world.member
     group_id = household.group_id
     share_household(BudgetFactory(owner=member), household)
     other = make_household(member, name="Other")
@@ -125,7 +131,7 @@ def world_with_shares(world):
     """The member shares a budget with the household and with the admin, so their
     departure has a second half to run: group removal and share revocation."""
     budget = BudgetFactory(owner=world.member)
-    share_household(budget, world.household)
+    share_household(budget, world.home)
     share_user(budget, world.admin)
     return world
 
@@ -141,9 +147,9 @@ def shares_of(user) -> tuple[int, int]:
 def depart(how: str, world) -> None:
     """The member leaves, or the owner removes them."""
     if how == "leave":
-        services.membership_leave(household=world.household, user=world.member)
+        services.membership_leave(household=world.home, user=world.member)
     else:
-        services.membership_remove(household=world.household, user_id=world.member.pk, actor=world.owner)
+        services.membership_remove(household=world.home, user_id=world.member.pk, actor=world.owner)
 
 
 @contextmanager
@@ -168,8 +174,8 @@ def test_departure_removes_membership_group_and_shares_together(world_with_share
 
     depart(how, world)
 
-    assert world.member.pk not in member_ids(world.household)
-    assert world.member.pk not in group_user_ids(world.household)
+    assert world.member.pk not in member_ids(world.home)
+    assert world.member.pk not in group_user_ids(world.home)
     assert shares_of(world.member) == (0, 0)
 
 
@@ -184,8 +190,8 @@ def test_failed_share_revocation_undoes_membership_and_group_removal(world_with_
 
     assert revoke.call_count == 1  # it ran after the membership and group rows were gone
     assert db_state() == before
-    assert roles(world.household)[world.member.pk] == Role.MEMBER
-    assert world.member.pk in group_user_ids(world.household)
+    assert roles(world.home)[world.member.pk] == Role.MEMBER
+    assert world.member.pk in group_user_ids(world.home)
     assert shares_of(world.member) == (1, 1)
 
 
@@ -198,8 +204,8 @@ def test_failed_group_removal_undoes_the_membership_deletion(world_with_shares, 
         depart(how, world)
 
     assert db_state() == before
-    assert world.member.pk in member_ids(world.household)
-    assert world.member.pk in group_user_ids(world.household)
+    assert world.member.pk in member_ids(world.home)
+    assert world.member.pk in group_user_ids(world.home)
     assert shares_of(world.member) == (1, 1)
 
 
@@ -210,7 +216,7 @@ def test_failed_departure_through_the_api_is_a_500_that_changes_nothing(world_wi
     before = db_state()
 
     with mock.patch("budgets.services.shares_revoke_on_departure", side_effect=RuntimeError("boom")):
-        response = client.post(household_url(world.household.pk, "leave/"))
+        response = client.post(household_url(world.home.pk, "leave/"))
 
     body = assert_error(response, 500, code="error", attr=None)
     assert body["type"] == "server_error"
@@ -223,10 +229,10 @@ def test_failed_household_delete_keeps_household_group_and_members(world_with_sh
     before = db_state()
 
     with group_removal_fails(), pytest.raises(RuntimeError, match="group removal failed"):
-        services.household_delete(household=world.household)
+        services.household_delete(household=world.home)
 
     assert db_state() == before
-    assert_group_is_members(world.household)
+    assert_group_is_members(world.home)
     assert shares_of(world.member) == (1, 1)
 
 
@@ -235,44 +241,50 @@ def test_failed_household_delete_keeps_household_group_and_members(world_with_sh
 
 def test_database_refuses_a_second_owner(world):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Membership.objects.create(household=world.household, user=UserFactory(), role=Role.OWNER)
+        Membership.objects.create(household=world.home, user=UserFactory(), role=Role.OWNER)
 
-    assert owners(world.household) == [world.owner.pk]
+    assert owners(world.home) == [world.owner.pk]
 
 
 def test_database_refuses_promoting_a_second_owner_in_place(world):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Membership.objects.filter(household=world.household, user=world.admin).update(role=Role.OWNER)
+        Membership.objects.filter(household=world.home, user=world.admin).update(role=Role.OWNER)
 
-    assert owners(world.household) == [world.owner.pk]
+    assert owners(world.home) == [world.owner.pk]
 
 
 def test_owners_of_different_households_do_not_clash(world):
     other = make_household(world.admin, name="Other")
 
-    assert owners(world.household) == [world.owner.pk]
+    assert owners(world.home) == [world.owner.pk]
     assert owners(other) == [world.admin.pk]
 
 
 def test_database_refuses_an_unknown_role_and_a_second_membership(world):
-    household, owner, admin, member = world.household, world.owner, world.admin, world.member
+    household, owner, admin, member = world.home, world.owner, world.admin, world.member
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Membership.objects.create(household=household, user=UserFactory(), role="emperor")
     with pytest.raises(IntegrityError), transaction.atomic():
         Membership.objects.create(household=household, user=member, role=Role.ADMIN)
 
-    assert roles(household) == {owner.pk: Role.OWNER, admin.pk: Role.ADMIN, member.pk: Role.MEMBER}
+    assert roles(household) == {
+        owner.pk: Role.OWNER,
+        admin.pk: Role.ADMIN,
+        world.editor.pk: Role.MEMBER,
+        world.viewer.pk: Role.MEMBER,
+        member.pk: Role.MEMBER,
+    }
 
 
 def test_owner_cannot_demote_themself_without_a_successor(world):
     with pytest.raises(ValidationError) as raised:
         services.membership_change_role(
-            household=world.household, user_id=world.owner.pk, role=Role.ADMIN, actor=world.owner
+            household=world.home, user_id=world.owner.pk, role=Role.ADMIN, actor=world.owner
         )
 
     assert raised.value.get_codes() == {"role": ["owner_cannot_demote_self"]}
-    assert owners(world.household) == [world.owner.pk]
+    assert owners(world.home) == [world.owner.pk]
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, "emperor"])
@@ -281,7 +293,7 @@ def test_invitation_cannot_carry_the_owner_or_an_unknown_role(world, role):
 
     with pytest.raises(ValidationError) as raised:
         services.invitation_create(
-            household=world.household, email="new@example.com", role=role, actor=world.owner
+            household=world.home, email="new@example.com", role=role, actor=world.owner
         )
 
     assert raised.value.get_codes() == {"role": ["invalid_choice"]}

@@ -8,12 +8,15 @@ import django_filters
 import pytest
 from django.test import RequestFactory
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
 from accounts.tests.factories import UserFactory
 from budgets.models import Budget
 from budgets.tests.factories import BudgetFactory, share_user
+from households.models import Membership
 from households.tests.factories import make_household
 from permissions.fields import ScopedModelChoiceFilter, ScopedPrimaryKeyRelatedField, preload_scoped
+from permissions.scoping import require
 from permissions.viewsets import DEFAULT_ACTIONS, TenantViewSet
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +131,43 @@ def test_a_list_reads_at_its_action_and_a_detail_lookup_at_view(shared):
     assert list(lists.get_queryset()) == [shared.budget]
     lookup = view_for(BudgetsEditedHere, shared.viewer, "destroy", detail=True)
     assert list(lookup.get_queryset()) == [shared.budget]
+
+
+def test_require_names_the_action_and_the_object_it_refuses(shared):
+    with pytest.raises(PermissionDenied) as refused:
+        require(shared.viewer, shared.budget, "change")
+    assert str(refused.value.detail) == "You do not have permission to change this budget."
+    with pytest.raises(PermissionDenied) as refused:
+        require(shared.editor, shared.budget, "delete", "Only the owner deletes a budget.")
+    assert str(refused.value.detail) == "Only the owner deletes a budget."
+    require(shared.owner, shared.budget, "delete")
+
+
+def test_an_overriding_viewset_is_told_where_rows_come_from():
+    with pytest.raises(TypeError) as refused:
+
+        class Leaky(TenantViewSet):
+            model = Budget
+
+            def get_queryset(self):
+                return Budget.objects.all()
+
+    assert str(refused.value).endswith(
+        "Leaky overrides get_queryset(); tenant viewsets get rows only through visible_to(). "
+        "Use with_related() for joins."
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "roles"),
+    [("view", {"owner", "admin", "member"}), ("change", {"owner", "admin"}), ("delete", {"owner"})],
+)
+def test_memberships_are_scoped_by_the_callers_role_for_the_action(action, roles):
+    owner, admin, member = UserFactory(), UserFactory(), UserFactory()
+    home = make_household(owner, admins=[admin], members=[member])
+    make_household(UserFactory(), name="Elsewhere", members=[UserFactory()])
+    everyone = set(Membership.objects.filter(household=home).values_list("pk", flat=True))
+
+    for role, user in {"owner": owner, "admin": admin, "member": member}.items():
+        seen = set(Membership.objects.visible_to(user, action).values_list("pk", flat=True))
+        assert seen == (everyone if role in roles else set()), role

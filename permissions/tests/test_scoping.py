@@ -93,7 +93,7 @@ def test_an_unscoped_read_must_say_why(world):
     with pytest.raises(ValueError, match="Say why"):
         dangerously_unscoped(Household, reason="")
     rows = set(dangerously_unscoped(Household, reason="a test").values_list("pk", flat=True))
-    assert rows == {world.household.pk, world.elsewhere.pk}
+    assert rows == {world.home.pk, world.flat.pk, world.elsewhere.pk}
 
 
 def test_every_unscoped_read_in_the_code_is_known_and_says_why():
@@ -157,7 +157,7 @@ def test_require_all_refuses_the_first_object_not_allowed_as_403_if_visible_else
 
 
 def test_allows_and_require_ask_the_same_path(world):
-    household = world.household
+    household = world.home
 
     assert allows(world.owner, household, "delete")
     assert allows(world.admin, household, "change")
@@ -234,18 +234,18 @@ def test_model_wide_permissions_and_superuser_get_404_for_a_foreign_household(
     client = client_for(POWERFUL[kind]())
     missing_id = Household.objects.order_by("-pk").first().pk + 1000
     households_before = list(Household.objects.values_list("pk", "name", "updated_at"))
-    invitations_before = list(world.household.invitations.values_list("pk", "status"))
+    invitations_before = list(world.home.invitations.values_list("pk", "status"))
 
     def call(pk):
         url = f"{HOUSEHOLDS}{pk}/{suffix}"
         return getattr(client, method)(url, data) if data else getattr(client, method)(url)
 
-    foreign, missing = call(world.household.pk), call(missing_id)
+    foreign, missing = call(world.home.pk), call(missing_id)
 
     assert_error(foreign, 404, code="not_found", attr=None)
     assert foreign.content == missing.content
     assert list(Household.objects.values_list("pk", "name", "updated_at")) == households_before
-    assert list(world.household.invitations.values_list("pk", "status")) == invitations_before
+    assert list(world.home.invitations.values_list("pk", "status")) == invitations_before
 
 
 @pytest.mark.parametrize("kind", POWERFUL)
@@ -311,14 +311,14 @@ def _filter_errors(user, value):
 
 def test_scoped_field_accepts_visible_rows(world):
     serializer = _PickSerializer(
-        data={"household": world.household.pk, "changeable": world.household.pk, "user": world.owner.pk},
+        data={"household": world.home.pk, "changeable": world.home.pk, "user": world.owner.pk},
         context={"request": _request_for(world.admin)},
     )
 
     assert serializer.is_valid(), serializer.errors
     assert serializer.validated_data == {
-        "household": world.household,
-        "changeable": world.household,
+        "household": world.home,
+        "changeable": world.home,
         "user": world.owner,
     }
 
@@ -337,7 +337,7 @@ def test_scoped_field_reads_a_foreign_household_exactly_like_a_deleted_one(world
 
 def test_scoped_field_reads_a_visible_but_unchangeable_household_like_an_unknown_one(world):
     """With scope_action="change", a plain member's household is not among the choices."""
-    household_id = world.household.pk
+    household_id = world.home.pk
 
     member = _pick_errors(world.member, changeable=household_id)
     stranger = _pick_errors(world.stranger, changeable=household_id)
@@ -379,18 +379,18 @@ def test_preloaded_scoped_field_reads_a_foreign_household_exactly_like_an_unknow
 
 
 def test_preloaded_scoped_field_resolves_visible_rows_without_a_query(world, django_assert_num_queries):
-    ids = [world.household.pk, str(world.household.pk), world.elsewhere.pk]
+    ids = [world.home.pk, str(world.home.pk), world.elsewhere.pk]
     preloaded = {Household: preload_scoped(Household, world.member, ids)}
     serializer = _PickSerializer(
-        data={"household": f" {world.household.pk} "},
+        data={"household": f" {world.home.pk} "},
         context={"request": _request_for(world.member), "scoped_rows": preloaded},
     )
 
     with django_assert_num_queries(0):
         assert serializer.is_valid(), serializer.errors
 
-    assert list(preloaded[Household]) == [world.household.pk]  # the foreign id found nothing
-    assert serializer.validated_data["household"] == world.household
+    assert list(preloaded[Household]) == [world.home.pk]  # the foreign id found nothing
+    assert serializer.validated_data["household"] == world.home
 
 
 BAD_IDS = {
@@ -421,7 +421,7 @@ def test_preloaded_and_looked_up_scoped_field_answer_any_value_alike(world, valu
 
 @pytest.mark.parametrize("kind", POWERFUL)
 def test_scoped_field_gives_model_wide_permissions_and_superuser_nothing_extra(world, kind):
-    errors = _pick_errors(POWERFUL[kind](), household=world.household.pk, user=world.owner.pk)
+    errors = _pick_errors(POWERFUL[kind](), household=world.home.pk, user=world.owner.pk)
 
     assert errors["household"][0].code == "does_not_exist"
     assert errors["user"][0].code == "does_not_exist"
@@ -434,13 +434,13 @@ def test_scoped_field_refuses_values_that_are_not_ids(world, value, code):
 
 def test_scoped_filter_narrows_to_a_visible_household(world):
     filterset = _MembershipFilter(
-        data={"household": world.household.pk},
+        data={"household": world.home.pk},
         queryset=Membership.objects.all(),
         request=_request_for(world.member),
     )
 
     assert filterset.is_valid(), filterset.errors
-    members = {world.owner.pk, world.admin.pk, world.member.pk}
+    members = {world.owner.pk, world.admin.pk, world.editor.pk, world.viewer.pk, world.member.pk}
     assert set(filterset.qs.values_list("user_id", flat=True)) == members
 
 
@@ -449,7 +449,7 @@ def test_scoped_filter_reads_a_foreign_household_exactly_like_an_unknown_one(wor
     user = POWERFUL[kind]() if kind else world.stranger
     missing_id = Household.objects.order_by("-pk").first().pk + 1000
 
-    foreign = _filter_errors(user, world.household.pk)
+    foreign = _filter_errors(user, world.home.pk)
     unknown = _filter_errors(user, missing_id)
 
     assert foreign == unknown
@@ -458,11 +458,11 @@ def test_scoped_filter_reads_a_foreign_household_exactly_like_an_unknown_one(wor
 
 def test_household_filter_in_the_api_reads_a_foreign_id_like_an_unknown_one(world, client_for):
     budget = BudgetFactory(owner=world.owner)
-    share_household(budget, world.household)
+    share_household(budget, world.home)
     client = client_for(world.owner)
     missing_id = Household.objects.order_by("-pk").first().pk + 1000
 
-    mine = client.get(f"{API}/budgets/", {"shared_with_household": world.household.pk})
+    mine = client.get(f"{API}/budgets/", {"shared_with_household": world.home.pk})
     foreign = client.get(f"{API}/budgets/", {"shared_with_household": world.elsewhere.pk})
     unknown = client.get(f"{API}/budgets/", {"shared_with_household": missing_id})
 

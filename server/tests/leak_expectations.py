@@ -19,9 +19,14 @@ anonymous, expired token, token of a deleted user, owner A, editor, viewer, memb
 no permissions).
 """
 
-ACTORS = ("anonymous", "expired", "deleted", "owner", "editor", "viewer", "member", "stranger", "staff")
+from server.tests.world import ANONYMOUS, EDITOR, MEMBER, OWNER, STAFF, STRANGER, VIEWER
+
+EXPIRED = "expired"  # a real token of A's that ran out
+DELETED = "deleted"  # a real token of a user deleted since
+# The shared world's names (server/tests/world.py), in the columns' order.
+ACTORS = (ANONYMOUS, EXPIRED, DELETED, OWNER, EDITOR, VIEWER, MEMBER, STRANGER, STAFF)
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-UNAUTHENTICATED = ("anonymous", "expired", "deleted")
+UNAUTHENTICATED = (ANONYMOUS, EXPIRED, DELETED)
 
 # Routes open without credentials: anyone, signed in or not, may get a 2xx there.
 PUBLIC_ROUTES = frozenset(

@@ -1,11 +1,13 @@
 """Tenant A's world for the leak matrix and the injection tests, built once per module.
 
-A ("owner") owns household Home (editor, viewer and member are members; so was the
-deleted user), household Annex (A alone), budget Shared (user shares: editor "edit",
-viewer "view"; household share: Annex "view") and budget Private (shared with nobody),
-with a category and a transaction in each, and a pending invitation from Home to a
-third email. Stranger B has a household, a budget, a category and a transaction of
-their own. Staff is a staff account without grants or permissions.
+The actors are the shared world's (server/tests/world.py), by the same names and made by
+its make_user, but with marker emails; the objects are this module's own. A ("owner")
+owns household Home (editor, viewer and member are members; so was the deleted user),
+household Annex (A alone), budget Shared (user shares: editor "edit", viewer "view";
+household share: Annex "view") and budget Private (shared with nobody), with a category
+and a transaction in each, and a pending invitation from Home to a third email. Stranger
+B has a household (with a housemate), a budget, a category and a transaction of their
+own. Staff is a staff account without grants or permissions.
 
 Every name, payee, amount and id of those objects is a marker string: a response body
 holding one is a leak unless the caller is entitled to its group (ENTITLED).
@@ -24,6 +26,7 @@ from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObject
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
 from households.models import Household, Invitation, Membership
 from households.tests.factories import InvitationFactory, make_household
+from server.tests.world import EDITOR, MEMBER, OWNER, STAFF, STRANGER, VIEWER, make_user
 from transactions.models import Transaction
 from transactions.tests.factories import TransactionFactory
 
@@ -36,16 +39,16 @@ MISSING_INVITATION = "7d1e3f0a-5b6c-4d8e-9f01-23456789abcd"
 
 # Marker group -> the actors entitled to see it.
 ENTITLED = {
-    "private": ("owner",),
-    "shared": ("owner", "editor", "viewer"),
-    "home": ("owner", "editor", "viewer", "member"),
-    "people": ("owner", "editor", "viewer", "member"),
+    "private": (OWNER,),
+    "shared": (OWNER, EDITOR, VIEWER),
+    "home": (OWNER, EDITOR, VIEWER, MEMBER),
+    "people": (OWNER, EDITOR, VIEWER, MEMBER),
     # Annex is named to those who may read the shared budget's shares (owner, editor).
-    "annex": ("owner", "editor"),
-    "invitation": ("owner",),
+    "annex": (OWNER, EDITOR),
+    "invitation": (OWNER,),
     "departed": (),
-    "stranger": ("stranger",),
-    "staff": ("staff",),
+    "stranger": (STRANGER,),
+    "staff": (STAFF,),
 }
 
 # Every table a request could write for a tenant: a refused request leaves them as they were.
@@ -76,7 +79,7 @@ def amount(minor: int) -> str:
 
 @dataclass
 class World:
-    users: dict[str, User]  # owner, editor, viewer, member, stranger, staff
+    users: dict[str, User]  # owner, editor, viewer, member, stranger, staff, by name
     ghost: User  # the deleted user, as it was before deletion
     home: Household
     annex: Household
@@ -110,12 +113,12 @@ class World:
 
 def build_world() -> World:
     today = timezone.localdate()
-    owner = UserFactory(email="owner-a.qz1@example.com")
-    editor = UserFactory(email="editor.qz2@example.com")
-    viewer = UserFactory(email="viewer.qz3@example.com")
-    member = UserFactory(email="member.qz4@example.com")
-    stranger = UserFactory(email="stranger-b.qz5@example.com")
-    staff = UserFactory(email="staff.qz6@example.com", is_staff=True)
+    owner = make_user(OWNER, email="owner-a.qz1@example.com")
+    editor = make_user(EDITOR, email="editor.qz2@example.com")
+    viewer = make_user(VIEWER, email="viewer.qz3@example.com")
+    member = make_user(MEMBER, email="member.qz4@example.com")
+    stranger = make_user(STRANGER, email="stranger-b.qz5@example.com")
+    staff = make_user(STAFF, email="staff.qz6@example.com")
     departed = UserFactory(email="departed.qz7@example.com")
 
     home = make_household(owner, name="HOMEHOLD-Vb5", members=[editor, viewer, member, departed])
@@ -215,8 +218,7 @@ def build_world() -> World:
         ),
         "staff": (staff.email,),
     }
-    users = {"owner": owner, "editor": editor, "viewer": viewer, "member": member, "stranger": stranger}
-    users["staff"] = staff
+    users = {OWNER: owner, EDITOR: editor, VIEWER: viewer, MEMBER: member, STRANGER: stranger, STAFF: staff}
     return World(
         users=users,
         ghost=ghost,

@@ -34,7 +34,9 @@ from accounts.services import token_pair_for
 from accounts.tests.factories import DEFAULT_PASSWORD
 from server.tests.leak_expectations import (
     ACTORS,
+    DELETED,
     EXPECTED,
+    EXPIRED,
     METHODS,
     OBJECT_ROUTES,
     PRIVATE_VARIANT_ROUTES,
@@ -42,6 +44,7 @@ from server.tests.leak_expectations import (
     UNAUTHENTICATED,
 )
 from server.tests.leak_world import MISSING_ID, MISSING_INVITATION, World, module_world, tenant_state
+from server.tests.world import ANONYMOUS
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +95,14 @@ def _is_2xx(status: int) -> bool:
 
 
 def token(world: World, actor: str) -> str | None:
-    if actor == "anonymous":
+    if actor == ANONYMOUS:
         return None
-    if actor == "expired":
+    if actor == EXPIRED:
         # A real token of A, signed with SIMPLE_JWT["SIGNING_KEY"], that ran out an hour ago.
         expired = AccessToken.for_user(world.users["owner"])
         expired.set_exp(from_time=timezone.now() - timedelta(hours=1), lifetime=timedelta(minutes=5))
         return str(expired)
-    if actor == "deleted":
+    if actor == DELETED:
         return str(AccessToken.for_user(world.ghost))
     return str(AccessToken.for_user(world.users[actor]))
 

@@ -1,76 +1,39 @@
-"""One shared budget with every kind of actor around it, and a stranger with rows of their own.
+"""The shared world (server/tests/world.py) with categories and transactions in both budgets.
 
-``world.budget`` (EUR, monthly from 2026-01-01) is the owner's. It is shared by user
-share with ``editor`` (edit) and ``viewer`` (view), all three in household "Home" with
-``member``, who has no share; and with household "Flat" (owner + ``household_editor``)
-to edit. ``stranger`` lives elsewhere with a budget and transactions of their own, so
-foreign rows exist. ``staff``, ``superuser`` and ``global_perms`` (model-wide
-view/change permissions on budgets and transactions) hold no grant at all.
+``world.budget`` ("Family", EUR 2000.00, monthly from 2026-01-01) is the owner's, read by
+READERS and written by WRITERS; OUTSIDERS hold no share. It has categories ``food`` and
+``rent`` and three transactions: ``groceries`` (food), ``salary`` (income, no category)
+and ``rent_paid`` (rent). The stranger's ``foreign_budget`` has the category "Hidden" and
+one transaction, so foreign rows exist.
 """
 
 import datetime
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Permission
 
-from accounts.models import User
-from accounts.tests.factories import UserFactory
-from budgets.models import Budget, Category
-from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
-from households.models import Household
-from households.tests.factories import make_household
+from budgets.models import Category
+from budgets.tests.factories import CategoryFactory
+from server.tests.world import World, build_world
 from transactions.models import Transaction
 from transactions.tests.factories import TransactionFactory
 
-WRITERS = ("owner", "editor", "household_editor")
-READERS = (*WRITERS, "viewer")
-OUTSIDERS = ("member", "stranger", "staff", "superuser", "global_perms")
-ACTORS = (*READERS, *OUTSIDERS, "anonymous")
-
-GLOBAL_PERMS = (
-    ("budgets", "view_budget"),
-    ("budgets", "change_budget"),
-    ("transactions", "view_transaction"),
-    ("transactions", "add_transaction"),
-    ("transactions", "change_transaction"),
-    ("transactions", "delete_transaction"),
-)
-
 
 @dataclass
-class World:
-    owner: User
-    editor: User
-    viewer: User
-    household_editor: User
-    member: User
-    stranger: User
-    staff: User
-    superuser: User
-    global_perms: User
-    home: Household
-    flat: Household
-    budget: Budget
+class TransactionsWorld(World):
     food: Category
     rent: Category
     groceries: Transaction
     salary: Transaction
     rent_paid: Transaction
-    foreign_budget: Budget
     foreign_category: Category
     foreign_tx: Transaction
 
 
 @pytest.fixture
-def world(db) -> World:
-    owner, editor, viewer, household_editor, member = (UserFactory() for _ in range(5))
-    home = make_household(owner, name="Home", members=[editor, viewer, member])
-    flat = make_household(owner, name="Flat", members=[household_editor])
-    budget = BudgetFactory(owner=owner, name="Family", currency="EUR", amount_minor=200_000)
-    share_user(budget, editor, "edit")
-    share_user(budget, viewer, "view")
-    share_household(budget, flat, "edit")
+def world(db) -> TransactionsWorld:
+    world = build_world(budget_name="Family", budget_amount_minor=200_000)
+    budget = world.budget
     food = CategoryFactory(budget=budget, name="Food", allocated_minor=30_000)
     rent = CategoryFactory(budget=budget, name="Rent", allocated_minor=100_000)
     groceries = TransactionFactory(
@@ -89,59 +52,22 @@ def world(db) -> World:
         budget=budget, category=rent, amount_minor=90_000, date=datetime.date(2026, 1, 3), payee="Landlord"
     )
 
-    stranger = UserFactory()
-    make_household(stranger, name="Elsewhere", members=[UserFactory()])
-    foreign_budget = BudgetFactory(owner=stranger, name="Secret", currency="EUR")
-    foreign_category = CategoryFactory(budget=foreign_budget, name="Hidden")
+    foreign_category = CategoryFactory(budget=world.foreign_budget, name="Hidden")
     foreign_tx = TransactionFactory(
-        budget=foreign_budget,
+        budget=world.foreign_budget,
         category=foreign_category,
         amount_minor=77_777,
         date=datetime.date(2026, 1, 10),
         payee="Stranger Secret Payee",
         description="foreign description",
     )
-
-    staff = UserFactory(is_staff=True)
-    superuser = UserFactory(is_staff=True, is_superuser=True)
-    global_perms = UserFactory()
-    global_perms.user_permissions.add(
-        *(
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in GLOBAL_PERMS
-        )
-    )
-    return World(
-        owner=owner,
-        editor=editor,
-        viewer=viewer,
-        household_editor=household_editor,
-        member=member,
-        stranger=stranger,
-        staff=staff,
-        superuser=superuser,
-        global_perms=global_perms,
-        home=home,
-        flat=flat,
-        budget=budget,
+    return TransactionsWorld.extend(
+        world,
         food=food,
         rent=rent,
         groceries=groceries,
         salary=salary,
         rent_paid=rent_paid,
-        foreign_budget=foreign_budget,
         foreign_category=foreign_category,
         foreign_tx=foreign_tx,
     )
-
-
-@pytest.fixture
-def as_(world, client_for, anon):
-    """``as_("viewer")`` -> an API client for that actor of ``world``; "anonymous" has none."""
-
-    def make(actor: str):
-        if actor == "anonymous":
-            return anon
-        return client_for(getattr(world, actor))
-
-    return make

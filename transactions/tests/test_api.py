@@ -13,8 +13,8 @@ from django.utils.dateparse import parse_datetime
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
 from households.services import membership_leave
 from server.tests.helpers import assert_error
+from server.tests.world import OUTSIDERS, READERS, WRITERS
 from transactions.models import Transaction
-from transactions.tests.conftest import OUTSIDERS, READERS, WRITERS
 from transactions.tests.factories import TransactionFactory
 from transactions.tests.helpers import (
     BULK,
