@@ -88,7 +88,13 @@ class HouseholdViewSet(
     scope_actions = {"create": "view"}
 
     def with_related(self, queryset):
-        return queryset.with_my_role(self.request.user).with_member_count().select_related("group")
+        # The member count's GROUP BY drops Meta.ordering: pages need it said again.
+        return (
+            queryset.with_my_role(self.request.user)
+            .with_member_count()
+            .select_related("group")
+            .order_by(*Household._meta.ordering)
+        )
 
     def _household(self, pk) -> Household:
         return self.get_queryset().get(pk=pk)

@@ -183,6 +183,22 @@ def test_member_of_several_households_lists_each_with_its_own_role(world, as_):
     }
 
 
+def test_households_list_newest_first_and_pages_never_repeat_or_skip(client_for):
+    """The member count's GROUP BY drops the model's default ordering, so the list orders
+    explicitly: newest first, the id breaking ties (several created at one instant)."""
+    user = UserFactory()
+    households = [make_household(user, name=f"H{n}") for n in range(5)]
+    instant = timezone.now()
+    Household.objects.filter(pk__in=[h.pk for h in households[:3]]).update(created_at=instant)
+    Household.objects.filter(pk=households[4].pk).update(created_at=instant - timedelta(days=1))
+    expected = [households[2].pk, households[1].pk, households[0].pk, households[3].pk, households[4].pk]
+    api = client_for(user)
+
+    assert [h["id"] for h in api.get(HOUSEHOLDS).json()["results"]] == expected
+    pages = [api.get(HOUSEHOLDS, {"limit": 2, "offset": offset}).json()["results"] for offset in (0, 2, 4)]
+    assert [h["id"] for page in pages for h in page] == expected
+
+
 def test_anonymous_cannot_list_households(world, as_):
     assert_unauthenticated(as_("anonymous").get(HOUSEHOLDS))
 
