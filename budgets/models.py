@@ -10,6 +10,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from budgets.querysets import BudgetQuerySet, CategoryQuerySet
 from money.amounts import from_minor
 from money.currencies import CURRENCY_CHOICES
+from server.versioning import version_field
 
 
 class Period(models.TextChoices):
@@ -29,6 +30,7 @@ class Budget(models.Model):
     end_date = models.DateField(null=True, blank=True, help_text="Custom periods only.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = version_field()
 
     objects = BudgetQuerySet.as_manager()
 
@@ -90,6 +92,7 @@ class Category(models.Model):
     name = models.CharField(max_length=100)
     allocated_minor = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    version = version_field()
 
     objects = CategoryQuerySet.as_manager()
 

@@ -33,6 +33,7 @@ class BudgetSerializer(serializers.ModelSerializer):
             "my_permissions",
             "created_at",
             "updated_at",
+            "version",
         ]
         read_only_fields = fields
 
@@ -77,7 +78,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Category
-        fields = ["id", "budget", "name", "allocated", "created_at"]
+        fields = ["id", "budget", "name", "allocated", "created_at", "version"]
         read_only_fields = fields
 
 

@@ -18,6 +18,7 @@ from budgets.serializers import (
     ShareSerializer,
 )
 from permissions.viewsets import TenantViewSet
+from server.conditional import ETagMixin
 from server.openapi import CREATED_ID, document_links, on_created
 
 document_links(
@@ -60,7 +61,7 @@ def _valid(serializer_class, data, **kwargs):
 @extend_validation_errors(["no_common_household"], field_name="user", actions=["share_user"])
 @extend_validation_errors(["not_a_member"], field_name="household", actions=["share_household"])
 class BudgetViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+    ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
 ):
     """Budgets I own plus those shared with me. Viewers read; editors also change;
     only the owner deletes and shares."""
@@ -92,13 +93,14 @@ class BudgetViewSet(
 
     def _update(self, request, *, partial):
         budget = self.get_object()
+        precondition = self.precondition_for(budget)
         data = _valid(BudgetInputSerializer, request.data, instance=budget, partial=partial)
         with transaction.atomic():  # the answer is read under the write's locks
-            services.budget_update(budget=budget, actor=request.user, **data)
+            services.budget_update(budget=budget, actor=request.user, precondition=precondition, **data)
             return Response(self.get_serializer(self._fresh(budget.pk)).data)
 
     def perform_destroy(self, instance):
-        services.budget_delete(budget=instance)
+        services.budget_delete(budget=instance, precondition=self.precondition_for(instance))
 
     @extend_schema(responses={200: ShareSerializer(many=True)})
     @action(detail=True, methods=["get"], scope_action="change", pagination_class=None, filterset_class=None)
@@ -166,7 +168,7 @@ class BudgetViewSet(
 
 @extend_validation_errors(["unique"], field_name="name", actions=["create", "partial_update"])
 class CategoryViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+    ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
 ):
     """Categories follow their budget: view to read, edit to write."""
 
@@ -187,9 +189,14 @@ class CategoryViewSet(
     @extend_schema(request=CategoryUpdateSerializer(partial=True), responses={200: CategorySerializer})
     def partial_update(self, request, pk=None):
         category = self.get_object()
+        precondition = self.precondition_for(category)
         data = _valid(CategoryUpdateSerializer, request.data, partial=True)
-        category = services.category_update(category=category, actor=request.user, **data)
+        category = services.category_update(
+            category=category, actor=request.user, precondition=precondition, **data
+        )
         return Response(self.get_serializer(category).data)
 
     def perform_destroy(self, instance):
-        services.category_delete(category=instance, actor=self.request.user)
+        services.category_delete(
+            category=instance, actor=self.request.user, precondition=self.precondition_for(instance)
+        )

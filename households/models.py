@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from households.querysets import HouseholdQuerySet, InvitationQuerySet, MembershipQuerySet
+from server.versioning import version_field
 
 
 class Role(models.TextChoices):
@@ -22,6 +23,7 @@ class Household(models.Model):
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="household", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = version_field()
 
     objects = HouseholdQuerySet.as_manager()
 
@@ -47,6 +49,7 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(default=timezone.now)
+    version = version_field()
 
     objects = MembershipQuerySet.as_manager()
 

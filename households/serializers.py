@@ -11,8 +11,8 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Household
-        fields = ["id", "name", "my_role", "member_count", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = ["id", "name", "my_role", "member_count", "created_at", "updated_at", "version"]
+        read_only_fields = ["id", "created_at", "updated_at", "version"]
 
 
 class HouseholdInputSerializer(serializers.Serializer):

@@ -24,8 +24,10 @@ from households.emails import send_invitation
 from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
 from households.signals import membership_ended
 from permissions.fields import PK_RANGE
+from server.conditional import NO_PRECONDITION, Precondition
 from server.exceptions import Conflict
 from server.integrity import on_violation
+from server.versioning import delete_at_version, save_fields
 
 
 def _already_invited() -> ValidationError:
@@ -67,9 +69,18 @@ def lock_households(ids) -> list[int]:
     )
 
 
-def _lock_household(household: Household) -> None:
-    if not lock_households([household.pk]):
-        raise NotFound()  # deleted by a request that got there first
+def _lock_household(household: Household) -> Household:
+    """The household's row, locked and freshly read; 404 if a request that got there first
+    deleted it."""
+    locked = (
+        Household.objects.select_related("group")
+        .select_for_update(of=("self",))
+        .filter(pk=household.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound()
+    return locked
 
 
 def _membership_started(*, household: Household, user: User) -> None:
@@ -96,23 +107,27 @@ def household_create(*, name: str, actor: User) -> Household:
 
 
 @transaction.atomic
-def household_update(*, household: Household, name: str) -> Household:
-    _lock_household(household)
+def household_update(
+    *, household: Household, name: str, precondition: Precondition = NO_PRECONDITION
+) -> Household:
+    household = _lock_household(household)
+    precondition.check(household)
     household.name = name
-    household.save(update_fields=["name", "updated_at"])
+    save_fields(household, ["name", "updated_at"], precondition=precondition)
     return household
 
 
 @transaction.atomic
-def household_delete(*, household: Household) -> None:
+def household_delete(*, household: Household, precondition: Precondition = NO_PRECONDITION) -> None:
     """Deleting the household ends every membership; its group, and with it every
     household-wide share, goes too."""
-    _lock_household(household)
+    household = _lock_household(household)
+    precondition.check(household)
     for membership in household.memberships.select_related("user").select_for_update(of=("self",)):
         membership.delete()
         _membership_ended(household=household, user=membership.user)
     group = household.group
-    household.delete()
+    delete_at_version(household, precondition=precondition)
     group.delete()
 
 

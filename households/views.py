@@ -24,6 +24,7 @@ from households.serializers import (
 )
 from permissions.viewsets import TenantViewSet
 from server.authentication import PublicEndpoint
+from server.conditional import ETagMixin
 from server.fields import StrictCharField
 from server.openapi import (
     CREATED_ID,
@@ -74,6 +75,7 @@ INVITATION_ID = OpenApiParameter("invitation_id", str, OpenApiParameter.PATH)
 
 @extend_validation_errors(["owner_cannot_demote_self"], field_name="role", actions=["member"])
 class HouseholdViewSet(
+    ETagMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -111,13 +113,14 @@ class HouseholdViewSet(
     @extend_schema(request=HouseholdInputSerializer, responses={200: HouseholdSerializer})
     def partial_update(self, request, pk=None):
         household = self.get_object()
+        precondition = self.precondition_for(household)
         data = self._valid(HouseholdInputSerializer, request.data)
         with transaction.atomic():  # the answer is read under the write's locks
-            services.household_update(household=household, name=data["name"])
+            services.household_update(household=household, name=data["name"], precondition=precondition)
             return Response(self.get_serializer(self._household(household.pk)).data)
 
     def perform_destroy(self, instance):
-        services.household_delete(household=instance)
+        services.household_delete(household=instance, precondition=self.precondition_for(instance))
 
     @extend_schema(responses={200: MemberSerializer(many=True)})
     @action(detail=True, methods=["get"], scope_action="view", pagination_class=None)

@@ -25,6 +25,12 @@ class ApiExceptionHandler(ExceptionHandler):
             return self._collapse_detail_dict(exc)
         return super().convert_known_exceptions(exc)
 
+    def get_headers(self, exc):
+        headers = super().get_headers(exc)
+        if getattr(exc, "etag", None):  # a 412 names the current version (server/conditional.py)
+            headers["ETag"] = exc.etag
+        return headers
+
     @staticmethod
     def _collapse_detail_dict(exc):
         """simplejwt's AuthenticationFailed and InvalidToken carry a dict detail

@@ -1,7 +1,8 @@
 """The schema machinery: the error responses drf-standardized-errors does not describe
-itself (401, 403, 409, 413, 429 and 503 codes, the codes of a bad page or of a malformed
-upload, list-item attrs like "0.amount") and the OpenAPI links. The codes and links of each
-app are registered by the app, next to its views (document_error_codes, document_links)."""
+itself (401, 403, 409, 412, 413, 428, 429 and 503 codes, If-Match and ETag, the codes of a
+bad page or of a malformed upload, list-item attrs like "0.amount") and the OpenAPI links.
+The codes and links of each app are registered by the app, next to its views
+(document_error_codes, document_links)."""
 
 import re
 
@@ -15,6 +16,23 @@ from rest_framework import serializers
 from server.pagination import PAGINATION_ERROR_CODES, LimitOffsetPagination
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
+# The actions of a versioned viewset (server.conditional.ETagMixin) that honour If-Match.
+_CONDITIONAL_ACTIONS = ("update", "partial_update", "destroy")
+
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": 'The ETag you read ("<id>-<version>"), or "*": the change is made only if the item '
+    "is still that version (412 otherwise; 428 without it where the server requires it).",
+    "schema": {"type": "string"},
+}
+ETAG_HEADER = {
+    "ETag": {
+        "description": 'The version of the object in the body: "<id>-<version>".',
+        "schema": {"type": "string"},
+    }
+}
 
 
 class ErrorCodes:
@@ -48,7 +66,10 @@ ERROR_CODES = {
     403: ErrorCodes("permission_denied"),
     # server/integrity.py: a clash with a concurrent write, nothing written
     409: ErrorCodes("conflict", "concurrent_change"),
+    # server/conditional.py: If-Match on a versioned object
+    412: ErrorCodes("precondition_failed"),
     413: ErrorCodes("payload_too_large"),
+    428: ErrorCodes("precondition_required"),
     429: ErrorCodes("throttled"),
     503: ErrorCodes("service_unavailable", "database_unavailable", "database_busy"),
 }
@@ -57,6 +78,7 @@ ERROR_CODES = {
 # For ENUM_NAME_OVERRIDES (server/api_schema_settings.py), which names them by import path.
 ErrorCodes401, ErrorCodes403, ErrorCodes409 = ERROR_CODES[401], ERROR_CODES[403], ERROR_CODES[409]
 ErrorCodes413, ErrorCodes429, ErrorCodes503 = ERROR_CODES[413], ERROR_CODES[429], ERROR_CODES[503]
+ErrorCodes412, ErrorCodes428 = ERROR_CODES[412], ERROR_CODES[428]
 
 
 def document_error_codes(status: int, *codes: str) -> None:
@@ -91,7 +113,9 @@ def _error_response_serializer(status_code: int, type_enum):
 ErrorResponse401Serializer = _error_response_serializer(401, ClientErrorEnum)
 ErrorResponse403Serializer = _error_response_serializer(403, ClientErrorEnum)
 ErrorResponse409Serializer = _error_response_serializer(409, ClientErrorEnum)
+ErrorResponse412Serializer = _error_response_serializer(412, ClientErrorEnum)
 ErrorResponse413Serializer = _error_response_serializer(413, ClientErrorEnum)
+ErrorResponse428Serializer = _error_response_serializer(428, ClientErrorEnum)
 ErrorResponse429Serializer = _error_response_serializer(429, ClientErrorEnum)
 ErrorResponse503Serializer = _error_response_serializer(503, ServerErrorEnum)
 
@@ -139,15 +163,37 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     - A view may list the 400 "client_error" codes its parsing raises (``parse_error_codes``).
     """
 
+    def _conditional(self) -> bool:
+        return (
+            getattr(self.view, "versioned", False)
+            and getattr(self.view, "action", None) in _CONDITIONAL_ACTIONS
+        )
+
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
         if status_code == "409":
             return False
+        if status_code in ("412", "428"):
+            return self._conditional()
         if status_code == "413" and self.method not in _BODY_METHODS:
             return False
         return super()._should_add_error_response(responses, status_code)
 
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if (
+            getattr(self.view, "versioned", False)
+            and status_code in ("200", "201")
+            and not self._is_list_view()
+        ):
+            response.setdefault("headers", {}).update(ETAG_HEADER)
+        if status_code == "412":
+            response.setdefault("headers", {}).update(ETAG_HEADER)
+        return response
+
     def _get_parameters(self):
         parameters = super()._get_parameters()
+        if self._conditional():
+            parameters.append(IF_MATCH)
         for parameter in parameters:
             # django-filter, the pagination and the reports read an empty value as a
             # parameter left out.
@@ -178,6 +224,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _get_http400_serializer(self):
         proxy = super()._get_http400_serializer()
         codes = tuple(getattr(self.view, "parse_error_codes", None) or DEFAULT_PARSE_ERROR_CODES)
+        if self._conditional():
+            codes = (*codes, "invalid_if_match")
         client_error = ClientErrorEnum.CLIENT_ERROR.value
         if codes != DEFAULT_PARSE_ERROR_CODES and client_error in proxy.serializers:
             proxy.serializers[client_error] = _parse_error_response_serializer(self.get_operation_id(), codes)

@@ -214,6 +214,10 @@ SIMPLE_JWT = {
     "LEEWAY": 0,
 }
 
+# Conditional writes (server/conditional.py): on, a PUT, PATCH or DELETE of one budget,
+# category, transaction or household without If-Match is refused with 428.
+REQUIRE_IF_MATCH = env_bool("REQUIRE_IF_MATCH", False)
+
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 
 # Email (server/mail.py): EMAIL_URL sets Django's EMAIL_* settings. console:// (the default)

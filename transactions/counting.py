@@ -112,6 +112,15 @@ def uninstall(apps, schema_editor) -> None:
         schema_editor.execute(sql, params=None)
 
 
+def reinstall_on_sqlite(apps, schema_editor) -> None:
+    """Migration step after SQLite rebuilt the transaction table (adding or dropping a
+    column), which drops its triggers; the rows and so the counts are unchanged."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for sql in (*SQLITE_UNINSTALL, *SQLITE_INSTALL):
+        schema_editor.execute(sql, params=None)
+
+
 def installed_triggers(connection) -> set[str]:
     """The count triggers present on the transaction table (for tests and checks)."""
     with connection.cursor() as cursor:

@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from budgets.models import Budget, Category
 from money.amounts import from_minor
+from server.versioning import version_field
 from transactions.querysets import TransactionQuerySet
 
 
@@ -32,6 +33,7 @@ class Transaction(models.Model):
     notes = models.TextField(max_length=2000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = version_field()
 
     objects = TransactionQuerySet.as_manager()
 

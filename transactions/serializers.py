@@ -32,6 +32,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "updated_at",
+            "version",
         ]
         read_only_fields = fields
 
@@ -64,6 +65,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "created_by": recorder,
             "created_at": fields["created_at"].to_representation(tx.created_at),
             "updated_at": fields["updated_at"].to_representation(tx.updated_at),
+            "version": tx.version,
         }
 
 

@@ -17,7 +17,9 @@ from accounts.models import User
 from budgets.models import Budget, Category
 from budgets.services import lock_budgets, missing_budget_field
 from permissions.scoping import require_all
+from server.conditional import NO_PRECONDITION, Precondition
 from server.exceptions import Conflict
+from server.versioning import delete_at_version, save_fields
 from transactions.models import Transaction
 
 FIELDS = ("budget", "category", "kind", "amount_minor", "date", "payee", "description", "notes")
@@ -97,7 +99,9 @@ def transaction_create(*, actor: User, **data) -> Transaction:
 
 
 @transaction.atomic
-def transaction_update(*, tx: Transaction, actor: User, **data) -> Transaction:
+def transaction_update(
+    *, tx: Transaction, actor: User, precondition: Precondition = NO_PRECONDITION, **data
+) -> Transaction:
     """Changes only the fields sent, on the row as it is now; 404 if it was deleted
     meanwhile (never re-inserted). Moving it locks both budgets."""
     target = data.get("budget")
@@ -119,6 +123,7 @@ def transaction_update(*, tx: Transaction, actor: User, **data) -> Transaction:
         message=cannot_edit,
         missing=lambda budget: NotFound() if budget.pk == tx.budget_id else missing_budget_field(budget.pk),
     )
+    precondition.check(current)
     final = locked[target.pk if target is not None else tx.budget_id]
     if "amount_minor" in data and final.currency != (target or tx.budget).currency:
         raise _currency_changed(final)
@@ -139,25 +144,28 @@ def transaction_update(*, tx: Transaction, actor: User, **data) -> Transaction:
     for name, value in data.items():
         setattr(current, name, value)
     current.budget = final
-    current.save(update_fields=[*data, "updated_at"])
+    save_fields(current, [*data, "updated_at"], precondition=precondition)
     return current
 
 
 @transaction.atomic
-def transaction_delete(*, tx: Transaction, actor: User | None = None) -> None:
+def transaction_delete(
+    *, tx: Transaction, actor: User | None = None, precondition: Precondition = NO_PRECONDITION
+) -> None:
     """404 if another request deleted it first. ``actor=None``: the system (the admin)."""
     locked = lock_budgets([tx.budget_id])
     budget = locked.get(tx.budget_id)
     if budget is None:
         raise NotFound()
-    current = Transaction.objects.filter(pk=tx.pk).values_list("budget_id", flat=True).first()
+    current = Transaction.objects.filter(pk=tx.pk).only("budget_id", "version").first()
     if current is None:
         raise NotFound()
-    if current != budget.pk:
+    if current.budget_id != budget.pk:
         raise _moved_meanwhile()
     if actor is not None:
         require_all(actor, [budget], "change", message=cannot_edit)
-    Transaction.objects.filter(pk=tx.pk).delete()
+    precondition.check(current)
+    delete_at_version(current, precondition=precondition)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from permissions.viewsets import TenantViewSet
+from server.conditional import ETagMixin
 from server.openapi import (
     CREATED_ID,
     ErrorResponse409Serializer,
@@ -65,7 +66,7 @@ _WRITES = ["create", "update", "partial_update"]
 @extend_validation_errors(["category_budget_mismatch"], field_name="category", actions=_WRITES)
 @extend_validation_errors(["required"], field_name="amount", actions=["update", "partial_update"])
 class TransactionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+    ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
 ):
     """Transactions of budgets I can see. View on the budget reads; edit writes."""
 
@@ -107,8 +108,9 @@ class TransactionViewSet(
 
     def _update(self, request, *, partial):
         tx = self.get_object()
+        precondition = self.precondition_for(tx)
         data = self._input(request.data, instance=tx, partial=partial)
-        tx = services.transaction_update(tx=tx, actor=request.user, **data)
+        tx = services.transaction_update(tx=tx, actor=request.user, precondition=precondition, **data)
         return Response(self.get_serializer(tx).data)
 
     @extend_schema(responses={204: None, 409: CONCURRENT_WRITE})
@@ -116,4 +118,6 @@ class TransactionViewSet(
         return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
-        services.transaction_delete(tx=instance, actor=self.request.user)
+        services.transaction_delete(
+            tx=instance, actor=self.request.user, precondition=self.precondition_for(instance)
+        )

@@ -12,7 +12,9 @@ from accounts.models import User
 from budgets.models import Budget, Category, Period
 from budgets.services.locks import lock_budgets, locked_budget, missing_budget_field, require_change
 from money.amounts import format_amount, parse_amount
+from server.conditional import NO_PRECONDITION, Precondition
 from server.integrity import on_violation
+from server.versioning import delete_at_version, save_fields
 
 
 def _category_name_taken() -> ValidationError:
@@ -48,12 +50,15 @@ def budget_create(*, owner: User, **fields) -> Budget:
 
 
 @transaction.atomic
-def budget_update(*, budget: Budget, actor: User | None, **fields) -> Budget:
+def budget_update(
+    *, budget: Budget, actor: User | None, precondition: Precondition = NO_PRECONDITION, **fields
+) -> Budget:
     """Changes only the fields sent, on the row as it is now (another editor's change to
     other fields stays). ``amount`` is the decimal string, read in the budget's currency
     after this change: a currency change alone keeps the amount ("500.00" EUR -> "500" JPY)."""
     budget = locked_budget(budget.pk)
     require_change(actor, budget)
+    precondition.check(budget)
     merged = {f: fields.get(f, getattr(budget, f)) for f in ("period", "start_date", "end_date")}
     if merged["period"] != Period.CUSTOM and "period" in fields and "end_date" not in fields:
         merged["end_date"] = fields["end_date"] = None
@@ -72,7 +77,7 @@ def budget_update(*, budget: Budget, actor: User | None, **fields) -> Budget:
         fields["amount_minor"] = _money(raw_amount, currency, attr="amount")
     for name, value in fields.items():
         setattr(budget, name, value)
-    budget.save(update_fields=[*fields, "updated_at"])
+    save_fields(budget, [*fields, "updated_at"], precondition=precondition)
     return budget
 
 
@@ -84,10 +89,12 @@ def _has_money_rows(budget: Budget) -> bool:
 
 
 @transaction.atomic
-def budget_delete(*, budget: Budget) -> None:
+def budget_delete(*, budget: Budget, precondition: Precondition = NO_PRECONDITION) -> None:
     """Locked first, so no transaction, category or share can be added to it while its
     rows are collected; 404 if another request deleted it first."""
-    locked_budget(budget.pk, for_delete=True).delete()  # children and shares cascade
+    budget = locked_budget(budget.pk, for_delete=True)
+    precondition.check(budget)
+    delete_at_version(budget, precondition=precondition)  # children and shares cascade
 
 
 @transaction.atomic
@@ -108,7 +115,9 @@ def category_create(
 
 
 @transaction.atomic
-def category_update(*, category: Category, actor: User | None, **fields) -> Category:
+def category_update(
+    *, category: Category, actor: User | None, precondition: Precondition = NO_PRECONDITION, **fields
+) -> Category:
     """Changes only the fields sent; ``allocated`` as in category_create. 404 if the
     category was deleted meanwhile."""
     budget = locked_budget(category.budget_id)
@@ -116,6 +125,7 @@ def category_update(*, category: Category, actor: User | None, **fields) -> Cate
     if category is None:
         raise NotFound()
     require_change(actor, budget)
+    precondition.check(category)
     if "name" in fields:
         _check_category_name(budget=budget, name=fields["name"], exclude_pk=category.pk)
     if "allocated" in fields:
@@ -126,19 +136,22 @@ def category_update(*, category: Category, actor: User | None, **fields) -> Cate
     for name, value in fields.items():
         setattr(category, name, value)
     category.budget = budget
-    category.save(update_fields=list(fields))
+    save_fields(category, list(fields), precondition=precondition)
     return category
 
 
 @transaction.atomic
-def category_delete(*, category: Category, actor: User | None = None) -> None:
+def category_delete(
+    *, category: Category, actor: User | None = None, precondition: Precondition = NO_PRECONDITION
+) -> None:
     """Transactions keep existing, uncategorised (SET_NULL). 404 if it is already gone."""
     budget = locked_budget(category.budget_id)
     category = Category.objects.filter(pk=category.pk).first()
     if category is None:
         raise NotFound()
     require_change(actor, budget)
-    category.delete()
+    precondition.check(category)
+    delete_at_version(category, precondition=precondition)
 
 
 def _check_category_name(*, budget: Budget, name: str, exclude_pk=None) -> None:

@@ -178,6 +178,7 @@ def budget_json(budget: Budget, rights: list[str], amount: str) -> dict:
         "my_permissions": rights,
         "created_at": _timestamp(budget.created_at),
         "updated_at": _timestamp(budget.updated_at),
+        "version": budget.version,
     }
 
 
@@ -189,6 +190,7 @@ def category_json(category: Category, allocated: str | None) -> dict:
         "name": category.name,
         "allocated": allocated,
         "created_at": _timestamp(category.created_at),
+        "version": category.version,
     }
 
 
@@ -390,9 +392,10 @@ def check_budget_partial_update(world, actor, response, diff):
     assert counts(diff) == {"budgets": {"changed": 1}}
     old, new = diff["budgets"]["changed"][0]
     assert new["name"] == "Food"
-    assert {k: v for k, v in new.items() if k not in ("name", "updated_at")} == {
-        k: v for k, v in old.items() if k not in ("name", "updated_at")
+    assert {k: v for k, v in new.items() if k not in ("name", "updated_at", "version")} == {
+        k: v for k, v in old.items() if k not in ("name", "updated_at", "version")
     }
+    assert new["version"] == old["version"] + 1
     assert response.json() == budget_json(world.budget, RIGHTS[actor], "123.45")
 
 

@@ -138,6 +138,7 @@ def test_member_lists_only_their_households_with_their_role(world, as_, actor, r
         "member_count": 5,
         "created_at": iso(household.created_at),
         "updated_at": iso(household.updated_at),
+        "version": household.version,
     }
     # The owner also owns Flat (with household_editor).
     flat = {
@@ -147,6 +148,7 @@ def test_member_lists_only_their_households_with_their_role(world, as_, actor, r
         "member_count": 2,
         "created_at": iso(world.flat.created_at),
         "updated_at": iso(world.flat.updated_at),
+        "version": world.flat.version,
     }
     expected = [home, flat] if actor == "owner" else [home]
     assert body["count"] == len(expected)
@@ -222,6 +224,7 @@ def test_any_signed_in_user_creates_household_and_becomes_its_owner(world, clien
         "member_count": 1,
         "created_at": iso(household.created_at),
         "updated_at": iso(household.updated_at),
+        "version": household.version,
     }
     assert roles(household) == {creator.pk: Role.OWNER}
     assert household.group.name == f"household:{household.pk}"

@@ -297,6 +297,42 @@ def test_two_editors_patching_different_fields_of_a_budget_both_land(server):
         assert (budget.name, budget.amount_minor) == (f"renamed {trial}", 77_700)
 
 
+@pytest.mark.parametrize("kind", ["transactions", "budgets", "categories"])
+def test_two_editors_sending_the_etag_they_read_one_lands_and_one_gets_412(server, kind):
+    """If-Match: both read version 1 and change the same field; exactly one change lands,
+    the other is refused with the version it lost to, whatever the interleaving."""
+    field, table = {
+        "transactions": ("notes", "transactions_transaction"),
+        "budgets": ("name", "budgets_budget"),
+        "categories": ("name", "budgets_category"),
+    }[kind]
+    for trial in _trials():
+        budget = BudgetFactory()
+        if kind == "budgets":
+            obj = budget
+        elif kind == "transactions":
+            obj = TransactionFactory(budget=budget)
+        else:
+            obj = CategoryFactory(budget=budget)
+        editors = _editors_of(budget)
+        tag = {"If-Match": f'"{obj.pk}-1"'}
+        answers = race(
+            server,
+            [
+                Call("PATCH", f"/{kind}/{obj.pk}/", {field: f"by {n} in {trial}"}, token(editor), tag)
+                for n, editor in enumerate(editors)
+            ],
+            pauses=at((f"UPDATE {table}", 0.03)),
+        )
+        assert sorted(answer.status for answer in answers) == [200, 412], answers
+        won = next(n for n, answer in enumerate(answers) if answer.status == 200)
+        lost = answers[1 - won]
+        assert lost.codes == ["precondition_failed"], lost
+        obj.refresh_from_db()
+        assert (getattr(obj, field), obj.version) == (f"by {won} in {trial}", 2)
+        assert answers[won].body["version"] == 2
+
+
 def test_two_editors_patching_a_category_name_and_allocation_both_land(server):
     for trial in _trials():
         category = CategoryFactory(allocated_minor=100)

@@ -332,6 +332,7 @@ BAD_VALUES = [
     ("JWT_REFRESH_DAYS", "week"),
     ("JWT_REFRESH_DAYS", "-7"),
     ("INVITATION_TTL_DAYS", "0"),
+    ("REQUIRE_IF_MATCH", "always"),
     ("IMPORT_MAX_CONCURRENT", "0"),
     ("THROTTLE_RATE_EMAIL", "often"),
     ("EMAIL_URL", "carrier-pigeon://coop"),

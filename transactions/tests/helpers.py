@@ -26,6 +26,7 @@ ITEM_KEYS = {
     "created_by",
     "created_at",
     "updated_at",
+    "version",
 }
 IMPORT_HEADER = "date,amount,kind,category,payee,description,notes\n"
 

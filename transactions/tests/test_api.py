@@ -128,6 +128,7 @@ def test_item_has_exactly_the_documented_shape(world, as_):
         "description": "weekly shop",
         "notes": "bread, milk",
         "created_by": {"id": world.owner.pk, "email": world.owner.email},
+        "version": 1,
     }
 
 
