@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from permissions.scoping import is_active_user as _active
@@ -68,6 +68,3 @@ class InvitationQuerySet(models.QuerySet):
     def open(self):
         """Pending and not yet expired."""
         return self.filter(status="pending", expires_at__gt=timezone.now())
-
-    def pending_for(self, *, household, email):
-        return self.filter(Q(household=household) & Q(email=email) & Q(status="pending"))

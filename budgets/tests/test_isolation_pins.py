@@ -5,7 +5,7 @@ user who must see nothing, and the owner-only actions."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.tests.factories import UserFactory
 from budgets import services
@@ -156,3 +156,25 @@ def test_delete_and_share_belong_to_the_owner_alone():
 def test_an_unknown_budget_action_is_a_programming_error(method):
     with pytest.raises(ValueError, match="Unknown budget action"):
         getattr(Budget.objects, method)(UserFactory(), "export")
+
+
+def test_visible_ids_are_the_visible_budgets_ids_resolved_now():
+    owner, viewer = UserFactory(), UserFactory()
+    make_household(owner, members=[viewer])
+    shared, private, theirs = BudgetFactory(owner=owner), BudgetFactory(owner=owner), BudgetFactory()
+    share_user(shared, viewer, "view")
+    assert sorted(Budget.objects.visible_ids(owner)) == sorted([shared.pk, private.pk])
+    assert Budget.objects.visible_ids(viewer) == [shared.pk]
+    assert Budget.objects.visible_ids(viewer, "change") == []
+    assert theirs.pk not in Budget.objects.visible_ids(owner, "change")
+
+
+def test_a_budget_deleted_meanwhile_reads_like_an_unknown_id_in_the_body():
+    """The lock finds the budget gone: the body's "budget" is answered as an unknown id."""
+    owner = UserFactory()
+    budget = BudgetFactory(owner=owner)
+    Budget.objects.filter(pk=budget.pk).delete()
+    with pytest.raises(ValidationError) as raised:
+        services.category_create(budget=budget, name="Food", actor=owner)
+    assert raised.value.detail == {"budget": [f'Invalid pk "{budget.pk}" - object does not exist.']}
+    assert raised.value.get_codes() == {"budget": ["does_not_exist"]}
