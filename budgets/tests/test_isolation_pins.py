@@ -5,7 +5,7 @@ user who must see nothing, and the owner-only actions."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.tests.factories import UserFactory
 from budgets import services
@@ -16,9 +16,10 @@ from budgets.models import (
     Category,
     GrantSource,
 )
-from budgets.shares import VIEW_CODENAME, codename_id
+from budgets.shares import VIEW_CODENAME, codename_id, share_keys, shares_for
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
 from households.models import Household, Invitation, Membership
+from households.services import membership_leave
 from households.tests.factories import InvitationFactory, make_household
 from permissions.classes import IsOwner, IsShared
 
@@ -178,3 +179,103 @@ def test_a_budget_deleted_meanwhile_reads_like_an_unknown_id_in_the_body():
         services.category_create(budget=budget, name="Food", actor=owner)
     assert raised.value.detail == {"budget": [f'Invalid pk "{budget.pk}" - object does not exist.']}
     assert raised.value.get_codes() == {"budget": ["does_not_exist"]}
+
+
+def test_categories_are_written_only_where_their_budget_may_be_changed():
+    owner, editor, viewer = UserFactory(), UserFactory(), UserFactory()
+    make_household(owner, members=[editor, viewer])
+    budget = BudgetFactory(owner=owner)
+    share_user(budget, editor, "edit")
+    share_user(budget, viewer, "view")
+    food = CategoryFactory(budget=budget)
+
+    assert list(Category.objects.visible_to(viewer)) == [food]
+    assert list(Category.objects.visible_to(viewer, "change")) == []
+    assert list(Category.objects.visible_to(editor, "change")) == [food]
+    assert list(Category.objects.visible_to(editor, "delete")) == [food]  # a category's delete is a change
+
+
+def test_share_keys_come_ordered_by_budget_then_users_then_households_then_grantee():
+    owner = UserFactory()
+    late, early = UserFactory(), UserFactory()  # created in this order: early has the higher id
+    home = make_household(owner, members=[late, early])
+    first, second = BudgetFactory(owner=owner), BudgetFactory(owner=owner)
+    share_household(second, home, "view")
+    share_user(second, early, "view")
+    share_user(second, late, "edit")
+    share_user(first, early, "view")
+
+    keys = [(budget, kind, grantee) for budget, kind, grantee, *_ in share_keys()]
+
+    assert keys == [
+        (first.pk, 0, early.pk),
+        (second.pk, 0, late.pk),
+        (second.pk, 0, early.pk),
+        (second.pk, 1, home.pk),
+    ]
+
+
+def test_shares_revoked_between_the_two_reads_are_left_out_and_the_rest_kept():
+    owner, a, b, c = (UserFactory() for _ in range(4))
+    make_household(owner, members=[a, b, c])
+    budget = BudgetFactory(owner=owner)
+    for user in (a, b, c):
+        share_user(budget, user, "view")
+    keys = list(share_keys(budget=budget))
+    BudgetUserObjectPermission.objects.filter(user=b).delete()
+
+    assert [share.grantee for share in shares_for(keys)] == [a, c]
+
+
+def test_sharing_with_someone_outside_your_households_says_why(client_for):
+    owner, stranger = UserFactory(), UserFactory()
+    budget = BudgetFactory(owner=owner)
+    response = client_for(owner).put(
+        f"/api/v1/budgets/{budget.pk}/shares/users/{stranger.pk}/", {"permission": "view"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "no_common_household",
+            "detail": "You can share only with someone who is in a household with you.",
+            "attr": "user",
+        }
+    ]
+
+
+def test_leaving_a_household_ends_the_owners_share_with_it_but_not_an_admins_grant():
+    owner, other = UserFactory(), UserFactory()
+    home = make_household(other, members=[owner])
+    shared, granted = BudgetFactory(owner=owner), BudgetFactory(owner=owner)
+    share_household(shared, home, "view")
+    services.grant_to_household(
+        budget=granted, household=home, level="view", actor=UserFactory(is_staff=True)
+    )
+
+    membership_leave(household=home, user=owner)
+
+    assert list(BudgetGroupObjectPermission.objects.values_list("content_object_id", "source")) == [
+        (granted.pk, GrantSource.ADMIN)
+    ]
+
+
+def test_a_write_checked_under_the_lock_answers_a_caller_who_lost_sight_as_the_caller_says():
+    """require_change passes its ``missing`` on: a category for a budget the caller can no
+    longer see reads like an unknown budget id (400), not a 404; one they only view is a 403
+    with the reason."""
+    owner, viewer = UserFactory(), UserFactory()
+    make_household(owner, members=[viewer])
+    budget = BudgetFactory(owner=owner)
+    share_user(budget, viewer, "view")
+
+    with pytest.raises(ValidationError) as unseen:
+        services.category_create(budget=budget, name="Food", actor=UserFactory())
+    assert unseen.value.get_codes() == {"budget": ["does_not_exist"]}
+    with pytest.raises(PermissionDenied) as viewed:
+        services.category_create(budget=budget, name="Food", actor=viewer)
+    assert str(viewed.value.detail) == "You can view this budget but not change it."
+    assert not Category.objects.exists()
+
+
+def test_an_inactive_owner_holds_no_right_on_their_budgets(deactivated):
+    assert set(Budget.objects.with_rights(deactivated).values_list("can_change", flat=True)) == {False}

@@ -8,15 +8,15 @@ import django_filters
 import pytest
 from django.test import RequestFactory
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 
 from accounts.tests.factories import UserFactory
 from budgets.models import Budget
 from budgets.tests.factories import BudgetFactory, share_user
-from households.models import Membership
-from households.tests.factories import make_household
+from households.models import Household, Invitation, Membership
+from households.tests.factories import InvitationFactory, make_household
 from permissions.fields import ScopedModelChoiceFilter, ScopedPrimaryKeyRelatedField, preload_scoped
-from permissions.scoping import require
+from permissions.scoping import require, require_all
 from permissions.viewsets import DEFAULT_ACTIONS, TenantViewSet
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +171,43 @@ def test_memberships_are_scoped_by_the_callers_role_for_the_action(action, roles
     for role, user in {"owner": owner, "admin": admin, "member": member}.items():
         seen = set(Membership.objects.visible_to(user, action).values_list("pk", flat=True))
         assert seen == (everyone if role in roles else set()), role
+
+
+def test_require_all_names_the_refused_object_to_missing(shared):
+    stranger = UserFactory()
+    with pytest.raises(NotFound) as raised:
+        require_all(
+            stranger,
+            [shared.budget],
+            "change",
+            message=lambda b: "no",
+            missing=lambda b: NotFound(f"budget {b.pk} is gone"),
+        )
+    assert str(raised.value.detail) == f"budget {shared.budget.pk} is gone"
+
+
+def test_a_scoped_field_without_a_request_resolves_nothing(shared):
+    field = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
+    field.bind("budget", serializers.Serializer(context={}))
+    with pytest.raises(serializers.ValidationError) as refused:
+        field.to_internal_value(shared.budget.pk)
+    assert refused.value.detail[0].code == "does_not_exist"
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"), [([1], "list"), ({"id": 1}, "dict"), (1.5, "float"), (True, "bool")]
+)
+def test_a_scoped_field_names_the_type_it_refuses(shared, value, kind):
+    with pytest.raises(serializers.ValidationError) as refused:
+        resolve(ScopedPrimaryKeyRelatedField(queryset=Budget.objects), shared.owner, value)
+    assert str(refused.value.detail[0]) == f"Incorrect type. Expected pk value, received {kind}."
+
+
+def test_household_scoping_reads_view_by_default_and_refuses_unknown_actions():
+    owner, member = UserFactory(), UserFactory()
+    home = make_household(owner, members=[member])
+    InvitationFactory(household=make_household(UserFactory(), name="Other"), email=member.email)
+    assert list(Household.objects.visible_to(member)) == [home]
+    assert Invitation.objects.visible_to(member).count() == 1
+    with pytest.raises(ValueError, match="Unknown household action 'audit'"):
+        Household.objects.visible_to(member, "audit")
