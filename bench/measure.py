@@ -5,6 +5,7 @@ import http.client
 import json
 import threading
 import time
+import uuid
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -14,14 +15,18 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 class Client:
-    def __init__(self, port: int, token: str | None = None):
-        self.port, self.token = port, token
+    def __init__(self, port: int, token: str | None = None, *, idempotency_keys: bool = False):
+        """``idempotency_keys``: every POST carries a fresh Idempotency-Key (a first request,
+        never a replay: what a careful client pays for safe retries)."""
+        self.port, self.token, self.idempotency_keys = port, token, idempotency_keys
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, dict]:
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        if self.idempotency_keys and method == "POST":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
         payload = None
         if body is not None:
             payload = json.dumps(body)

@@ -140,11 +140,23 @@ class Dataset:
                     target,
                 )
             )
+            cases.append(
+                (
+                    "e. create + Idempotency-Key",
+                    recent_token,
+                    "POST",
+                    "/api/v1/transactions/",
+                    f"/bench/transactions/create/?user={recent_id}",
+                    target,
+                    "idempotency_keys",
+                )
+            )
         return cases
 
     def measure_case(self, case: tuple, args, round_no: int) -> dict:
         _name, token, method, path, floor_path, *rest = case
         port = self.port
+        keyed = "idempotency_keys" in rest
         if method == "POST":
             target = rest[0]
             base = round_no * 100_000  # distinct amounts per round
@@ -170,7 +182,9 @@ class Dataset:
             api_body = floor_body = lambda i: None
         common = {"requests": args.requests, "warmup": args.warmup, "concurrency": args.concurrency}
         row = {
-            "api": measure(lambda: Client(port, token), method, path, api_body, **common),
+            "api": measure(
+                lambda: Client(port, token, idempotency_keys=keyed), method, path, api_body, **common
+            ),
             "framework": measure(lambda: Client(port), method, floor_path, floor_body, **common),
         }
         if method == "GET":

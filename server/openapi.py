@@ -69,6 +69,7 @@ ERROR_CODES = {
     # server/conditional.py: If-Match on a versioned object
     412: ErrorCodes("precondition_failed"),
     413: ErrorCodes("payload_too_large"),
+    422: ErrorCodes(),
     428: ErrorCodes("precondition_required"),
     429: ErrorCodes("throttled"),
     503: ErrorCodes("service_unavailable", "database_unavailable", "database_busy"),
@@ -78,11 +79,40 @@ ERROR_CODES = {
 # For ENUM_NAME_OVERRIDES (server/api_schema_settings.py), which names them by import path.
 ErrorCodes401, ErrorCodes403, ErrorCodes409 = ERROR_CODES[401], ERROR_CODES[403], ERROR_CODES[409]
 ErrorCodes413, ErrorCodes429, ErrorCodes503 = ERROR_CODES[413], ERROR_CODES[429], ERROR_CODES[503]
-ErrorCodes412, ErrorCodes428 = ERROR_CODES[412], ERROR_CODES[428]
+ErrorCodes412, ErrorCodes422, ErrorCodes428 = ERROR_CODES[412], ERROR_CODES[422], ERROR_CODES[428]
 
 
 def document_error_codes(status: int, *codes: str) -> None:
     ERROR_CODES[status].add(*codes)
+
+
+# Request headers an app honours on every operation of one method, outside the views (the
+# idempotency middleware's Idempotency-Key on POST), and what they add to each operation.
+METHOD_HEADERS: list[dict] = []
+
+
+def document_method_header(
+    *,
+    method: str,
+    parameter: dict,
+    exempt_paths=(),
+    error_statuses=(),
+    parse_codes=(),
+    response_headers=None,
+) -> None:
+    """``parameter``: the OpenAPI header parameter; ``error_statuses``: statuses it can answer
+    (their codes registered with document_error_codes); ``parse_codes``: its 400 codes;
+    ``response_headers``: headers of its 2xx answers."""
+    METHOD_HEADERS.append(
+        {
+            "method": method,
+            "parameter": parameter,
+            "exempt_paths": tuple(exempt_paths),
+            "error_statuses": tuple(str(status) for status in error_statuses),
+            "parse_codes": tuple(parse_codes),
+            "response_headers": response_headers or {},
+        }
+    )
 
 
 class DetailSerializer(serializers.Serializer):
@@ -115,6 +145,7 @@ ErrorResponse403Serializer = _error_response_serializer(403, ClientErrorEnum)
 ErrorResponse409Serializer = _error_response_serializer(409, ClientErrorEnum)
 ErrorResponse412Serializer = _error_response_serializer(412, ClientErrorEnum)
 ErrorResponse413Serializer = _error_response_serializer(413, ClientErrorEnum)
+ErrorResponse422Serializer = _error_response_serializer(422, ClientErrorEnum)
 ErrorResponse428Serializer = _error_response_serializer(428, ClientErrorEnum)
 ErrorResponse429Serializer = _error_response_serializer(429, ClientErrorEnum)
 ErrorResponse503Serializer = _error_response_serializer(503, ServerErrorEnum)
@@ -163,6 +194,13 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     - A view may list the 400 "client_error" codes its parsing raises (``parse_error_codes``).
     """
 
+    def _method_headers(self) -> list[dict]:
+        return [
+            rule
+            for rule in METHOD_HEADERS
+            if rule["method"] == self.method and self.path not in rule["exempt_paths"]
+        ]
+
     def _conditional(self) -> bool:
         return (
             getattr(self.view, "versioned", False)
@@ -170,7 +208,9 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         )
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
-        if status_code == "409":
+        if any(status_code in rule["error_statuses"] for rule in self._method_headers()):
+            return super()._should_add_error_response(responses, status_code)
+        if status_code in ("409", "422"):
             return False
         if status_code in ("412", "428"):
             return self._conditional()
@@ -194,6 +234,7 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         parameters = super()._get_parameters()
         if self._conditional():
             parameters.append(IF_MATCH)
+        parameters.extend(rule["parameter"] for rule in self._method_headers())
         for parameter in parameters:
             # django-filter, the pagination and the reports read an empty value as a
             # parameter left out.
@@ -226,6 +267,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         codes = tuple(getattr(self.view, "parse_error_codes", None) or DEFAULT_PARSE_ERROR_CODES)
         if self._conditional():
             codes = (*codes, "invalid_if_match")
+        for rule in self._method_headers():
+            codes = (*codes, *rule["parse_codes"])
         client_error = ClientErrorEnum.CLIENT_ERROR.value
         if codes != DEFAULT_PARSE_ERROR_CODES and client_error in proxy.serializers:
             proxy.serializers[client_error] = _parse_error_response_serializer(self.get_operation_id(), codes)

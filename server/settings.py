@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "budgets",
     "transactions",
     "permissions",
+    "idempotency",
     "demo",
     "bench",
 ]
@@ -88,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a locked-out admin login into the lockout page (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
+    # Last: it runs the view inside the transaction that keeps its answer for retries.
+    "idempotency.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -217,6 +220,10 @@ SIMPLE_JWT = {
 # Conditional writes (server/conditional.py): on, a PUT, PATCH or DELETE of one budget,
 # category, transaction or household without If-Match is refused with 428.
 REQUIRE_IF_MATCH = env_bool("REQUIRE_IF_MATCH", False)
+# Retries (idempotency/middleware.py): how long the answer to a POST with an Idempotency-Key is
+# kept, and whether the header is required on POST.
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+REQUIRE_IDEMPOTENCY_KEY = env_bool("REQUIRE_IDEMPOTENCY_KEY", False)
 
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 

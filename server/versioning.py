@@ -81,8 +81,10 @@ def installed_version_triggers(connection, *tables: str) -> set[str]:
 
 
 def version_field() -> models.PositiveBigIntegerField:
+    # db_default too: rows written without the ORM (the import's COPY, seeding) start at 1.
     return models.PositiveBigIntegerField(
         default=1,
+        db_default=1,
         editable=False,
         help_text="Changes on every write to the row (a database trigger); the ETag is <id>-<version>.",
     )

@@ -15,12 +15,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='budget',
             name='version',
-            field=models.PositiveBigIntegerField(default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
+            field=models.PositiveBigIntegerField(default=1, db_default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
         ),
         migrations.AddField(
             model_name='category',
             name='version',
-            field=models.PositiveBigIntegerField(default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
+            field=models.PositiveBigIntegerField(default=1, db_default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
         ),
         migrations.RunPython(*version_triggers('budgets_budget', 'budgets_category'), elidable=False),
     ]

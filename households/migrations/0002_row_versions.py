@@ -15,12 +15,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='household',
             name='version',
-            field=models.PositiveBigIntegerField(default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
+            field=models.PositiveBigIntegerField(default=1, db_default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
         ),
         migrations.AddField(
             model_name='membership',
             name='version',
-            field=models.PositiveBigIntegerField(default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
+            field=models.PositiveBigIntegerField(default=1, db_default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
         ),
         migrations.RunPython(*version_triggers('households_household', 'households_membership'), elidable=False),
     ]

@@ -333,6 +333,28 @@ def test_two_editors_sending_the_etag_they_read_one_lands_and_one_gets_412(serve
         assert answers[won].body["version"] == 2
 
 
+def test_twenty_retries_at_once_with_one_idempotency_key_write_one_transaction(server):
+    """The same POST sent 20 times at once with one key: one execution, one row; every
+    answer is that execution's 201 (first or replayed, byte for byte) or a 409 while it runs."""
+    for trial in _trials():
+        budget = BudgetFactory()
+        body = {"budget": budget.pk, "kind": "expense", "amount": "12.30", "date": "2026-11-30"}
+        headers = {"Idempotency-Key": f"retry-{trial}"}
+        answers = race(
+            server,
+            [Call("POST", "/transactions/", body, token(budget.owner), headers) for _ in range(20)],
+            pauses=at(("INSERT INTO transactions_transaction", 0.03)),
+        )
+        assert Transaction.objects.filter(budget=budget).count() == 1
+        created = [answer for answer in answers if answer.status == 201]
+        assert created, answers
+        assert all(answer.body == created[0].body for answer in created), answers
+        assert all(
+            answer.status == 201 or (answer.status == 409 and answer.codes == ["idempotency_key_in_use"])
+            for answer in answers
+        ), answers
+
+
 def test_two_editors_patching_a_category_name_and_allocation_both_land(server):
     for trial in _trials():
         category = CategoryFactory(allocated_minor=100)

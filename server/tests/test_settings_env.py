@@ -333,6 +333,8 @@ BAD_VALUES = [
     ("JWT_REFRESH_DAYS", "-7"),
     ("INVITATION_TTL_DAYS", "0"),
     ("REQUIRE_IF_MATCH", "always"),
+    ("IDEMPOTENCY_TTL_HOURS", "0"),
+    ("REQUIRE_IDEMPOTENCY_KEY", "maybe"),
     ("IMPORT_MAX_CONCURRENT", "0"),
     ("THROTTLE_RATE_EMAIL", "often"),
     ("EMAIL_URL", "carrier-pigeon://coop"),

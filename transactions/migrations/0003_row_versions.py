@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='transaction',
             name='version',
-            field=models.PositiveBigIntegerField(default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
+            field=models.PositiveBigIntegerField(default=1, db_default=1, editable=False, help_text='Changes on every write to the row (a database trigger); the ETag is <id>-<version>.'),
         ),
         migrations.RunPython(counting.reinstall_on_sqlite, migrations.RunPython.noop, elidable=False),
         migrations.RunPython(*version_triggers('transactions_transaction'), elidable=False),

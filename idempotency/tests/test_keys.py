@@ -1,0 +1,256 @@
+"""Idempotency-Key on POST (idempotency/middleware.py): a retry gets the first answer, byte
+for byte, and writes nothing; another body is a 422; the key is the caller's own."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from budgets.tests.factories import BudgetFactory
+from idempotency.middleware import parse_key
+from idempotency.models import IdempotencyRecord
+from server.tests.helpers import assert_error
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db
+
+TRANSACTIONS = "/api/v1/transactions/"
+
+
+@pytest.fixture
+def owner():
+    return UserFactory()
+
+
+@pytest.fixture
+def budget(owner):
+    return BudgetFactory(owner=owner)
+
+
+def body(budget, amount="12.30"):
+    return {"budget": budget.pk, "kind": "expense", "amount": amount, "date": "2026-11-30"}
+
+
+def post(client, data, key="order-1", **extra):
+    return client.post(TRANSACTIONS, data, format="json", HTTP_IDEMPOTENCY_KEY=key, **extra)
+
+
+def test_a_retry_gets_the_first_answer_byte_for_byte_and_writes_nothing(owner, budget, client_for):
+    api = client_for(owner)
+    first = post(api, body(budget))
+    retry = post(api, body(budget))
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.content == first.content
+    assert retry["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert retry["ETag"] == first["ETag"]
+    assert retry["Content-Type"] == first["Content-Type"] == "application/json"
+    assert Transaction.objects.filter(budget=budget).count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_the_same_body_in_another_spelling_is_the_same_request(owner, budget, client_for):
+    """JSON is compared by value: key order and spacing are not a different request."""
+    api = client_for(owner)
+    first = post(api, body(budget))
+    spelled = api.post(
+        TRANSACTIONS,
+        data=f'{{ "date": "2026-11-30", "amount": "12.30", "kind": "expense", "budget": {budget.pk} }}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="order-1",
+    )
+    assert spelled.status_code == 201
+    assert spelled.content == first.content
+    assert Transaction.objects.count() == 1
+
+
+def test_the_same_key_with_another_body_is_a_422_and_writes_nothing(owner, budget, client_for):
+    api = client_for(owner)
+    post(api, body(budget))
+    other = post(api, body(budget, amount="99.00"))
+    assert_error(other, 422, "idempotency_key_reused")
+    assert list(Transaction.objects.values_list("amount_minor", flat=True)) == [1230]
+
+
+def test_a_key_is_the_callers_own(budget, owner, client_for):
+    """Another user's same key is another request, on their own budget."""
+    other = UserFactory()
+    theirs = BudgetFactory(owner=other)
+    mine = post(client_for(owner), body(budget))
+    their_answer = post(client_for(other), body(theirs))
+    assert (mine.status_code, their_answer.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in their_answer
+    assert their_answer.json()["budget"] == theirs.pk
+    assert Transaction.objects.count() == 2
+
+
+def test_a_key_belongs_to_its_route(owner, budget, client_for):
+    api = client_for(owner)
+    created = post(api, body(budget))
+    category = api.post(
+        "/api/v1/categories/",
+        {"budget": budget.pk, "name": "Food"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="order-1",
+    )
+    assert (created.status_code, category.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in category
+
+
+def test_an_error_is_not_kept_so_the_client_can_fix_it_and_retry(owner, budget, client_for):
+    api = client_for(owner)
+    refused = post(api, {**body(budget), "amount": "12.345"})
+    assert_error(refused, 400)
+    fixed = post(api, body(budget))
+    assert fixed.status_code == 201
+    assert "Idempotent-Replayed" not in fixed
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_an_unauthenticated_retry_is_refused_not_replayed(owner, budget, client_for):
+    post(client_for(owner), body(budget))
+    assert_error(
+        APIClient().post(TRANSACTIONS, body(budget), format="json", HTTP_IDEMPOTENCY_KEY="order-1"), 401
+    )
+    bad_token = APIClient()
+    bad_token.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert_error(
+        bad_token.post(TRANSACTIONS, body(budget), format="json", HTTP_IDEMPOTENCY_KEY="order-1"), 401
+    )
+
+
+def test_anonymous_routes_key_by_client_address():
+    """Registration: the same address retrying gets its first answer; another address
+    sending the same key registers on its own."""
+    first = APIClient().post(
+        "/api/v1/auth/register/",
+        {"email": "kim@example.com", "password": "kim-keeps-books-42"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="signup",
+        REMOTE_ADDR="203.0.113.7",
+    )
+    retry = APIClient().post(
+        "/api/v1/auth/register/",
+        {"email": "kim@example.com", "password": "kim-keeps-books-42"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="signup",
+        REMOTE_ADDR="203.0.113.7",
+    )
+    elsewhere = APIClient().post(
+        "/api/v1/auth/register/",
+        {"email": "lee@example.com", "password": "lee-keeps-books-42"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="signup",
+        REMOTE_ADDR="198.51.100.4",
+    )
+    assert (first.status_code, retry.status_code, elsewhere.status_code) == (201, 201, 201)
+    assert retry.content == first.content and retry["Idempotent-Replayed"] == "true"
+    assert set(User.objects.values_list("email", flat=True)) == {"kim@example.com", "lee@example.com"}
+
+
+def test_login_refresh_and_logout_ignore_the_key(owner):
+    """Their answers are credentials: never stored, so every login makes new tokens."""
+    credentials = {"email": owner.email, "password": "correct-horse-battery-9"}
+    first, second = (
+        APIClient().post("/api/v1/auth/token/", credentials, format="json", HTTP_IDEMPOTENCY_KEY="login")
+        for _ in range(2)
+    )
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json()["refresh"] != second.json()["refresh"]
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_form_upload_retried_with_another_boundary_is_the_same_request(owner, budget, client_for):
+    api = client_for(owner)
+
+    def upload(
+        content=b"date,amount,kind,category,payee,description,notes\n2026-11-02,4.20,expense,,Bakery,,\n",
+    ):
+        return api.post(
+            "/api/v1/transactions/import/",
+            {"budget": budget.pk, "file": SimpleUploadedFile("bank.csv", content, content_type="text/csv")},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="import-1",
+        )
+
+    first = upload()
+    retry = upload()
+    other = upload(b"date,amount,kind,category,payee,description,notes\n2026-11-03,9.99,expense,,Mill,,\n")
+    assert first.status_code == 201, first.json()
+    assert retry.content == first.content and retry["Idempotent-Replayed"] == "true"
+    assert_error(other, 422, "idempotency_key_reused")
+    assert Transaction.objects.filter(budget=budget).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("abc", "abc"),
+        ('"abc"', "abc"),
+        ('"with space"', "with space"),
+        (r'"say \"hi\""', 'say "hi"'),
+        ("x" * 255, "x" * 255),
+        ("", None),
+        ("x" * 256, None),
+        ("with space", None),
+        ('"open', None),
+        ("caf\u00e9", None),
+        ('""', None),
+    ],
+)
+def test_keys_follow_the_header_grammar(header, key):
+    assert parse_key(header) == key
+
+
+@pytest.mark.parametrize("header", ["", "x" * 256, "two words", '"unclosed'])
+def test_a_malformed_key_is_a_400_and_writes_nothing(header, owner, budget, client_for):
+    response = post(client_for(owner), body(budget), key=header)
+    assert_error(response, 400, "invalid_idempotency_key")
+    assert not Transaction.objects.exists()
+
+
+def test_a_deployment_may_require_the_key(owner, budget, client_for, settings):
+    settings.REQUIRE_IDEMPOTENCY_KEY = True
+    api = client_for(owner)
+    assert_error(api.post(TRANSACTIONS, body(budget), format="json"), 400, "idempotency_key_required")
+    assert post(api, body(budget)).status_code == 201
+    login = APIClient().post(
+        "/api/v1/auth/token/", {"email": owner.email, "password": "correct-horse-battery-9"}, format="json"
+    )
+    assert login.status_code == 200  # login needs no key
+    assert api.get(TRANSACTIONS).status_code == 200
+
+
+def test_an_expired_answer_is_forgotten_and_swept(owner, budget, client_for, settings):
+    settings.IDEMPOTENCY_TTL_HOURS = 1
+    api = client_for(owner)
+    post(api, body(budget))
+    later = timezone.now() + datetime.timedelta(hours=1, seconds=1)
+    IdempotencyRecord.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    kept = IdempotencyRecord.objects.create(
+        lookup="f" * 64, principal="user:0", fingerprint="0" * 64, status=201, body=b"{}", expires_at=later
+    )
+
+    again = post(api, body(budget))  # its time was up: a new request, run again
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert Transaction.objects.count() == 2
+
+    IdempotencyRecord.objects.exclude(pk=kept.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    call_command("sweep_idempotency_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_storing_an_answer_sweeps_the_callers_expired_ones(owner, budget, client_for):
+    api = client_for(owner)
+    post(api, body(budget), key="old")
+    IdempotencyRecord.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    post(api, body(budget, amount="1.00"), key="new")
+    assert IdempotencyRecord.objects.count() == 1
