@@ -279,3 +279,30 @@ def test_a_write_checked_under_the_lock_answers_a_caller_who_lost_sight_as_the_c
 
 def test_an_inactive_owner_holds_no_right_on_their_budgets(deactivated):
     assert set(Budget.objects.with_rights(deactivated).values_list("can_change", flat=True)) == {False}
+
+
+def test_can_change_is_per_budget_for_every_way_in():
+    """with_rights: the owner; an edit share, by user or by household, on that budget only."""
+    owner, sharee = UserFactory(), UserFactory()
+    home = make_household(owner, members=[sharee])
+    user_edit, user_view, household_edit, household_view = (BudgetFactory(owner=owner) for _ in range(4))
+    share_user(user_edit, sharee, "edit")
+    share_user(user_view, sharee, "view")
+    share_household(household_edit, home, "edit")
+    other_owner = UserFactory()
+    make_household(other_owner, members=[sharee])
+    theirs = BudgetFactory(owner=other_owner)
+    share_household(theirs, Household.objects.get(memberships__user=other_owner), "view")
+    share_household(household_view, home, "view")
+
+    def rights(user):
+        return dict(Budget.objects.visible_to(user).with_rights(user).values_list("pk", "can_change"))
+
+    assert rights(owner) == {b.pk: True for b in (user_edit, user_view, household_edit, household_view)}
+    assert rights(sharee) == {
+        user_edit.pk: True,
+        user_view.pk: False,
+        household_edit.pk: True,
+        household_view.pk: False,
+        theirs.pk: False,
+    }
