@@ -9,8 +9,9 @@ header is a 400 ``invalid_if_match``. With REQUIRE_IF_MATCH on, leaving it out i
 
 The header is read after the object was found and the caller's right to the action checked,
 so 404 and 403 come first and a precondition never tells a caller anything about an object
-they may not write. The comparison happens under the row's lock, in the same transaction as
-the write, and the UPDATE itself is conditional on the version (server/versioning.py).
+they may not write; a body that fails validation is a 400 before the tag is compared. The
+comparison happens under the row's lock, in the same transaction as the write, and the
+UPDATE itself is conditional on the version (server/versioning.py).
 """
 
 import re
@@ -110,12 +111,12 @@ class ETagMixin:
     versioned = True
 
     def precondition_for(self, obj) -> Precondition:
-        """The request's If-Match, checked now against ``obj`` as get_object() read it, so a
-        stale tag is a 412 before the body is validated (RFC 9110 section 13.2.1); the
-        service checks it again under the row's lock, where it counts."""
-        precondition = precondition_of(self.request)
-        precondition.check(obj)
-        return precondition
+        """The request's If-Match, read once ``obj`` was found and the caller's right checked
+        (a malformed or, where required, missing one answers now). It is compared with the
+        object by the service, under the row's lock, after the body passed validation: the
+        normal request checks come first (RFC 9110 section 13.2.2), so a bad body is a 400
+        whatever the tag, and a stale tag on a valid change a 412."""
+        return precondition_of(self.request)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -123,7 +123,6 @@ def transaction_update(
         message=cannot_edit,
         missing=lambda budget: NotFound() if budget.pk == tx.budget_id else missing_budget_field(budget.pk),
     )
-    precondition.check(current)
     final = locked[target.pk if target is not None else tx.budget_id]
     if "amount_minor" in data and final.currency != (target or tx.budget).currency:
         raise _currency_changed(final)
@@ -144,6 +143,7 @@ def transaction_update(
     for name, value in data.items():
         setattr(current, name, value)
     current.budget = final
+    precondition.check(current)
     save_fields(current, [*data, "updated_at"], precondition=precondition)
     return current
 

@@ -58,7 +58,6 @@ def budget_update(
     after this change: a currency change alone keeps the amount ("500.00" EUR -> "500" JPY)."""
     budget = locked_budget(budget.pk)
     require_change(actor, budget)
-    precondition.check(budget)
     merged = {f: fields.get(f, getattr(budget, f)) for f in ("period", "start_date", "end_date")}
     if merged["period"] != Period.CUSTOM and "period" in fields and "end_date" not in fields:
         merged["end_date"] = fields["end_date"] = None
@@ -77,6 +76,7 @@ def budget_update(
         fields["amount_minor"] = _money(raw_amount, currency, attr="amount")
     for name, value in fields.items():
         setattr(budget, name, value)
+    precondition.check(budget)  # after the body's checks: a bad body is a 400 whatever the tag
     save_fields(budget, [*fields, "updated_at"], precondition=precondition)
     return budget
 
@@ -125,7 +125,6 @@ def category_update(
     if category is None:
         raise NotFound()
     require_change(actor, budget)
-    precondition.check(category)
     if "name" in fields:
         _check_category_name(budget=budget, name=fields["name"], exclude_pk=category.pk)
     if "allocated" in fields:
@@ -136,6 +135,7 @@ def category_update(
     for name, value in fields.items():
         setattr(category, name, value)
     category.budget = budget
+    precondition.check(category)
     save_fields(category, list(fields), precondition=precondition)
     return category
 

@@ -210,13 +210,15 @@ def test_parsing_follows_the_entity_tag_grammar():
     assert not parse_if_match('W/"1-1"').tags  # weak tags never match by strong comparison
 
 
-def test_a_stale_tag_is_answered_before_the_body_is_read(owner, client_for):
-    """RFC 9110 section 13.2.1: preconditions are evaluated before the request content."""
+def test_a_bad_body_is_a_400_whatever_the_tag(owner, client_for):
+    """The normal request checks come first (RFC 9110 section 13.2.2): a body that fails
+    validation is refused as such, with a stale tag too, and nothing is written."""
     budget = BudgetFactory(owner=owner)
     response = client_for(owner).patch(
         f"/api/v1/budgets/{budget.pk}/", {"amount": "not money"}, HTTP_IF_MATCH=f'"{budget.pk}-5"'
     )
-    assert_error(response, 412, "precondition_failed")
+    assert_error(response, 400, attr="amount")
+    assert etag(budget) == f'"{budget.pk}-1"'
 
 
 def test_a_precondition_never_outranks_404_or_403(owner, client_for):
