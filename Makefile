@@ -22,7 +22,9 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# A developer's checkout: the dev tools, and a .env that turns debug on, so that a plain
+# `manage.py makemigrations --check` (or shell, check) works without exporting anything.
+install-dev: $(VENV)/.installed-dev .env
 
 .env:
 	printf 'DJANGO_DEBUG=1\n' > .env
