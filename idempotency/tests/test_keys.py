@@ -125,30 +125,22 @@ def test_an_unauthenticated_retry_is_refused_not_replayed(owner, budget, client_
     )
 
 
+def register(email: str, address: str):
+    return APIClient().post(
+        "/api/v1/auth/register/",
+        {"email": email, "password": "keeps-the-books-42"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="signup",
+        REMOTE_ADDR=address,
+    )
+
+
 def test_anonymous_routes_key_by_client_address():
     """Registration: the same address retrying gets its first answer; another address
     sending the same key registers on its own."""
-    first = APIClient().post(
-        "/api/v1/auth/register/",
-        {"email": "kim@example.com", "password": "kim-keeps-books-42"},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="signup",
-        REMOTE_ADDR="203.0.113.7",
-    )
-    retry = APIClient().post(
-        "/api/v1/auth/register/",
-        {"email": "kim@example.com", "password": "kim-keeps-books-42"},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="signup",
-        REMOTE_ADDR="203.0.113.7",
-    )
-    elsewhere = APIClient().post(
-        "/api/v1/auth/register/",
-        {"email": "lee@example.com", "password": "lee-keeps-books-42"},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="signup",
-        REMOTE_ADDR="198.51.100.4",
-    )
+    first = register("kim@example.com", "203.0.113.7")
+    retry = register("kim@example.com", "203.0.113.7")
+    elsewhere = register("lee@example.com", "198.51.100.4")
     assert (first.status_code, retry.status_code, elsewhere.status_code) == (201, 201, 201)
     assert retry.content == first.content and retry["Idempotent-Replayed"] == "true"
     assert set(User.objects.values_list("email", flat=True)) == {"kim@example.com", "lee@example.com"}
@@ -163,6 +155,21 @@ def test_login_refresh_and_logout_ignore_the_key(owner):
     )
     assert (first.status_code, second.status_code) == (200, 200)
     assert first.json()["refresh"] != second.json()["refresh"]
+
+    # A refresh token is single-use: replaying the first answer would hand out its tokens
+    # twice; the retry is refused instead.
+    refresh = {"refresh": first.json()["refresh"]}
+    spent, retried = (
+        APIClient().post("/api/v1/auth/token/refresh/", refresh, format="json", HTTP_IDEMPOTENCY_KEY="r")
+        for _ in range(2)
+    )
+    assert spent.status_code == 200
+    assert_error(retried, 401)
+    logout = {"refresh": spent.json()["refresh"]}
+    assert (
+        APIClient().post("/api/v1/auth/logout/", logout, format="json", HTTP_IDEMPOTENCY_KEY="o").status_code
+        == 204
+    )
     assert not IdempotencyRecord.objects.exists()
 
 

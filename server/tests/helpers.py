@@ -1,4 +1,6 @@
-"""Assertions shared by the test suites."""
+"""Assertions and helpers shared by the test suites."""
+
+from django.db import connection
 
 
 def assert_error(response, status: int, code: str | None = None, attr: str | None = "__any__"):
@@ -25,3 +27,14 @@ def token_in(message) -> str:
     match = re.search(r"token=([^\s&]+)", message.body)
     assert match, message.body
     return unquote(match[1])
+
+
+class MigrationEditor:
+    """The part of a migration's schema editor that a RunPython step uses (execute and its
+    connection), for calling such a step on the test database."""
+
+    connection = connection
+
+    def execute(self, sql, params=None):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)

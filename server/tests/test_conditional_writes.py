@@ -14,7 +14,7 @@ from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
 from households.models import Household
 from households.tests.factories import make_household
 from server.conditional import NO_PRECONDITION, PreconditionFailed, parse_if_match
-from server.tests.helpers import assert_error
+from server.tests.helpers import MigrationEditor, assert_error
 from server.versioning import ConcurrentChange, installed_version_triggers, save_fields
 from transactions import counting
 from transactions.models import Transaction
@@ -283,21 +283,11 @@ def test_the_update_is_conditional_on_the_version_it_read(owner):
     assert (read.version, Budget.objects.get(pk=budget.pk).name) == (3, "Mine")
 
 
-class _Editor:
-    """The part of a schema editor the migration steps use."""
-
-    connection = connection
-
-    def execute(self, sql, params=None):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-
-
 def test_the_version_migration_puts_the_count_triggers_back_after_sqlites_table_rebuild():
     """Adding the version column rebuilds transactions_transaction on SQLite, which drops its
     triggers; the migration's step reinstalls them (and does nothing on PostgreSQL)."""
     if connection.vendor == "sqlite":
-        counting.uninstall(None, _Editor())
+        counting.uninstall(None, MigrationEditor())
         assert counting.installed_triggers(connection) == set()
-    counting.reinstall_on_sqlite(None, _Editor())
+    counting.reinstall_on_sqlite(None, MigrationEditor())
     assert counting.installed_triggers(connection) == set(counting.TRIGGERS)

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, transaction
 
 from budgets.tests.factories import BudgetFactory, CategoryFactory
+from server.tests.helpers import MigrationEditor
 from transactions import counting
 from transactions.models import BudgetTransactionCount, Transaction
 from transactions.tests.factories import TransactionFactory
@@ -162,21 +163,11 @@ def test_a_budget_filter_on_a_budget_without_rows_counts_zero(world, as_):
     assert (response.data["count"], response.data["results"]) == (0, [])
 
 
-class _Editor:
-    """What counting.install/uninstall use of a migration's schema editor."""
-
-    connection = connection
-
-    def execute(self, sql, params=None):
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-
-
 def test_the_migration_step_reverses_and_reinstalls_with_exact_counts(world):
-    counting.uninstall(None, _Editor())
+    counting.uninstall(None, MigrationEditor())
     assert counting.installed_triggers(connection) == set()
     TransactionFactory(budget=world.budget)  # uncounted while the triggers are gone
-    counting.install(None, _Editor())
+    counting.install(None, MigrationEditor())
     assert counting.installed_triggers(connection) == set(counting.TRIGGERS)
     assert counted(world.budget) == 4  # the backfill counted it
     TransactionFactory(budget=world.budget)
