@@ -70,16 +70,24 @@ def _refusal(status: int, code: str, detail: str) -> JsonResponse:
 
 
 def _principal(request, view_func) -> str | None:
-    """Who the key belongs to, authenticated as the view will (None: credentials the view
-    will refuse, so there is nothing to remember)."""
-    view_class = view_func.cls
-    drf_request = Request(request, authenticators=[auth() for auth in view_class.authentication_classes])
+    """Who the key belongs to, authenticated as the view will. None: a caller the view will
+    refuse with a 401 (bad credentials, or none where the route needs them), for whom there
+    is nothing to remember."""
+    # An @action's own classes (its initkwargs) over the viewset's.
+    initkwargs = getattr(view_func, "initkwargs", {})
+    authenticators = initkwargs.get("authentication_classes", view_func.cls.authentication_classes)
+    permissions = initkwargs.get("permission_classes", view_func.cls.permission_classes)
+    drf_request = Request(request, authenticators=[auth() for auth in authenticators])
     try:
         user = drf_request.user
     except APIException:
         return None
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
+    # Anonymous: only routes open to anyone (registration, the token-link invitation and
+    # email routes) remember by address; their permission classes need no view.
+    if not all(permission().has_permission(drf_request, None) for permission in permissions):
+        return None
     return f"ip:{client_ip(request)}"
 
 
@@ -183,15 +191,20 @@ class IdempotencyMiddleware:
         if not hasattr(view_func, "cls"):
             return None  # not an API view (the catch-all 404)
         raw = request.headers.get(HEADER)
-        if raw is None:
-            if settings.REQUIRE_IDEMPOTENCY_KEY:
-                return _refusal(
-                    400,
-                    "idempotency_key_required",
-                    f"This server requires an {HEADER} header on POST: a unique value per change, "
-                    "sent again unchanged when you retry it.",
-                )
+        if raw is None and not settings.REQUIRE_IDEMPOTENCY_KEY:
             return None
+        # Authentication first: a caller the view will refuse gets its 401, not a 400 about
+        # the key, and nothing is kept for them.
+        principal = _principal(request, view_func)
+        if principal is None:
+            return None
+        if raw is None:
+            return _refusal(
+                400,
+                "idempotency_key_required",
+                f"This server requires an {HEADER} header on POST: a unique value per change, "
+                "sent again unchanged when you retry it.",
+            )
         key = parse_key(raw)
         if key is None:
             return _refusal(
@@ -199,9 +212,6 @@ class IdempotencyMiddleware:
                 "invalid_idempotency_key",
                 f"{HEADER} must be 1 to 255 printable ASCII characters, bare or in double quotes.",
             )
-        principal = _principal(request, view_func)
-        if principal is None:
-            return None  # the view answers 401; nothing is kept
         lookup = _lookup(principal, request, key)
         form = _is_form(request)
         digest = None

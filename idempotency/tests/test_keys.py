@@ -232,6 +232,13 @@ def test_a_deployment_may_require_the_key(owner, budget, client_for, settings):
     )
     assert login.status_code == 200  # login needs no key
     assert api.get(TRANSACTIONS).status_code == 200
+    # An anonymous caller is told to sign in, not about the key.
+    assert_error(APIClient().post(TRANSACTIONS, body(budget), format="json"), 401)
+
+
+def test_an_anonymous_caller_with_a_malformed_key_gets_the_401(budget):
+    response = APIClient().post(TRANSACTIONS, body(budget), format="json", HTTP_IDEMPOTENCY_KEY="two words")
+    assert_error(response, 401)
 
 
 def test_an_expired_answer_is_forgotten_and_swept(owner, budget, client_for, settings):
