@@ -125,6 +125,28 @@ def test_an_unauthenticated_retry_is_refused_not_replayed(owner, budget, client_
     )
 
 
+@pytest.mark.parametrize(
+    ("revoke", "code"),
+    [
+        (lambda user: user.set_password("changed-elsewhere-42"), "password_changed"),
+        (lambda user: setattr(user, "is_active", False), "user_inactive"),
+    ],
+    ids=["password_changed", "deactivated"],
+)
+def test_a_revoked_token_is_refused_at_once_with_a_key_and_nothing_is_kept(
+    revoke, code, owner, budget, client_for
+):
+    """The middleware and the view share one authentication of the request (accounts/
+    authentication.py); a token revoked since the last request is refused by both."""
+    api = client_for(owner)
+    assert post(api, body(budget), key="before").status_code == 201
+    revoke(owner)
+    owner.save()
+    assert_error(post(api, body(budget, amount="2.00"), key="after"), 401, code)
+    assert_error(post(api, body(budget), key="before"), 401, code)  # not replayed either
+    assert Transaction.objects.count() == IdempotencyRecord.objects.count() == 1
+
+
 def register(email: str, address: str):
     return APIClient().post(
         "/api/v1/auth/register/",
