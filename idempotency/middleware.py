@@ -18,8 +18,9 @@ write:
   the first and gets its answer);
 - answers that are not 2xx are not kept: the client may fix the request and send it again
   with the same key;
-- records expire after IDEMPOTENCY_TTL_HOURS (24); each caller's expired records go when
-  they store a new one, and ``manage.py sweep_idempotency_keys`` removes every expired one;
+- records expire after IDEMPOTENCY_TTL_HOURS (24); storing an answer also removes every
+  expired record, at most once a minute per process (one DELETE, after the commit), and
+  ``manage.py sweep_idempotency_keys`` removes every expired one;
 - REQUIRE_IDEMPOTENCY_KEY makes the header mandatory on those POSTs (400
   ``idempotency_key_required``).
 
@@ -30,6 +31,7 @@ are not to be stored.
 import hashlib
 import json
 import re
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -161,10 +163,14 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
+STORED_FIELDS = ["principal", "fingerprint", "status", "headers", "body", "created_at", "expires_at"]
+
+
 def _store(response, *, lookup: str, principal: str, fingerprint: str) -> None:
+    """One statement: an expired record under the same lookup (the only kind the lookup
+    can find here, under the claim) is overwritten."""
     now = timezone.now()
-    IdempotencyRecord.objects.filter(principal=principal, expires_at__lte=now).delete()
-    IdempotencyRecord.objects.create(
+    record = IdempotencyRecord(
         lookup=lookup,
         principal=principal,
         fingerprint=fingerprint,
@@ -173,6 +179,28 @@ def _store(response, *, lookup: str, principal: str, fingerprint: str) -> None:
         body=response.content,
         expires_at=now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
     )
+    IdempotencyRecord.objects.bulk_create(
+        [record], update_conflicts=True, unique_fields=["lookup"], update_fields=STORED_FIELDS
+    )
+
+
+# The opportunistic sweep: every expired record, in one DELETE by the expires_at index, once
+# per SWEEP_SECONDS per process at most (sweep_idempotency_keys does the same on demand).
+SWEEP_SECONDS = 60
+_next_sweep = 0.0
+
+
+def _sweep_due() -> bool:
+    global _next_sweep
+    now = time.monotonic()
+    if now < _next_sweep:
+        return False
+    _next_sweep = now + SWEEP_SECONDS
+    return True
+
+
+def _sweep() -> None:
+    IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
 
 
 class IdempotencyMiddleware:
@@ -245,6 +273,9 @@ class IdempotencyMiddleware:
                 # A form is read after the view has parsed it (DRF hands the parsed fields
                 # and files back to the request), so the view sees the upload untouched.
                 fingerprint = _fingerprint(request, _form_digest(request) if form else digest)
-                IdempotencyRecord.objects.filter(lookup=lookup).delete()  # an expired one
                 _store(response, lookup=lookup, principal=principal, fingerprint=fingerprint)
+                if _sweep_due():
+                    # After the commit, in its own statement: it holds none of this request's
+                    # locks, and a failure cannot undo the answer (robust: logged, not raised).
+                    transaction.on_commit(_sweep, robust=True)
             return response

@@ -6,12 +6,14 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import DatabaseError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from budgets.tests.factories import BudgetFactory
+from idempotency import middleware
 from idempotency.middleware import parse_key
 from idempotency.models import IdempotencyRecord
 from server.tests.helpers import assert_error
@@ -284,9 +286,43 @@ def test_an_expired_answer_is_forgotten_and_swept(owner, budget, client_for, set
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
-def test_storing_an_answer_sweeps_the_callers_expired_ones(owner, budget, client_for):
-    api = client_for(owner)
-    post(api, body(budget), key="old")
+def expire_all():
     IdempotencyRecord.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
-    post(api, body(budget, amount="1.00"), key="new")
-    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_storing_an_answer_sweeps_every_expired_record_at_most_once_a_minute(
+    owner, budget, client_for, monkeypatch
+):
+    """The opportunistic sweep: after a stored answer's commit, one DELETE of whatever has
+    expired (anyone's), then not again in this process for SWEEP_SECONDS."""
+    monkeypatch.setattr(middleware, "_next_sweep", 0.0)  # due
+    api = client_for(owner)
+    other = UserFactory()
+    post(api, body(budget), key="old")
+    post(client_for(other), body(BudgetFactory(owner=other)), key="theirs")
+    expire_all()
+
+    post(api, body(budget, amount="1.00"), key="new")  # swept a moment ago: not yet
+    assert IdempotencyRecord.objects.count() == 3
+
+    monkeypatch.setattr(middleware, "_next_sweep", 0.0)  # a minute later
+    post(api, body(budget, amount="2.00"), key="newer")
+    assert not IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).exists()
+    assert IdempotencyRecord.objects.count() == 2  # "new" and "newer"
+
+
+def test_a_failed_sweep_runs_after_the_commit_and_leaves_the_answer_standing(
+    owner, budget, client_for, monkeypatch, caplog
+):
+    """The sweep is an on-commit hook (robust): it holds none of the request's locks, and
+    its failure is logged, not turned into an error for a change that has landed."""
+
+    def broken_sweep():
+        raise DatabaseError("sweep failed")
+
+    monkeypatch.setattr(middleware, "_next_sweep", 0.0)
+    monkeypatch.setattr(middleware, "_sweep", broken_sweep)
+    response = post(client_for(owner), body(budget))
+    assert response.status_code == 201
+    assert IdempotencyRecord.objects.count() == Transaction.objects.count() == 1
+    assert "broken_sweep" in caplog.text and "sweep failed" in caplog.text
