@@ -33,6 +33,7 @@ import json
 import re
 import time
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -155,33 +156,72 @@ def _claimed(lookup: str) -> bool:
         return cursor.fetchone()[0]
 
 
-def _replay(record: IdempotencyRecord) -> HttpResponse:
-    response = HttpResponse(bytes(record.body), status=record.status)
-    for header, value in record.headers.items():
+# The two statements every keyed POST runs besides the claim are written out: building them
+# through the ORM took longer than running them (issue 15 allows a key 2 ms in all). Plain
+# SQL that PostgreSQL and SQLite (3.24+) both run; the values go through the model fields'
+# own preparation for the database, as the ORM's would.
+_FIND = (
+    "SELECT fingerprint, status, headers, body FROM idempotency_idempotencyrecord"
+    " WHERE lookup = %s AND expires_at > %s"
+)
+# Under the claim, the only row the lookup can meet is an expired one: it is overwritten.
+_STORE = (
+    "INSERT INTO idempotency_idempotencyrecord"
+    " (lookup, principal, fingerprint, status, headers, body, created_at, expires_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (lookup) DO UPDATE SET principal = excluded.principal,"
+    " fingerprint = excluded.fingerprint, status = excluded.status, headers = excluded.headers,"
+    " body = excluded.body, created_at = excluded.created_at, expires_at = excluded.expires_at"
+)
+
+
+def _db_value(field: str, value):
+    return IdempotencyRecord._meta.get_field(field).get_db_prep_save(value, connection)
+
+
+class _Answer(NamedTuple):
+    fingerprint: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _find(lookup: str) -> _Answer | None:
+    """The answer kept for the lookup, unless its time is up."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FIND, [lookup, _db_value("expires_at", timezone.now())])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fingerprint, status, headers, body = row
+    return _Answer(fingerprint, status, json.loads(headers), bytes(body))
+
+
+def _replay(answer: _Answer) -> HttpResponse:
+    response = HttpResponse(answer.body, status=answer.status)
+    for header, value in answer.headers.items():
         response[header] = value
     response[REPLAYED] = "true"
     return response
 
 
-STORED_FIELDS = ["principal", "fingerprint", "status", "headers", "body", "created_at", "expires_at"]
-
-
 def _store(response, *, lookup: str, principal: str, fingerprint: str) -> None:
-    """One statement: an expired record under the same lookup (the only kind the lookup
-    can find here, under the claim) is overwritten."""
     now = timezone.now()
-    record = IdempotencyRecord(
-        lookup=lookup,
-        principal=principal,
-        fingerprint=fingerprint,
-        status=response.status_code,
-        headers={name: response[name] for name in KEPT_HEADERS if response.has_header(name)},
-        body=response.content,
-        expires_at=now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS),
-    )
-    IdempotencyRecord.objects.bulk_create(
-        [record], update_conflicts=True, unique_fields=["lookup"], update_fields=STORED_FIELDS
-    )
+    headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STORE,
+            [
+                lookup,
+                principal,
+                fingerprint,
+                response.status_code,
+                _db_value("headers", headers),
+                _db_value("body", response.content),
+                _db_value("created_at", now),
+                _db_value("expires_at", now + timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)),
+            ],
+        )
 
 
 # The opportunistic sweep: every expired record, in one DELETE by the expires_at index, once
@@ -256,16 +296,16 @@ class IdempotencyMiddleware:
                     "A request with this Idempotency-Key is still being processed; wait for it, "
                     "then send the retry again.",
                 )
-            record = IdempotencyRecord.objects.filter(lookup=lookup, expires_at__gt=timezone.now()).first()
-            if record is not None:
-                if record.fingerprint != _retry_fingerprint(request, form, digest):
+            answer = _find(lookup)
+            if answer is not None:
+                if answer.fingerprint != _retry_fingerprint(request, form, digest):
                     return _refusal(
                         422,
                         "idempotency_key_reused",
                         "This Idempotency-Key was used with a different request; use a new key for "
                         "a new change.",
                     )
-                return _replay(record)
+                return _replay(answer)
             response = view_func(request, *view_args, **view_kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()

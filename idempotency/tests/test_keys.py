@@ -326,3 +326,34 @@ def test_a_failed_sweep_runs_after_the_commit_and_leaves_the_answer_standing(
     assert response.status_code == 201
     assert IdempotencyRecord.objects.count() == Transaction.objects.count() == 1
     assert "broken_sweep" in caplog.text and "sweep failed" in caplog.text
+
+
+def test_the_stored_answer_reads_back_through_the_model(owner, budget, client_for, settings):
+    """The middleware writes its record in plain SQL: the model reads every field back."""
+    settings.IDEMPOTENCY_TTL_HOURS = 3
+    before = timezone.now()
+    first = post(client_for(owner), body(budget))
+    record = IdempotencyRecord.objects.get()
+    assert record.principal == f"user:{owner.pk}"
+    assert (record.status, bytes(record.body)) == (201, first.content)
+    assert record.headers == {"Content-Type": "application/json", "ETag": first["ETag"]}
+    assert len(record.fingerprint) == len(record.lookup) == 64
+    assert before <= record.created_at <= timezone.now()
+    assert record.expires_at - record.created_at == datetime.timedelta(hours=3)
+
+
+def test_an_expired_answer_under_the_same_key_is_replaced_in_place(owner, budget, client_for):
+    api = client_for(owner)
+    post(api, body(budget))
+    stale = IdempotencyRecord.objects.get()
+    IdempotencyRecord.objects.update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1),
+        created_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    again = post(api, body(budget, amount="7.00"))  # another body: a new request once expired
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    fresh = IdempotencyRecord.objects.get()
+    assert fresh.lookup == stale.lookup and fresh.fingerprint != stale.fingerprint
+    assert bytes(fresh.body) == again.content
+    assert fresh.created_at > timezone.now() - datetime.timedelta(minutes=1) < fresh.expires_at
+    assert post(api, body(budget, amount="7.00")).content == again.content  # and replayed

@@ -12,7 +12,7 @@ from idempotency import middleware
 pytestmark = pytest.mark.django_db
 
 TRANSACTIONS = "/api/v1/transactions/"
-RECORDS = '"idempotency_idempotencyrecord"'
+RECORDS = "idempotency_idempotencyrecord"
 
 # The claim (PostgreSQL's advisory lock; SQLite has none), the lookup, the stored answer,
 # and the SAVEPOINT and RELEASE that the view's own atomic block becomes inside the
@@ -61,4 +61,4 @@ def test_the_sweep_when_due_is_one_delete_of_every_expired_record(client_for, mo
     keyed = statements(client_for(owner), data, HTTP_IDEMPOTENCY_KEY="order")
     deletes = [sql for sql in keyed if sql.startswith("DELETE")]
     assert len(deletes) == 1
-    assert deletes[0].startswith(f'DELETE FROM {RECORDS} WHERE {RECORDS}."expires_at" <= ')
+    assert deletes[0].startswith(f'DELETE FROM "{RECORDS}" WHERE "{RECORDS}"."expires_at" <= ')
