@@ -109,6 +109,10 @@ class ShareSerializer(serializers.Serializer):
     permission = serializers.ChoiceField(choices=LEVELS)
     granted_by = serializers.ChoiceField(choices=GrantSource.choices)
     granted_at = serializers.DateTimeField()
+    version = serializers.IntegerField(
+        help_text='Changes (upward) whenever the share is written; its ETag is "<grantee_type><grantee '
+        'id>-<version>", e.g. "user12-4711", for If-Match on PUT and DELETE.'
+    )
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_grantee(self, share) -> dict:

@@ -67,6 +67,21 @@ class Share:
     granted_by_user: object | None
     granted_at: datetime
 
+    @property
+    def version(self) -> int:
+        """Its lowest row's id: every write of a share replaces its rows (budgets/services),
+        so this changes, upward, each time it is written."""
+        return int(self.id[1:])
+
+    @property
+    def etag(self) -> str:
+        return share_etag(self.grantee_type, self.grantee.pk, self.version)
+
+
+def share_etag(grantee_type: str, grantee_id: int, version: int | None) -> str | None:
+    """``"user12-4711"``: the grantee and the share's version; None when there is no share."""
+    return None if version is None else f'"{grantee_type}{grantee_id}-{version}"'
+
 
 def _keys(rows: QuerySet, grantee_type: str, grantee: str) -> QuerySet:
     """One row per (budget, grantee): its lowest row id, whether change_budget is among

@@ -18,7 +18,7 @@ from budgets.serializers import (
     ShareSerializer,
 )
 from permissions.viewsets import TenantViewSet
-from server.conditional import ETagMixin
+from server.conditional import ETagMixin, precondition_of
 from server.openapi import CREATED_ID, document_links, on_created
 
 document_links(
@@ -127,7 +127,10 @@ class BudgetViewSet(
     @extend_schema(parameters=[USER_ID], request=None, responses={204: None})
     @share_user.mapping.delete
     def unshare_user(self, request, pk=None, user_id=None):
-        services.share_revoke_user(budget=self.get_object(), grantee_id=int(user_id))
+        budget = self.get_object()
+        services.share_revoke_user(
+            budget=budget, grantee_id=int(user_id), precondition=precondition_of(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -149,20 +152,29 @@ class BudgetViewSet(
         )
 
     def _put_share(self, request, share_with, *, grantee_id: int, key: str):
-        """201 for a new share, 200 for a new level; the answer is read under the write's locks."""
+        """201 for a new share, 200 for a new level; the answer is read under the write's locks.
+        If-Match names the share's version; If-None-Match: * creates it only if there is none."""
         budget = self.get_object()
+        precondition = precondition_of(request, may_create=True)
         level = _valid(ShareLevelSerializer, request.data)["permission"]
         with transaction.atomic():
-            created = share_with(budget=budget, level=level, actor=request.user, **{key: grantee_id})
+            created = share_with(
+                budget=budget, level=level, actor=request.user, precondition=precondition, **{key: grantee_id}
+            )
             (share,) = selectors.budget_shares(budget=budget, **{key: grantee_id})
         return Response(
-            ShareSerializer(share).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            ShareSerializer(share).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"ETag": share.etag},
         )
 
     @extend_schema(parameters=[HOUSEHOLD_ID], request=None, responses={204: None})
     @share_household.mapping.delete
     def unshare_household(self, request, pk=None, household_id=None):
-        services.share_revoke_household(budget=self.get_object(), household_id=int(household_id))
+        budget = self.get_object()
+        services.share_revoke_household(
+            budget=budget, household_id=int(household_id), precondition=precondition_of(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -38,11 +38,14 @@ class UserRefSerializer(serializers.Serializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
+    """A member, addressed as members/<user id>/; ``id`` and ``version`` are the membership's,
+    its ETag "<id>-<version>" (If-Match on PATCH and DELETE)."""
+
     user = UserSummarySerializer(read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["user", "role", "joined_at"]
+        fields = ["id", "user", "role", "joined_at", "version"]
         read_only_fields = fields
 
 

@@ -98,7 +98,9 @@ def _membership_ended(*, household: Household, user: User) -> None:
 @transaction.atomic
 def household_create(*, name: str, actor: User) -> Household:
     group = Group.objects.create(name=f"household:new:{uuid.uuid4()}")
-    household = Household.objects.create(name=name, group=group)
+    # Version 0: its first membership (a new version, by the trigger) makes it 1, as every
+    # new object starts.
+    household = Household.objects.create(name=name, group=group, version=0)
     group.name = Household.group_name_for(household.pk)
     group.save(update_fields=["name"])
     Membership.objects.create(household=household, user=actor, role=Role.OWNER)
@@ -127,7 +129,8 @@ def household_delete(*, household: Household, precondition: Precondition = NO_PR
         membership.delete()
         _membership_ended(household=household, user=membership.user)
     group = household.group
-    delete_at_version(household, precondition=precondition)
+    # Locked since the check above; removing its memberships just bumped its version.
+    Household.objects.filter(pk=household.pk).delete()
     group.delete()
 
 
@@ -145,7 +148,14 @@ def _locked_membership(household: Household, user_id) -> Membership:
 
 
 @transaction.atomic
-def membership_change_role(*, household: Household, user_id: int, role: str, actor: User) -> Membership:
+def membership_change_role(
+    *,
+    household: Household,
+    user_id: int,
+    role: str,
+    actor: User,
+    precondition: Precondition = NO_PRECONDITION,
+) -> Membership:
     _lock_household(household)
     actor_membership = _locked_membership(household, actor.pk)
     if actor_membership.role != Role.OWNER:
@@ -158,17 +168,20 @@ def membership_change_role(*, household: Household, user_id: int, role: str, act
             {"role": ["You are the owner; transfer ownership to another member instead."]},
             code="owner_cannot_demote_self",
         )
+    precondition.check(target)
     if role == Role.OWNER:
         # Demote first: the database allows one owner per household at a time.
         actor_membership.role = Role.ADMIN
         actor_membership.save(update_fields=["role"])
     target.role = role
-    target.save(update_fields=["role"])
+    save_fields(target, ["role"], precondition=precondition)
     return target
 
 
 @transaction.atomic
-def membership_remove(*, household: Household, user_id: int, actor: User) -> None:
+def membership_remove(
+    *, household: Household, user_id: int, actor: User, precondition: Precondition = NO_PRECONDITION
+) -> None:
     _lock_household(household)
     actor_membership = _locked_membership(household, actor.pk)
     target = _locked_membership(household, user_id)
@@ -179,7 +192,8 @@ def membership_remove(*, household: Household, user_id: int, actor: User) -> Non
     )
     if not allowed:
         raise PermissionDenied("Your role does not allow removing this member.")
-    target.delete()
+    precondition.check(target)
+    delete_at_version(target, precondition=precondition)
     _membership_ended(household=household, user=target.user)
 
 

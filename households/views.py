@@ -24,7 +24,7 @@ from households.serializers import (
 )
 from permissions.viewsets import TenantViewSet
 from server.authentication import PublicEndpoint
-from server.conditional import ETagMixin
+from server.conditional import ETagMixin, precondition_of
 from server.fields import StrictCharField
 from server.openapi import (
     CREATED_ID,
@@ -133,9 +133,14 @@ class HouseholdViewSet(
     @action(detail=True, methods=["patch"], url_path=r"members/(?P<user_id>\d+)", scope_action="view")
     def member(self, request, pk=None, user_id=None):
         household = self.get_object()
+        precondition = precondition_of(request)
         data = self._valid(RoleInputSerializer, request.data)
         membership = services.membership_change_role(
-            household=household, user_id=int(user_id), role=data["role"], actor=request.user
+            household=household,
+            user_id=int(user_id),
+            role=data["role"],
+            actor=request.user,
+            precondition=precondition,
         )
         return Response(MemberSerializer(membership).data)
 
@@ -143,7 +148,12 @@ class HouseholdViewSet(
     @member.mapping.delete
     def remove_member(self, request, pk=None, user_id=None):
         household = self.get_object()
-        services.membership_remove(household=household, user_id=int(user_id), actor=request.user)
+        services.membership_remove(
+            household=household,
+            user_id=int(user_id),
+            actor=request.user,
+            precondition=precondition_of(request),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={204: None, 409: ErrorResponse409Serializer})

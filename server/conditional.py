@@ -7,6 +7,9 @@ equal the current one by strong comparison (a weak tag never does). A stale tag 
 header is a 400 ``invalid_if_match``. With REQUIRE_IF_MATCH on, leaving it out is a 428
 ``precondition_required``.
 
+GET and HEAD of the API honour If-None-Match (RFC 9110 section 13.1.2, weak comparison):
+304 Not Modified when the caller's tag is the current one (ConditionalGetMiddleware).
+
 The header is read after the object was found and the caller's right to the action checked,
 so 404 and 403 come first and a precondition never tells a caller anything about an object
 they may not write; a body that fails validation is a 400 before the tag is compared. The
@@ -14,10 +17,13 @@ comparison happens under the row's lock, in the same transaction as the write, a
 UPDATE itself is conditional on the version (server/versioning.py).
 """
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ParseError
 
@@ -38,9 +44,9 @@ class PreconditionFailed(APIException):
     )
     default_code = "precondition_failed"
 
-    def __init__(self, current_etag: str):
-        super().__init__()
-        self.etag = current_etag
+    def __init__(self, current_etag: str | None, detail: str | None = None):
+        super().__init__(detail)
+        self.etag = current_etag  # None: there is no current version to name
 
 
 class PreconditionRequired(APIException):
@@ -59,11 +65,27 @@ class Precondition:
     sent: bool = False
     any: bool = False
     tags: frozenset[str] = frozenset()
+    # If-None-Match: * on a PUT that may create (a share): only if there is none yet.
+    create_only: bool = False
 
     def check(self, obj) -> None:
         """412 unless ``obj`` (read under its lock) is the version the client expects."""
-        if self.sent and not self.any and etag_of(obj) not in self.tags:
-            raise PreconditionFailed(etag_of(obj))
+        self.check_tag(etag_of(obj))
+
+    def check_tag(self, current: str | None) -> None:
+        """The same for a resource whose ETag is ``current``, or None when it has no current
+        version (a PUT that would create it): then If-Match, even "*", fails (RFC 9110
+        section 13.1.1), and If-None-Match: * passes."""
+        if self.create_only and current is not None:
+            raise PreconditionFailed(
+                current, "It exists already (If-None-Match: *): nothing was written. Read it, then change it."
+            )
+        if not self.sent:
+            return
+        if current is None:
+            raise PreconditionFailed(None, "It does not exist (any more): nothing was written.")
+        if not self.any and current not in self.tags:
+            raise PreconditionFailed(current)
 
     def fail_against(self, current) -> None:
         """The conditional UPDATE matched nothing: 404 if the row is gone, else 412 with
@@ -94,8 +116,18 @@ def parse_if_match(value: str) -> Precondition:
     return Precondition(sent=True, tags=frozenset(tags))
 
 
-def precondition_of(request) -> Precondition:
-    """The If-Match of a PUT, PATCH or DELETE of one versioned object."""
+def precondition_of(request, *, may_create: bool = False) -> Precondition:
+    """The If-Match of a PUT, PATCH or DELETE of one versioned object. ``may_create``: a PUT
+    that creates the resource when it does not exist also takes If-None-Match: * ("only if
+    it does not exist"), which meets REQUIRE_IF_MATCH too; another If-None-Match there is
+    ignored."""
+    if may_create and request.headers.get("If-None-Match", "").strip(" \t") == "*":
+        if request.headers.get("If-Match") is not None:
+            raise ParseError(
+                "Send If-Match (to change it) or If-None-Match: * (to create it), not both.",
+                code="invalid_if_match",
+            )
+        return Precondition(create_only=True)
     header = request.headers.get("If-Match")
     if header is None:
         if settings.REQUIRE_IF_MATCH:
@@ -128,4 +160,70 @@ class ETagMixin:
             and "id" in data
         ):
             response["ETag"] = f'"{data["id"]}-{data["version"]}"'
+        return response
+
+
+# Conditional GET ---------------------------------------------------------------------------
+
+# Per-user money data: no cache may store it (private, no-store), and what a client keeps
+# in its own store is revalidated with If-None-Match. The ETag of one user's answer never
+# stands for another's: Vary says the answer depends on the credentials.
+CACHE_CONTROL = "private, no-store"
+# Representation headers, which a 304 does not carry (RFC 9110 section 15.4.5).
+_BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Language", "Content-Disposition")
+
+
+def body_etag(content: bytes) -> str:
+    """A strong ETag over the exact bytes of an answer that is not one versioned object (a
+    list page: its ids, versions and count, and all the rest it shows)."""
+    return f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
+def if_none_match_hits(value: str, etag: str) -> bool:
+    """Whether If-None-Match names ``etag`` (weak comparison: W/ is ignored) or is "*". A
+    header that is not a list of entity tags is ignored, as if not sent: answering the
+    full 200 is always correct."""
+    value = value.strip(" \t")
+    if value == "*":
+        return True
+    items = [item for item in _SEPARATOR.split(value) if item]
+    if not items or not all(_ENTITY_TAG.fullmatch(item) for item in items):
+        return False
+    opaque = etag.removeprefix("W/")
+    return any(item.removeprefix("W/") == opaque for item in items)
+
+
+def not_modified(response):
+    """The 304 for ``response``: its headers (ETag, Cache-Control, Vary, the security ones)
+    without the body's."""
+    answer = HttpResponseNotModified()
+    for header, value in response.items():
+        if header not in _BODY_HEADERS:
+            answer[header] = value
+    return answer
+
+
+class ConditionalGetMiddleware:
+    """Every 200 answer to a GET or HEAD under /api/ carries an ETag (a versioned object's
+    own "<id>-<version>", set by ETagMixin; otherwise one over the body) and is a 304 when
+    If-None-Match names it. It acts on the view's answer, so 401, 403 and 404 come first
+    and a 304 tells nothing a 200 would not. A streamed export has no ETag."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in ("GET", "HEAD") or not request.path_info.startswith("/api/"):
+            return response
+        patch_vary_headers(response, ["Authorization"])
+        if not response.has_header("Cache-Control"):  # a view may say otherwise
+            response["Cache-Control"] = CACHE_CONTROL
+        if response.status_code != 200 or response.streaming:
+            return response
+        if not response.has_header("ETag"):
+            response["ETag"] = body_etag(response.content)
+        sent = request.headers.get("If-None-Match")
+        if sent is not None and if_none_match_hits(sent, response["ETag"]):
+            return not_modified(response)
         return response

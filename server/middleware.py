@@ -10,6 +10,7 @@ from django.core.exceptions import (
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 
+from server.conditional import CACHE_CONTROL
 from server.errors import as_error_json, payload_too_large_response, server_error_response
 
 logger = logging.getLogger("server.errors")
@@ -48,7 +49,7 @@ class ApiResponseMiddleware:
       pages (404, 400, the debug traceback page) are replaced, keeping the status.
     - An exception that escapes a view is a JSON 500, and a body too large for
       Django's form parsing a JSON 413: no traceback page ever reaches an API client.
-    - API responses carry Cache-Control: no-store; they hold private money data.
+    - API responses carry Cache-Control: private, no-store; they hold private money data.
     - API responses carry X-Frame-Options, X-Content-Type-Options and Referrer-Policy even when
       a middleware answered before the ones that add them had run.
     """
@@ -63,7 +64,7 @@ class ApiResponseMiddleware:
         if response.status_code >= 400 and not is_json(response):
             response = as_error_json(response)
         if not response.has_header("Cache-Control"):
-            response["Cache-Control"] = "no-store"
+            response["Cache-Control"] = CACHE_CONTROL
         for header, value in _security_headers():
             response.headers.setdefault(header, value)
         return response

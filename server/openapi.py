@@ -16,8 +16,21 @@ from rest_framework import serializers
 from server.pagination import PAGINATION_ERROR_CODES, LimitOffsetPagination
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
-# The actions of a versioned viewset (server.conditional.ETagMixin) that honour If-Match.
-_CONDITIONAL_ACTIONS = ("update", "partial_update", "destroy")
+# The actions of a versioned viewset (server.conditional.ETagMixin) that honour If-Match:
+# an object's, a member's (households) and a share's (budgets).
+_CONDITIONAL_ACTIONS = (
+    "update",
+    "partial_update",
+    "destroy",
+    "member",
+    "remove_member",
+    "share_user",
+    "unshare_user",
+    "share_household",
+    "unshare_household",
+)
+# Of those, the PUTs that create what does not exist yet, which also take If-None-Match: *.
+_CREATING_ACTIONS = ("share_user", "share_household")
 
 IF_MATCH = {
     "name": "If-Match",
@@ -29,9 +42,33 @@ IF_MATCH = {
 }
 ETAG_HEADER = {
     "ETag": {
-        "description": 'The version of the object in the body: "<id>-<version>".',
+        "description": 'The version of the object in the body: "<id>-<version>" (a share\'s: '
+        '"<grantee_type><grantee id>-<version>").',
         "schema": {"type": "string"},
     }
+}
+GET_ETAG_HEADER = {
+    "ETag": {
+        "description": 'The version of this answer: an object\'s "<id>-<version>", otherwise a tag over '
+        "the body (a list's: its items, their versions and the count). Send it back in If-None-Match.",
+        "schema": {"type": "string"},
+    }
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the answer you keep: 304 Not Modified, with no body, while it is still "
+    "current; the full answer otherwise (a malformed value is ignored).",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH_CREATE = {
+    **IF_NONE_MATCH,
+    "description": '"*": create it only if it does not exist yet (412 otherwise). Not with If-Match.',
+}
+NOT_MODIFIED = {
+    "description": "Not Modified: the answer you keep (its ETag in If-None-Match) is still current.",
+    "headers": GET_ETAG_HEADER,
 }
 
 
@@ -113,6 +150,13 @@ def document_method_header(
             "response_headers": response_headers or {},
         }
     )
+
+
+def _has_version(serializer) -> bool:
+    """Whether an answer's body is one versioned object (ETagMixin sends its ETag)."""
+    if isinstance(serializer, type) and issubclass(serializer, serializers.BaseSerializer):
+        serializer = serializer()
+    return isinstance(serializer, serializers.Serializer) and "version" in serializer.fields
 
 
 class DetailSerializer(serializers.Serializer):
@@ -207,6 +251,23 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             and getattr(self.view, "action", None) in _CONDITIONAL_ACTIONS
         )
 
+    def _conditional_get(self) -> bool:
+        """A GET answered in JSON: server.conditional.ConditionalGetMiddleware gives its 200 an
+        ETag and answers If-None-Match with 304. A streamed answer (``streamed_actions``, the
+        CSV export) has neither."""
+        return self.method == "GET" and getattr(self.view, "action", None) not in getattr(
+            self.view, "streamed_actions", ()
+        )
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction=direction)
+        if direction == "response" and self._conditional_get() and "200" in responses:
+            headers = responses["200"].setdefault("headers", {})
+            if "ETag" not in headers:
+                headers.update(GET_ETAG_HEADER)
+            responses["304"] = NOT_MODIFIED
+        return responses
+
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
         if any(status_code in rule["error_statuses"] for rule in self._method_headers()):
             return super()._should_add_error_response(responses, status_code)
@@ -220,11 +281,7 @@ class AutoSchema(StandardizedErrorsAutoSchema):
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
-        if (
-            getattr(self.view, "versioned", False)
-            and status_code in ("200", "201")
-            and not self._is_list_view()
-        ):
+        if status_code in ("200", "201") and _has_version(serializer) and not self._is_list_view():
             response.setdefault("headers", {}).update(ETAG_HEADER)
         if status_code == "412":
             response.setdefault("headers", {}).update(ETAG_HEADER)
@@ -234,6 +291,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         parameters = super()._get_parameters()
         if self._conditional():
             parameters.append(IF_MATCH)
+            if self.view.action in _CREATING_ACTIONS:
+                parameters.append(IF_NONE_MATCH_CREATE)
+        if self._conditional_get():
+            parameters.append(IF_NONE_MATCH)
         parameters.extend(rule["parameter"] for rule in self._method_headers())
         for parameter in parameters:
             # django-filter, the pagination and the reports read an empty value as a

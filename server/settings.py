@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every /api/ answer (other middleware's included) leaves as JSON.
     "server.middleware.ApiResponseMiddleware",
+    # If-None-Match on API GETs: it sees the view's final answer (server/conditional.py).
+    "server.conditional.ConditionalGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",

@@ -69,14 +69,91 @@ def version_triggers(*tables: str) -> tuple:
     return install, uninstall
 
 
-def installed_version_triggers(connection, *tables: str) -> set[str]:
-    """The tables among ``tables`` whose version trigger is in place (tests and checks)."""
+def _parent_trigger_name(child: str) -> str:
+    return f"{child}_touch"
+
+
+def _install_parent_sql(
+    vendor: str, child: str, fk: str, parent: str, update_of: tuple[str, ...]
+) -> list[str]:
+    name = _parent_trigger_name(child)
+    bump = f"UPDATE {parent} SET version = version + 1 WHERE id"  # noqa: S608 (names from migrations)
+    of = f" OF {', '.join(update_of)}" if update_of else ""
+    if vendor == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    {bump} = NEW.{fk};
+                ELSIF TG_OP = 'DELETE' THEN
+                    {bump} = OLD.{fk};
+                ELSE
+                    {bump} IN (OLD.{fk}, NEW.{fk});
+                END IF;
+                RETURN NULL;
+            END $$""",
+            f"DROP TRIGGER IF EXISTS {name} ON {child}",
+            f"CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE{of} ON {child} "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}()",
+        ]
+    if vendor == "sqlite":
+        return [
+            *_uninstall_parent_sql(vendor, child),
+            f"CREATE TRIGGER {name}_insert AFTER INSERT ON {child} BEGIN {bump} = NEW.{fk}; END",
+            f"CREATE TRIGGER {name}_delete AFTER DELETE ON {child} BEGIN {bump} = OLD.{fk}; END",
+            f"CREATE TRIGGER {name}_update AFTER UPDATE{of} ON {child} "
+            f"BEGIN {bump} IN (OLD.{fk}, NEW.{fk}); END",
+        ]
+    raise NotImplementedError(f"No parent version trigger for {vendor}")
+
+
+def _uninstall_parent_sql(vendor: str, child: str) -> list[str]:
+    name = _parent_trigger_name(child)
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {name} ON {child}", f"DROP FUNCTION IF EXISTS {name}()"]
+    return [f"DROP TRIGGER IF EXISTS {name}_{event}" for event in ("insert", "delete", "update")]
+
+
+def parent_version_triggers(child: str, *, fk: str, parent: str, update_of: tuple[str, ...] = ()) -> tuple:
+    """(install, uninstall) for a migration's RunPython: a row of ``child`` inserted, deleted
+    or changed (in ``update_of``'s columns, or any) is a new version of the ``parent`` row its
+    ``fk`` names, because the parent's representation shows it (a household's member count
+    and the caller's role; a budget's shares, which decide the caller's my_permissions). So
+    an ETag, and a 304 to If-None-Match, never outlives what the object's JSON says. A
+    parent gone meanwhile (a cascade deletes children first) is simply not updated."""
+
+    def install(apps, schema_editor):
+        for sql in _install_parent_sql(schema_editor.connection.vendor, child, fk, parent, update_of):
+            schema_editor.execute(sql, params=None)
+
+    def uninstall(apps, schema_editor):
+        for sql in _uninstall_parent_sql(schema_editor.connection.vendor, child):
+            schema_editor.execute(sql, params=None)
+
+    return install, uninstall
+
+
+def _trigger_names(connection) -> set[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        names = {row[0] for row in cursor.fetchall()}
+        return {row[0] for row in cursor.fetchall()}
+
+
+def installed_parent_triggers(connection, *children: str) -> set[str]:
+    """The tables among ``children`` whose parent-version trigger(s) are in place."""
+    names = _trigger_names(connection)
+    suffixes = ("",) if connection.vendor == "postgresql" else ("_insert", "_delete", "_update")
+    return {
+        child for child in children if all(f"{_parent_trigger_name(child)}{s}" in names for s in suffixes)
+    }
+
+
+def installed_version_triggers(connection, *tables: str) -> set[str]:
+    """The tables among ``tables`` whose version trigger is in place (tests and checks)."""
+    names = _trigger_names(connection)
     return {table for table in tables if _trigger_name(table) in names}
 
 

@@ -64,6 +64,7 @@ class TransactionFileViewSet(TenantViewSet):
     filterset_class = TransactionFilter
     scope_actions = {"import_csv": "change", "export": "view"}
     parse_error_codes: list[str] | None = None  # set per @action; documented by server.openapi
+    streamed_actions = ("export",)  # no ETag, no 304 (server.openapi)
 
     @extend_schema(
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one header row")},

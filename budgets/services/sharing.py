@@ -9,10 +9,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission, GrantSource
-from budgets.services.locks import locked_budget
-from budgets.shares import CODENAMES_FOR_LEVEL, GRANTEE_USER, codename_id
+from budgets.services.locks import lock_budgets, locked_budget
+from budgets.shares import CODENAMES_FOR_LEVEL, GRANTEE_HOUSEHOLD, GRANTEE_USER, codename_id, share_etag
 from households.models import Household, Membership
 from households.services import lock_households
+from server.conditional import NO_PRECONDITION, Precondition
 
 
 def _share_rows(model, *, budget: Budget, level: str, source: str, granted_by: User | None, **grantee):
@@ -28,13 +29,26 @@ def _share_rows(model, *, budget: Budget, level: str, source: str, granted_by: U
     ]
 
 
-def _set_level(model, *, budget: Budget, level: str, source: str, granted_by: User | None, **grantee) -> bool:
+def _set_level(
+    model,
+    *,
+    budget: Budget,
+    level: str,
+    source: str,
+    granted_by: User | None,
+    share: tuple[str, int],
+    precondition: Precondition = NO_PRECONDITION,
+    **grantee,
+) -> bool:
     """Makes the grantee's rows on ``budget`` exactly ``level``; returns True if it was new.
     The budget's lock serialises two writers giving the same grantee access at once (they
-    replace each other instead of colliding on guardian's unique index)."""
+    replace each other instead of colliding on guardian's unique index), and the share's
+    If-Match (``share``: its grantee type and id) is compared under it."""
     locked_budget(budget.pk)
     existing = model.objects.select_for_update().filter(content_object=budget, **grantee)
-    created = not existing.exists()
+    version = min(existing.values_list("pk", flat=True), default=None)
+    precondition.check_tag(share_etag(*share, version))
+    created = version is None
     existing.delete()
     model.objects.bulk_create(
         _share_rows(model, budget=budget, level=level, source=source, granted_by=granted_by, **grantee)
@@ -60,7 +74,9 @@ def _no_common_household() -> ValidationError:
 
 
 @transaction.atomic
-def share_with_user(*, budget: Budget, user_id: int, level: str, actor: User) -> bool:
+def share_with_user(
+    *, budget: Budget, user_id: int, level: str, actor: User, precondition: Precondition = NO_PRECONDITION
+) -> bool:
     """Owner shares with someone who currently shares a household with them. The
     households in common stay locked until the share is written, so neither of the two
     can leave (or be removed from) them in between."""
@@ -79,12 +95,21 @@ def share_with_user(*, budget: Budget, user_id: int, level: str, actor: User) ->
         level=level,
         source=GrantSource.OWNER,
         granted_by=actor,
+        share=(GRANTEE_USER, user_id),
+        precondition=precondition,
         user_id=user_id,
     )
 
 
 @transaction.atomic
-def share_with_household(*, budget: Budget, household_id: int, level: str, actor: User) -> bool:
+def share_with_household(
+    *,
+    budget: Budget,
+    household_id: int,
+    level: str,
+    actor: User,
+    precondition: Precondition = NO_PRECONDITION,
+) -> bool:
     """The owner shares with a household they belong to, locked until the share is written."""
     lock_households([household_id])
     household = Household.objects.filter(pk=household_id, memberships__user_id=budget.owner_id).first()
@@ -98,27 +123,39 @@ def share_with_household(*, budget: Budget, household_id: int, level: str, actor
         level=level,
         source=GrantSource.OWNER,
         granted_by=actor,
+        share=(GRANTEE_HOUSEHOLD, household.pk),
+        precondition=precondition,
         group_id=household.group_id,
     )
 
 
-@transaction.atomic
-def share_revoke_user(*, budget: Budget, grantee_id: int) -> None:
+def _revoke(rows, *, budget: Budget, share: tuple[str, int], precondition: Precondition) -> None:
+    """Deletes a share's rows, under the budget's lock, if its version is the one If-Match
+    names; 404 if there is no such share."""
     locked_budget(budget.pk)
+    version = min(rows.select_for_update().values_list("pk", flat=True), default=None)
+    if version is None:
+        raise NotFound()
+    precondition.check_tag(share_etag(*share, version))
+    rows.delete()
+
+
+@transaction.atomic
+def share_revoke_user(
+    *, budget: Budget, grantee_id: int, precondition: Precondition = NO_PRECONDITION
+) -> None:
     # user__pk: the primary key's integer lookup, so an out-of-range id is just "no share".
     rows = BudgetUserObjectPermission.objects.filter(content_object=budget, user__pk=grantee_id)
-    deleted, _ = rows.delete()
-    if not deleted:
-        raise NotFound()
+    _revoke(rows, budget=budget, share=(GRANTEE_USER, grantee_id), precondition=precondition)
 
 
 @transaction.atomic
-def share_revoke_household(*, budget: Budget, household_id: int) -> None:
-    locked_budget(budget.pk)
+def share_revoke_household(
+    *, budget: Budget, household_id: int, precondition: Precondition = NO_PRECONDITION
+) -> None:
     groups = Group.objects.filter(household__pk=household_id).values("pk")
-    deleted, _ = BudgetGroupObjectPermission.objects.filter(content_object=budget, group__in=groups).delete()
-    if not deleted:
-        raise NotFound()
+    rows = BudgetGroupObjectPermission.objects.filter(content_object=budget, group__in=groups)
+    _revoke(rows, budget=budget, share=(GRANTEE_HOUSEHOLD, household_id), precondition=precondition)
 
 
 def shares_revoke_on_departure(*, household: Household, user: User) -> None:
@@ -139,12 +176,22 @@ def shares_revoke_on_departure(*, household: Household, user: User) -> None:
     ).values("user_id")
     parted = Q(user_id__in=remaining) & ~Q(user_id__in=still_common)
     owner_made = BudgetUserObjectPermission.objects.filter(source=GrantSource.OWNER)
-    owner_made.filter(content_object__owner=user).filter(parted).delete()
     partner_budgets = Budget.objects.filter(owner_id__in=remaining).exclude(owner_id__in=still_common)
-    owner_made.filter(user=user, content_object__in=partner_budgets.values("pk")).delete()
-    BudgetGroupObjectPermission.objects.filter(
-        group_id=household.group_id, content_object__owner=user, source=GrantSource.OWNER
-    ).delete()
+    revoked = [
+        owner_made.filter(content_object__owner=user).filter(parted),
+        owner_made.filter(user=user, content_object__in=partner_budgets.values("pk")),
+        BudgetGroupObjectPermission.objects.filter(
+            group_id=household.group_id, content_object__owner=user, source=GrantSource.OWNER
+        ),
+    ]
+    # Each revoked row bumps its budget's version (a trigger): the budgets are locked first,
+    # in the lock order (ascending id), so that write never waits on a transaction write.
+    budget_ids = set()
+    for rows in revoked:
+        budget_ids.update(rows.values_list("content_object_id", flat=True))
+    lock_budgets(budget_ids)
+    for rows in revoked:
+        rows.delete()
 
 
 # Site admin grants ----------------------------------------------------------------------
@@ -171,6 +218,7 @@ def grant_to_user(*, budget: Budget, grantee: User, level: str, actor: User) -> 
         level=level,
         source=GrantSource.ADMIN,
         granted_by=actor,
+        share=(GRANTEE_USER, grantee.pk),
         user_id=grantee.pk,
     )
 
@@ -187,6 +235,7 @@ def grant_to_household(*, budget: Budget, household: Household, level: str, acto
         level=level,
         source=GrantSource.ADMIN,
         granted_by=actor,
+        share=(GRANTEE_HOUSEHOLD, household.pk),
         group_id=household.group_id,
     )
 

@@ -194,28 +194,35 @@ def category_json(category: Category, allocated: str | None) -> dict:
     }
 
 
-def user_share_json(user: User, permission: str, *, granted_at) -> dict:
+def user_share_json(user: User, permission: str, *, granted_at, version: int) -> dict:
     return {
         "grantee_type": "user",
         "grantee": {"id": user.pk, "email": user.email},
         "permission": permission,
         "granted_by": "owner",
         "granted_at": _timestamp(granted_at),
+        "version": version,
     }
 
 
-def household_share_json(household: Household, permission: str, *, granted_at) -> dict:
+def household_share_json(household: Household, permission: str, *, granted_at, version: int) -> dict:
     return {
         "grantee_type": "household",
         "grantee": {"id": household.pk, "name": household.name},
         "permission": permission,
         "granted_by": "owner",
         "granted_at": _timestamp(granted_at),
+        "version": version,
     }
 
 
 def _granted_at(model, budget, **grantee):
     return max(model.objects.filter(content_object=budget, **grantee).values_list("granted_at", flat=True))
+
+
+def _version(model, budget, **grantee) -> int:
+    """A share's version: its lowest row's id (budgets/shares.py)."""
+    return min(model.objects.filter(content_object=budget, **grantee).values_list("pk", flat=True))
 
 
 # The actor matrix ------------------------------------------------------------------------
@@ -416,22 +423,40 @@ def check_shares_list(world, actor, response, diff):
     editor, viewer = world.users["editor"], world.users["viewer"]
     assert response.json() == [
         user_share_json(
-            editor, "edit", granted_at=_granted_at(BudgetUserObjectPermission, world.budget, user=editor)
+            editor,
+            "edit",
+            granted_at=_granted_at(BudgetUserObjectPermission, world.budget, user=editor),
+            version=_version(BudgetUserObjectPermission, world.budget, user=editor),
         ),
         user_share_json(
-            viewer, "view", granted_at=_granted_at(BudgetUserObjectPermission, world.budget, user=viewer)
+            viewer,
+            "view",
+            granted_at=_granted_at(BudgetUserObjectPermission, world.budget, user=viewer),
+            version=_version(BudgetUserObjectPermission, world.budget, user=viewer),
         ),
         household_share_json(
             world.flat,
             "edit",
             granted_at=_granted_at(BudgetGroupObjectPermission, world.budget, group=world.flat.group),
+            version=_version(BudgetGroupObjectPermission, world.budget, group=world.flat.group),
         ),
     ]
     assert diff == {}
 
 
+def share_rows_only(world, diff: dict) -> dict:
+    """A share's rows, and the budget's version: a share is a new version of its budget
+    (its my_permissions changes), and nothing else about the budget changes."""
+    ((old, new),) = diff.pop("budgets")["changed"]
+    assert old["id"] == world.budget.pk
+    assert new["version"] > old["version"]
+    unversioned = [{k: v for k, v in row.items() if k != "version"} for row in (old, new)]
+    assert unversioned[0] == unversioned[1]
+    return diff
+
+
 def check_share_user_put(world, actor, response, diff):
-    assert counts(diff) == {"user_shares": {"added": 1}}
+    assert counts(share_rows_only(world, diff)) == {"user_shares": {"added": 1}}
     row = diff["user_shares"]["added"][0]
     assert (row["user_id"], row["content_object_id"], row["source"], row["granted_by_id"]) == (
         world.newcomer.pk,
@@ -440,17 +465,20 @@ def check_share_user_put(world, actor, response, diff):
         world.users["owner"].pk,
     )
     assert Permission.objects.get(pk=row["permission_id"]).codename == "view_budget"
-    assert response.json() == user_share_json(world.newcomer, "view", granted_at=row["granted_at"])
+    assert response.json() == user_share_json(
+        world.newcomer, "view", granted_at=row["granted_at"], version=row["id"]
+    )
+    assert response["ETag"] == f'"user{world.newcomer.pk}-{row["id"]}"'
 
 
 def check_share_user_delete(world, actor, response, diff):
     assert response.content == b""
-    assert counts(diff) == {"user_shares": {"removed": 1}}
+    assert counts(share_rows_only(world, diff)) == {"user_shares": {"removed": 1}}
     assert diff["user_shares"]["removed"][0]["user_id"] == world.users["viewer"].pk
 
 
 def check_share_household_put(world, actor, response, diff):
-    assert counts(diff) == {"group_shares": {"added": 2}}
+    assert counts(share_rows_only(world, diff)) == {"group_shares": {"added": 2}}
     rows = diff["group_shares"]["added"]
     assert {(r["group_id"], r["content_object_id"], r["source"], r["granted_by_id"]) for r in rows} == {
         (world.home.group_id, world.budget.pk, "owner", world.users["owner"].pk)
@@ -459,14 +487,16 @@ def check_share_household_put(world, actor, response, diff):
         "codename", flat=True
     )
     assert sorted(codenames) == ["change_budget", "view_budget"]
+    version = min(r["id"] for r in rows)
     assert response.json() == household_share_json(
-        world.home, "edit", granted_at=max(r["granted_at"] for r in rows)
+        world.home, "edit", granted_at=max(r["granted_at"] for r in rows), version=version
     )
+    assert response["ETag"] == f'"household{world.home.pk}-{version}"'
 
 
 def check_share_household_delete(world, actor, response, diff):
     assert response.content == b""
-    assert counts(diff) == {"group_shares": {"removed": 2}}
+    assert counts(share_rows_only(world, diff)) == {"group_shares": {"removed": 2}}
     assert {r["group_id"] for r in diff["group_shares"]["removed"]} == {world.flat.group_id}
 
 
@@ -562,7 +592,8 @@ def test_put_user_share_is_201_when_new_and_200_when_the_level_changes(world):
     changed = owner.put(url, {"permission": "view"}, format="json")
     assert changed.status_code == 200, changed.content
     granted_at = _granted_at(BudgetUserObjectPermission, world.budget, **grantee)
-    assert changed.json() == user_share_json(world.newcomer, "view", granted_at=granted_at)
+    version = _version(BudgetUserObjectPermission, world.budget, **grantee)
+    assert changed.json() == user_share_json(world.newcomer, "view", granted_at=granted_at, version=version)
     assert _codenames(BudgetUserObjectPermission, world.budget, **grantee) == ["view_budget"]
 
     again = owner.put(url, {"permission": "view"}, format="json")
@@ -579,7 +610,8 @@ def test_put_household_share_is_201_when_new_and_200_when_the_level_changes(worl
     changed = owner.put(url, {"permission": "view"}, format="json")
     assert changed.status_code == 200, changed.content
     granted_at = _granted_at(BudgetGroupObjectPermission, world.budget, **grantee)
-    assert changed.json() == household_share_json(world.flat, "view", granted_at=granted_at)
+    version = _version(BudgetGroupObjectPermission, world.budget, **grantee)
+    assert changed.json() == household_share_json(world.flat, "view", granted_at=granted_at, version=version)
     assert _codenames(BudgetGroupObjectPermission, world.budget, **grantee) == ["view_budget"]
     household_editor = world.client("household_editor")
     assert household_editor.get(f"{BUDGETS}{world.budget.pk}/").json()["my_permissions"] == VIEWER_RIGHTS

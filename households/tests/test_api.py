@@ -344,7 +344,13 @@ def test_member_lists_exactly_the_households_members(world, as_, actor):
     assert response.status_code == 200, response.json()
     memberships = {m.user_id: m for m in Membership.objects.filter(household=world.home)}
     assert response.json() == [
-        {"user": user_body(user), "role": role, "joined_at": iso(memberships[user.pk].joined_at)}
+        {
+            "id": memberships[user.pk].pk,
+            "user": user_body(user),
+            "role": role,
+            "joined_at": iso(memberships[user.pk].joined_at),
+            "version": memberships[user.pk].version,
+        }
         for user, role in [
             (world.owner, "owner"),
             (world.admin, "admin"),
@@ -369,10 +375,14 @@ def test_owner_changes_a_members_role(world, as_, target, new_role):
     assert response.status_code == 200, response.json()
     membership = Membership.objects.get(household=world.home, user=user)
     assert response.json() == {
+        "id": membership.pk,
         "user": user_body(user),
         "role": new_role,
         "joined_at": iso(membership.joined_at),
+        "version": 2,
     }
+    assert response["ETag"] == f'"{membership.pk}-2"'
+    assert membership.version == 2
     assert membership.role == new_role
     assert owners(world.home) == [world.owner.pk]
     assert group_user_ids(world.home) == member_ids(world.home)

@@ -113,7 +113,7 @@ def assert_api_error(response, status, type_, code):
     text = response.content.decode()
     assert "Traceback" not in text and "<html" not in text.lower(), text[:300]
     assert "secret-internal-detail" not in text
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"
     return body
 
 
@@ -389,4 +389,4 @@ def test_api_response_keeps_its_own_cache_policy(api_client):
 def test_api_success_is_not_cached(api_client):
     response = api_client.get("/api/health/")
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"
