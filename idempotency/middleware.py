@@ -144,22 +144,10 @@ def _lookup(principal: str, request, key: str) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def _claimed(lookup: str) -> bool:
-    """Whether this request may run the key now: on PostgreSQL, a transaction-scoped
-    advisory lock named by the lookup (its one-key space; the import slots use the two-key
-    one); on SQLite the transaction already holds the database's only write lock."""
-    if connection.vendor != "postgresql":
-        return True
-    lock_id = int.from_bytes(bytes.fromhex(lookup[:16]), "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
-        return cursor.fetchone()[0]
-
-
-# The two statements every keyed POST runs besides the claim are written out: building them
-# through the ORM took longer than running them (issue 15 allows a key 2 ms in all). Plain
-# SQL that PostgreSQL and SQLite (3.24+) both run; the values go through the model fields'
-# own preparation for the database, as the ORM's would.
+# The lookup and the store, run by every keyed POST, are written out: building them through
+# the ORM took longer than running them (issue 15 allows a key 2 ms in all). Plain SQL that
+# PostgreSQL and SQLite (3.24+) both run; the values go through the model fields' own
+# preparation for the database, as the ORM's would.
 _FIND = (
     "SELECT fingerprint, status, headers, body FROM idempotency_idempotencyrecord"
     " WHERE lookup = %s AND expires_at > %s"
@@ -186,15 +174,33 @@ class _Answer(NamedTuple):
     body: bytes
 
 
-def _find(lookup: str) -> _Answer | None:
-    """The answer kept for the lookup, unless its time is up."""
+def _claim(lookup: str) -> tuple[bool, _Answer | None]:
+    """Whether this request may run the key now, and the answer kept for it (unless its
+    time is up).
+
+    The claim: on PostgreSQL, a transaction-scoped advisory lock named by the lookup (its
+    one-key space; the import slots use the two-key one); on SQLite the transaction already
+    holds the database's only write lock. On PostgreSQL the lock and the read travel in one
+    round trip, as two statements of one simple query: each takes its own snapshot, so the
+    read sees every answer committed before the lock was granted (one statement doing both
+    would read from a snapshot older than the lock, and could miss the answer of a request
+    that finished in between). That needs client-side binding, Django's default for psycopg.
+    """
+    params = [lookup, _db_value("expires_at", timezone.now())]
     with connection.cursor() as cursor:
-        cursor.execute(_FIND, [lookup, _db_value("expires_at", timezone.now())])
+        if connection.vendor == "postgresql":
+            lock_id = int.from_bytes(bytes.fromhex(lookup[:16]), "big", signed=True)
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s); " + _FIND, [lock_id, *params])
+            if not cursor.fetchone()[0]:
+                return False, None
+            cursor.nextset()
+        else:
+            cursor.execute(_FIND, params)
         row = cursor.fetchone()
     if row is None:
-        return None
+        return True, None
     fingerprint, status, headers, body = row
-    return _Answer(fingerprint, status, json.loads(headers), bytes(body))
+    return True, _Answer(fingerprint, status, json.loads(headers), bytes(body))
 
 
 def _replay(answer: _Answer) -> HttpResponse:
@@ -289,14 +295,14 @@ class IdempotencyMiddleware:
             except RequestDataTooBig:
                 return None  # the view answers 413; nothing is kept
         with transaction.atomic():
-            if not _claimed(lookup):
+            claimed, answer = _claim(lookup)
+            if not claimed:
                 return _refusal(
                     409,
                     "idempotency_key_in_use",
                     "A request with this Idempotency-Key is still being processed; wait for it, "
                     "then send the retry again.",
                 )
-            answer = _find(lookup)
             if answer is not None:
                 if answer.fingerprint != _retry_fingerprint(request, form, digest):
                     return _refusal(

@@ -3,10 +3,12 @@ for byte, and writes nothing; another body is a 422; the key is the caller's own
 
 import datetime
 
+import psycopg
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -357,3 +359,21 @@ def test_an_expired_answer_under_the_same_key_is_replaced_in_place(owner, budget
     assert bytes(fresh.body) == again.content
     assert fresh.created_at > timezone.now() - datetime.timedelta(minutes=1) < fresh.expires_at
     assert post(api, body(budget, amount="7.00")).content == again.content  # and replayed
+
+
+def test_a_retry_while_the_first_still_runs_is_a_409_and_writes_nothing(owner, budget, client_for):
+    """PostgreSQL: the first request holds the key's advisory lock until it commits (here
+    another session holds it). SQLite lets one writer in at a time, so a retry waits for the
+    first instead; there is no lock to hold."""
+    api = client_for(owner)
+    if connection.vendor != "postgresql":
+        assert middleware._claim("0" * 64) == (True, None)
+        return
+    lookup = middleware._lookup(f"user:{owner.pk}", RequestFactory().post(TRANSACTIONS), "order-1")
+    lock_id = int.from_bytes(bytes.fromhex(lookup[:16]), "big", signed=True)
+    with psycopg.connect(**connection.get_connection_params()) as first, first.transaction():
+        first.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+        assert_error(post(api, body(budget)), 409, "idempotency_key_in_use")
+        assert post(api, body(budget), key="order-2").status_code == 201  # another key runs
+    assert Transaction.objects.count() == IdempotencyRecord.objects.count() == 1
+    assert post(api, body(budget)).status_code == 201  # once the first is gone, the key is free
