@@ -75,7 +75,8 @@ def _refusal(status: int, code: str, detail: str) -> JsonResponse:
 def _principal(request, view_func) -> str | None:
     """Who the key belongs to, authenticated as the view will. None: a caller the view will
     refuse with a 401 (bad credentials, or none where the route needs them), for whom there
-    is nothing to remember."""
+    is nothing to remember. The API's JWT authentication (accounts/authentication.py) keeps
+    its success on the request, so the view does not decode the token or read the user again."""
     # An @action's own classes (its initkwargs) over the viewset's.
     initkwargs = getattr(view_func, "initkwargs", {})
     authenticators = initkwargs.get("authentication_classes", view_func.cls.authentication_classes)
