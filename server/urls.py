@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from server.views import ApiNotFoundView, HealthView
+from server.views import ApiIndexView, ApiNotFoundView, HealthView
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -14,6 +15,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The site's front door (and the admin's "View site" link) leads to the API's docs.
+    path("", RedirectView.as_view(pattern_name="docs"), name="home"),
+    path("api/", ApiIndexView.as_view(), name="api-index"),
+    path("api/v1/", ApiIndexView.as_view(), name="api-v1-index"),
     path("admin/", admin.site.urls),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,4 +1,5 @@
 from django.db import DatabaseError, connection
+from django.urls import Resolver404, resolve, reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -44,8 +45,41 @@ class HealthView(APIView):
         return Response({"status": "ok", "database": "ok"})
 
 
+class ApiIndexView(APIView):
+    """/api/ and /api/v1/: where to go from here (not an operation of the schema)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    schema = None
+
+    def get(self, request):
+        return Response(
+            {
+                "docs": request.build_absolute_uri(reverse("docs")),
+                "schema": request.build_absolute_uri(reverse("schema")),
+                "api": request.build_absolute_uri("/api/v1/"),
+                "token": request.build_absolute_uri(reverse("auth-token")),
+                "health": request.build_absolute_uri(reverse("health")),
+            }
+        )
+
+
+def _with_slash(path: str) -> str | None:
+    """``path`` + "/" if that is a route of the API (a client that left the slash out)."""
+    if path.endswith("/"):
+        return None
+    try:
+        match = resolve(f"{path}/")
+    except Resolver404:
+        return None
+    return None if getattr(match.func, "view_class", None) is ApiNotFoundView else f"{path}/"
+
+
 class ApiNotFoundView(APIView):
-    """Catch-all for unknown /api/ paths: the standard JSON 404, whatever the method."""
+    """Catch-all for unknown /api/ paths: the standard JSON 404, whatever the method; a
+    path that is a route once its trailing slash is added says so (the routes are public,
+    so the hint tells nothing about anyone's data)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -56,7 +90,9 @@ class ApiNotFoundView(APIView):
         self.args, self.kwargs = args, kwargs
         self.request = self.initialize_request(request, *args, **kwargs)
         self.headers = self.default_response_headers
-        response = self.handle_exception(NotFound())
+        hint = _with_slash(request.path_info)
+        error = NotFound(f"Not found. Did you mean {hint} (with the trailing slash)?") if hint else NotFound()
+        response = self.handle_exception(error)
         self.response = self.finalize_response(self.request, response, *args, **kwargs)
         return self.response
 

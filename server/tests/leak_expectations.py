@@ -31,6 +31,8 @@ UNAUTHENTICATED = (ANONYMOUS, EXPIRED, DELETED)
 # Routes open without credentials: anyone, signed in or not, may get a 2xx there.
 PUBLIC_ROUTES = frozenset(
     {
+        "api/",
+        "api/v1/",
         "api/health/",
         "api/schema/",
         "api/docs/",
@@ -105,6 +107,13 @@ BUDGET_CREATE_IN = "              401 401 401 201 201 403 400 400 400"
 
 _ROWS = {
     # --- outside /api/v1/ ----------------------------------------------------------------
+    # The API's roots: where to go from here, to anyone.
+    **{(root, method): OPEN_2XX for root in ("api/", "api/v1/") for method in ("GET", "HEAD", "OPTIONS")},
+    **{
+        (root, method): OPEN_405
+        for root in ("api/", "api/v1/")
+        for method in ("POST", "PUT", "PATCH", "DELETE")
+    },
     ("api/health/", "GET"): OPEN_2XX,
     ("api/health/", "HEAD"): OPEN_2XX,
     ("api/health/", "POST"): OPEN_405,

@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLResolver, get_resolver
+from django.urls import URLResolver, get_resolver, resolve
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
@@ -45,6 +45,7 @@ from server.tests.leak_expectations import (
 )
 from server.tests.leak_world import MISSING_ID, MISSING_INVITATION, World, module_world, tenant_state
 from server.tests.world import ANONYMOUS
+from server.views import ApiIndexView, ApiNotFoundView
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +75,9 @@ def api_routes() -> dict[str, str]:
                 walk(entry, pattern)
                 continue
             path = _template(pattern)
-            if not path.startswith("api/") or path == "api/":
+            if not path.startswith("api/") or getattr(entry.callback, "view_class", None) is ApiNotFoundView:
                 continue  # the admin site, bench/, and the catch-all JSON 404 for /api/
-            routes[path.removeprefix("api/v1/")] = "/" + path
+            routes[path.removeprefix("api/v1/") or path] = "/" + path
 
     walk(get_resolver(), "")
     return routes
@@ -255,7 +256,8 @@ def test_the_url_conf_enumeration_finds_the_known_routes():
     assert ROUTES["budgets/{id}/shares/users/{user_id}/"] == "/api/v1/budgets/{id}/shares/users/{user_id}/"
     assert ROUTES["api/health/"] == "/api/health/"
     assert ROUTES["admin/grants/{id}/"] == "/api/v1/admin/grants/{id}/"
-    assert "api/" not in ROUTES  # the catch-all JSON 404
+    assert (ROUTES["api/"], ROUTES["api/v1/"]) == ("/api/", "/api/v1/")  # the roots' index,
+    assert resolve("/api/").func.view_class is ApiIndexView  # not the catch-all JSON 404
     assert all(template.startswith("/api/") for template in ROUTES.values())  # no admin site, no bench/
     assert len(ROUTES) >= 35
 
