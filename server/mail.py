@@ -10,6 +10,7 @@ again. A worker stopping with messages still queued loses them.
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from urllib.parse import urlencode
 
@@ -78,8 +79,15 @@ def _send(message: EmailMessage) -> None:
         logger.exception("Could not send %r to %s", message.subject, ", ".join(message.to))
 
 
-def wait_for_background_jobs() -> None:
-    """For tests of the background mode: returns once every queued job has run."""
-    with _queued_lock:
-        queued = list(_queued)
-    wait(queued, timeout=30)
+def wait_for_background_jobs(timeout: float = 30) -> None:
+    """For tests of the background mode: returns once every queued job has run, the jobs
+    those jobs queue included (a password reset's lookup queues its message while it runs,
+    so one snapshot of the queue could miss the message)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _queued_lock:
+            pending = [future for future in _queued if not future.done()]
+        left = deadline - time.monotonic()
+        if not pending or left <= 0:
+            return
+        wait(pending, timeout=left)
