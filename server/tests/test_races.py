@@ -335,6 +335,68 @@ def test_two_editors_sending_the_etag_they_read_one_lands_and_one_gets_412(serve
         assert answers[won].body["version"] == read + 1
 
 
+def test_a_role_change_and_a_removal_sent_with_one_members_etag_one_lands(server):
+    """Both read the member at one version; whichever lands first, the other is refused whole:
+    a 412 naming the newer version, or a 404 when the member is gone."""
+    for _ in _trials():
+        owner, member = UserFactory(), UserFactory()
+        home = make_household(owner, members=[member])
+        membership = Membership.objects.get(household=home, user=member)
+        tag = {"If-Match": f'"{membership.pk}-{membership.version}"'}
+        path = f"/households/{home.pk}/members/{member.pk}/"
+        promote, remove = race(
+            server,
+            [
+                Call("PATCH", path, {"role": "admin"}, token(owner), tag),
+                Call("DELETE", path, token=token(owner), headers=tag),
+            ],
+            pauses=at(("UPDATE households_membership", 0.03), ("DELETE FROM households_membership", 0.03)),
+        )
+        left = Membership.objects.filter(household=home, user=member).first()
+        if promote.status == 200:
+            assert remove.status == 412 and remove.codes == ["precondition_failed"], (promote, remove)
+            assert left is not None and left.role == "admin"
+        else:
+            assert remove.status == 204, (promote, remove)
+            assert promote.status in (404, 412), promote
+            assert left is None
+
+
+def test_a_level_change_and_a_revocation_sent_with_one_shares_etag_one_lands(server):
+    """A share is replaced on every write, so its tag changes with it: of a PUT and a DELETE
+    holding the same tag, exactly one lands and the other is a 412 (a share that no longer
+    exists matches no tag)."""
+    for _ in _trials():
+        owner, member = UserFactory(), UserFactory()
+        make_household(owner, members=[member])
+        budget = BudgetFactory(owner=owner)
+        share_user(budget, member, "view")
+        version = (
+            BudgetUserObjectPermission.objects.filter(content_object=budget, user=member)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        tag = {"If-Match": f'"user{member.pk}-{version}"'}
+        path = f"/budgets/{budget.pk}/shares/users/{member.pk}/"
+        change, revoke = race(
+            server,
+            [
+                Call("PUT", path, {"permission": "edit"}, token(owner), tag),
+                Call("DELETE", path, token=token(owner), headers=tag),
+            ],
+            pauses=at(
+                ("INSERT INTO budgets_budgetuserobjectpermission", 0.03),
+                ("DELETE FROM budgets_budgetuserobjectpermission", 0.03),
+            ),
+        )
+        assert sorted((change.status, revoke.status)) in ([200, 412], [204, 412]), (change, revoke)
+        refused = change if change.status == 412 else revoke
+        assert refused.codes == ["precondition_failed"], refused
+        rows = BudgetUserObjectPermission.objects.filter(content_object=budget, user=member).count()
+        assert rows == (2 if change.status == 200 else 0), (change, revoke, rows)
+
+
 def test_twenty_retries_at_once_with_one_idempotency_key_write_one_transaction(server):
     """The same POST sent 20 times at once with one key: one execution, one row; every
     answer is that execution's 201 (first or replayed, byte for byte) or a 409 while it runs."""
