@@ -155,7 +155,7 @@ def placeholder(reference: str) -> str:
     """A stand-in for a value only known when the requests run: ids are numbers."""
     if reference == "$guid":
         return str(uuid.uuid4())
-    return "1" if reference.endswith(("id", "_id")) else "placeholder"
+    return "1" if reference.endswith("id") else "placeholder"
 
 
 def static_view(request: HttpRequest) -> tuple[str, str, dict[str, str], str]:
