@@ -233,28 +233,55 @@ def _bulk_delete(client, url, pks):
     return client.post(url, {"action": "delete_selected", "_selected_action": pks, "post": "yes"})
 
 
-def test_deleting_in_the_admin_goes_through_the_services(root):
-    budgets = BudgetFactory.create_batch(3)
-    categories = [CategoryFactory(budget=budgets[2]) for _ in range(3)]
-    txs = [TransactionFactory(budget=budgets[2]) for _ in range(3)]
-    households = [make_household() for _ in range(2)]
+def test_deleting_a_household_in_the_admin_goes_through_the_service(root):
+    households = [make_household() for _ in range(3)]
 
     assert (
-        root.post(f"/admin/transactions/transaction/{txs[0].pk}/delete/", {"post": "yes"}).status_code == 302
+        root.post(f"/admin/households/household/{households[0].pk}/delete/", {"post": "yes"}).status_code
+        == 302
     )
-    assert _bulk_delete(root, "/admin/transactions/transaction/", [txs[1].pk]).status_code == 302
-    assert (
-        root.post(f"/admin/budgets/category/{categories[0].pk}/delete/", {"post": "yes"}).status_code == 302
-    )
-    assert _bulk_delete(root, "/admin/budgets/category/", [categories[1].pk]).status_code == 302
-    assert _bulk_delete(root, "/admin/households/household/", [households[0].pk]).status_code == 302
-    assert root.post(f"{BUDGETS_ADMIN}{budgets[0].pk}/delete/", {"post": "yes"}).status_code == 302
-    assert _bulk_delete(root, BUDGETS_ADMIN, [budgets[1].pk]).status_code == 302
+    assert _bulk_delete(root, "/admin/households/household/", [households[1].pk]).status_code == 302
 
-    assert list(Transaction.objects.values_list("pk", flat=True)) == [txs[2].pk]
-    assert list(Category.objects.values_list("pk", flat=True)) == [categories[2].pk]
-    assert list(Household.objects.values_list("pk", flat=True)) == [households[1].pk]
-    assert list(Budget.objects.values_list("pk", flat=True)) == [budgets[2].pk]
+    assert list(Household.objects.values_list("pk", flat=True)) == [households[2].pk]
+
+
+READ_ONLY = {
+    "budget": (BUDGETS_ADMIN, lambda: BudgetFactory(), Budget),
+    "category": ("/admin/budgets/category/", lambda: CategoryFactory(), Category),
+    "transaction": ("/admin/transactions/transaction/", lambda: TransactionFactory(), Transaction),
+}
+
+
+@pytest.mark.parametrize("name", list(READ_ONLY))
+def test_budgets_categories_and_transactions_are_never_deleted_in_the_admin(root, name):
+    url, build, model = READ_ONLY[name]
+    rows = [build(), build()]
+    before = list(model.objects.order_by("pk").values())
+
+    page = root.get(f"{url}{rows[0].pk}/change/")
+    change_list = root.get(url)
+    confirm = root.get(f"{url}{rows[0].pk}/delete/")
+    delete = root.post(f"{url}{rows[0].pk}/delete/", {"post": "yes"})
+    bulk = _bulk_delete(root, url, [row.pk for row in rows])
+
+    assert page.status_code == 200
+    assert "deletelink" not in page.content.decode()  # no "Delete" button
+    assert change_list.status_code == 200
+    assert 'value="delete_selected"' not in change_list.content.decode()  # no bulk action offered
+    assert confirm.status_code == 403
+    assert delete.status_code == 403
+    assert bulk.status_code in (200, 302)  # an action it does not offer: "No action selected."
+    assert list(model.objects.order_by("pk").values()) == before
+
+
+def test_a_household_can_still_be_deleted_from_its_page(root):
+    household = make_household()
+
+    page = root.get(f"/admin/households/household/{household.pk}/change/")
+
+    assert "deletelink" in page.content.decode()
+    change_list = root.get("/admin/households/household/").content.decode()
+    assert 'value="delete_selected"' in change_list
 
 
 def test_invitations_are_read_only_in_the_admin(root):
