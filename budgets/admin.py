@@ -150,6 +150,10 @@ class BudgetAdmin(GuardedModelAdmin):
         "updated_at",
     ]
     readonly_fields = ["amount_display", "created_at", "updated_at"]
+    # guardian's pages, naming a household's grant by the household ("Home (household 3)")
+    # rather than by its auth group ("household:3").
+    obj_perms_manage_template = "admin/budgets/budget/obj_perms_manage.html"
+    obj_perms_manage_group_template = "admin/budgets/budget/obj_perms_manage_household.html"
 
     @admin.display(description="Amount", ordering="amount_minor")
     def amount_display(self, budget: Budget) -> str:

@@ -523,6 +523,38 @@ def test_admin_picks_a_household_and_grants_it(grants_world, client_for, typed):
     assert client_for(away_owner).get(f"/api/v1/budgets/{g['budget'].pk}/").status_code == 200
 
 
+def _household_rows(html: str) -> list[str]:
+    """The first cell of each row of the grants page's household table."""
+    table = html.split('id="group-permissions"', 1)[1].split("</table>", 1)[0]
+    return [cell.strip() for cell in re.findall(r"<tr>\s*<td>(.*?)</td>", table, re.S)]
+
+
+def test_the_grants_pages_name_a_household_not_its_group(grants_world):
+    g = grants_world
+    share_household(g["budget"], g["home"], "edit")
+    away = g["away"]
+    g["admin"].post(
+        perms_url(g["budget"], f"group-manage/{away.group_id}/"), {"permissions": ["view_budget"]}
+    )
+
+    page = g["admin"].get(perms_url(g["budget"]))
+    household_page = g["admin"].get(perms_url(g["budget"], f"group-manage/{g['home'].group_id}/"))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert sorted(_household_rows(html)) == [
+        f"Away (household {away.pk})",
+        f"Home (household {g['home'].pk})",
+    ]
+    assert f"household:{g['home'].pk}<" not in html and f"household:{away.pk}<" not in html
+    assert f'href="group-manage/{g["home"].group_id}/"' in html  # the edit links still work
+    assert household_page.status_code == 200
+    body = household_page.content.decode()
+    assert f"Manage household: Home (household {g['home'].pk})" in body
+    assert f"<label>Household</label>Home (household {g['home'].pk})" in body
+    assert f"household:{g['home'].pk}" not in body
+
+
 def test_clearing_a_household_grant_on_the_admin_page_revokes_it(grants_world, client_for):
     g = grants_world
     share_household(g["budget"], g["home"], "edit")
