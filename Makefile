@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_ENV := DJANGO_SETTINGS_MODULE=server.test_settings
 
-.PHONY: run test test-deep lint install install-dev clean bench mutate
+.PHONY: run reset-demo test test-deep lint install install-dev clean bench mutate
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -40,6 +40,12 @@ run: install .env
 	@echo "Admin:  http://$(HOST):$(PORT)/admin/"
 	@echo ""
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Deletes what the demo accounts own and seeds it again, dated from today (seed_demo --reset);
+# other accounts' data stays. Then `make run` serves it.
+reset-demo: install .env
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --reset
 
 lint: install-dev
 	$(BIN)/ruff check .

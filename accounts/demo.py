@@ -9,6 +9,7 @@ read `data.users`) and records what it created. Later issues add their steps
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.contrib.auth.hashers import check_password
 from django.utils import timezone
@@ -50,8 +51,10 @@ class DemoLogin:
 
 @dataclass
 class DemoData:
-    """What the steps have built so far."""
+    """What the steps have built so far, and the day the demo is seeded for: dates in the
+    demo data count back from it (today, unless a caller says otherwise)."""
 
+    today: date = field(default_factory=timezone.localdate)
     users: dict[str, User] = field(default_factory=dict)
     households: dict = field(default_factory=dict)  # name -> Household
     budgets: dict = field(default_factory=dict)  # name -> Budget
@@ -96,3 +99,9 @@ def seed_users(data: DemoData) -> None:
         data.users[spec.key] = user
         role = "staff superuser" if user.is_superuser else "staff" if user.is_staff else "user"
         data.logins.append(DemoLogin(email, spec.password, role, password_works))
+
+
+def existing_demo_users() -> list[User]:
+    """The accounts that hold the demo emails, whoever made them (seed_demo adopts an
+    existing account with a demo email). `seed_demo --reset` removes what they own."""
+    return list(User.objects.filter(email__in=[normalise_email(spec.email) for spec in DEMO_USERS]))

@@ -1,9 +1,9 @@
 """Budgets and categories in the admin, and the object-permissions page where site admins
 grant access.
 
-The admin is for looking and for granting. Budgets and categories are read-only here:
-their rules (currency lock, dates, unique names) live in the API's services. Deleting goes
-through the services too.
+The admin is for looking and for granting. Budgets and categories are read-only here, as
+the README says: nothing is added, changed or deleted on these pages. Their rules (currency
+lock, dates, unique names, who may delete) live in the API's services.
 
 BudgetAdmin is guardian's GuardedModelAdmin. Its object-permissions pages are open to
 staff holding budgets.manage_grants (and to no one else, whatever their model permissions).
@@ -150,6 +150,10 @@ class BudgetAdmin(GuardedModelAdmin):
         "updated_at",
     ]
     readonly_fields = ["amount_display", "created_at", "updated_at"]
+    # guardian's pages, naming a household's grant by the household ("Home (household 3)")
+    # rather than by its auth group ("household:3").
+    obj_perms_manage_template = "admin/budgets/budget/obj_perms_manage.html"
+    obj_perms_manage_group_template = "admin/budgets/budget/obj_perms_manage_household.html"
 
     @admin.display(description="Amount", ordering="amount_minor")
     def amount_display(self, budget: Budget) -> str:
@@ -158,7 +162,7 @@ class BudgetAdmin(GuardedModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("owner")
 
-    # Read-only, except for the grants pages; deletes go through the service.
+    # Read-only, except for the grants pages.
 
     def has_add_permission(self, request):
         return False
@@ -171,12 +175,8 @@ class BudgetAdmin(GuardedModelAdmin):
         # _grants_page has already required manage_grants by then.
         return obj is None and getattr(request, "managing_budget_grants", False)
 
-    def delete_model(self, request, obj):
-        services.budget_delete(budget=obj)
-
-    def delete_queryset(self, request, queryset):
-        for budget in queryset:
-            services.budget_delete(budget=budget)
+    def has_delete_permission(self, request, obj=None):
+        return False  # no delete view, no "Delete" link or bulk action; the API deletes
 
     def render_change_form(self, request, context, *args, **kwargs):
         response = super().render_change_form(request, context, *args, **kwargs)
@@ -247,9 +247,5 @@ class CategoryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def delete_model(self, request, obj):
-        services.category_delete(category=obj)
-
-    def delete_queryset(self, request, queryset):
-        for category in queryset:
-            services.category_delete(category=category)
+    def has_delete_permission(self, request, obj=None):
+        return False

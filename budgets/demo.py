@@ -35,10 +35,22 @@ DEMO_BUDGETS = (
     ("carol", "Shared kitchen", "120.000", "BHD", "weekly", ("Food",), ("user", "dave", "edit")),
     ("dave", "Savings", "200.00", "GBP", "monthly", ("Emergency fund",), None),
 )
-START = datetime.date(2026, 1, 1)
+
+
+def remove_budgets(users) -> int:
+    """For `seed_demo --reset`: deletes the budgets ``users`` own, with everything in them
+    (categories, transactions, shares and grants). Returns how many went."""
+    removed = 0
+    for budget in Budget.objects.filter(owner__in=users).order_by("pk"):
+        services.budget_delete(budget=budget)
+        removed += 1
+    return removed
 
 
 def seed_budgets(data: DemoData) -> None:
+    # Before the first demo transaction (a year back from today); on the 1st of January, so
+    # the monthly and yearly periods are calendar months and years.
+    start = datetime.date(data.today.year - 1, 1, 1)
     for owner_key, name, amount, currency, period, categories, share in DEMO_BUDGETS:
         owner = data.users[owner_key]
         budget = Budget.objects.filter(owner=owner, name=name).first()
@@ -49,7 +61,7 @@ def seed_budgets(data: DemoData) -> None:
                 amount_minor=parse_amount(amount, currency),
                 currency=currency,
                 period=period,
-                start_date=START,
+                start_date=start,
             )
             data.record_created(budget)
         for category_name in categories:

@@ -9,7 +9,7 @@ from money.amounts import parse_amount
 from money.currencies import CURRENCY_CHOICES
 from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
-from server.fields import StrictCharField
+from server.fields import ChoiceField, StrictCharField
 
 OWNER_RIGHTS = ["view", "change", "delete", "share"]
 
@@ -38,7 +38,7 @@ class BudgetSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(
-        serializers.ListField(child=serializers.ChoiceField(choices=["view", "change", "delete", "share"]))
+        serializers.ListField(child=ChoiceField(choices=["view", "change", "delete", "share"]))
     )
     def get_my_permissions(self, budget) -> list[str]:
         user = self.context["request"].user
@@ -50,8 +50,8 @@ class BudgetSerializer(serializers.ModelSerializer):
 class BudgetInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
     amount = MoneyInputField()
-    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
-    period = serializers.ChoiceField(choices=Period.choices)
+    currency = ChoiceField(choices=CURRENCY_CHOICES)
+    period = ChoiceField(choices=Period.choices)
     start_date = serializers.DateField()
     end_date = serializers.DateField(required=False, allow_null=True)
 
@@ -100,14 +100,14 @@ class CategoryInputSerializer(CategoryUpdateSerializer):
 
 
 class ShareLevelSerializer(serializers.Serializer):
-    permission = serializers.ChoiceField(choices=LEVELS)
+    permission = ChoiceField(choices=LEVELS)
 
 
 class ShareSerializer(serializers.Serializer):
-    grantee_type = serializers.ChoiceField(choices=GRANTEE_TYPES)
+    grantee_type = ChoiceField(choices=GRANTEE_TYPES)
     grantee = serializers.SerializerMethodField()
-    permission = serializers.ChoiceField(choices=LEVELS)
-    granted_by = serializers.ChoiceField(choices=GrantSource.choices)
+    permission = ChoiceField(choices=LEVELS)
+    granted_by = ChoiceField(choices=GrantSource.choices)
     granted_at = serializers.DateTimeField()
     version = serializers.IntegerField(
         help_text='Changes (upward) whenever the share is written; its ETag is "<grantee_type><grantee '

@@ -2,11 +2,11 @@ from rest_framework import serializers
 
 from accounts.serializers import UserSummarySerializer
 from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
-from server.fields import StrictCharField, StrictEmailField
+from server.fields import ChoiceField, StrictCharField, StrictEmailField
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
-    my_role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    my_role = ChoiceField(choices=Role.choices, read_only=True)
     member_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -62,18 +62,16 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class RoleInputSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = ChoiceField(choices=Role.choices)
 
 
 class InvitationCreateSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=254)
-    role = serializers.ChoiceField(choices=InvitationRole.choices, default=InvitationRole.MEMBER)
+    role = ChoiceField(choices=InvitationRole.choices, default=InvitationRole.MEMBER)
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    status = serializers.ChoiceField(
-        choices=InvitationStatus.choices, source="effective_status", read_only=True
-    )
+    status = ChoiceField(choices=InvitationStatus.choices, source="effective_status", read_only=True)
     invited_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:

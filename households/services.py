@@ -26,6 +26,7 @@ from households.signals import membership_ended
 from permissions.fields import PK_RANGE
 from server.conditional import NO_PRECONDITION, Precondition
 from server.exceptions import Conflict
+from server.fields import invalid_choice_message
 from server.integrity import on_violation
 from server.versioning import delete_at_version, save_fields
 
@@ -220,7 +221,9 @@ def invitation_create(*, household: Household, email: str, role: str, actor: Use
     carries the token that lets its mailbox accept (households/emails.py)."""
     if role not in InvitationRole.values:
         # Ownership only ever moves by transfer; an invitation can never make a second owner.
-        raise ValidationError({"role": [f'"{role}" is not a valid choice.']}, code="invalid_choice")
+        raise ValidationError(
+            {"role": [invalid_choice_message(role, InvitationRole.values)]}, code="invalid_choice"
+        )
     email = normalise_email(email)
     _lock_household(household)
     actor_role = household.memberships.filter(user=actor).values_list("role", flat=True).first()

@@ -1,6 +1,41 @@
-"""Serializer fields that accept exactly what the schema says they accept."""
+"""Serializer fields that accept exactly what the schema says they accept, and say what
+they accept when refused."""
+
+from collections.abc import Iterable
 
 from rest_framework import serializers
+
+# An invalid_choice error lists at most this many valid choices; a longer enum (currencies)
+# is named by its size, and the OpenAPI schema lists it whole.
+MAX_LISTED_CHOICES = 20
+
+
+def invalid_choice_message(value, choices: Iterable) -> str:
+    """The detail of every invalid_choice error the API gives, for a serializer field
+    (ChoiceField below) and for a query filter (server/filters.py) alike:
+    '"change" is not a valid choice. Valid choices: "view", "edit".'"""
+    valid = list(dict.fromkeys(str(choice) for choice in choices))
+    listed = ", ".join(f'"{choice}"' for choice in valid[:MAX_LISTED_CHOICES])
+    if len(valid) > MAX_LISTED_CHOICES:
+        listed += f", ... ({len(valid)} in all, every one in the OpenAPI schema)"
+    return f'"{value}" is not a valid choice. Valid choices: {listed}.'
+
+
+class _ListsValidChoices:
+    def fail(self, key, **kwargs):
+        if key == "invalid_choice":
+            message = invalid_choice_message(kwargs["input"], self.choice_strings_to_values)
+            raise serializers.ValidationError(message, code=key)
+        super().fail(key, **kwargs)
+
+
+class ChoiceField(_ListsValidChoices, serializers.ChoiceField):
+    """DRF's ChoiceField, whose invalid_choice error also lists the valid choices. Use it
+    for every choice a client sends (server/tests/test_choices.py checks)."""
+
+
+class MultipleChoiceField(_ListsValidChoices, serializers.MultipleChoiceField):
+    pass
 
 
 class _StringsOnly:

@@ -1,5 +1,9 @@
 import django_filters
+from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from server.fields import invalid_choice_message
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -20,9 +24,40 @@ PAGINATION_PARAMS = frozenset({"limit", "offset"})
 class FilterBackend(DjangoFilterBackend):
     """django-filter, not run for a request that sends nothing but pagination parameters:
     the filterset's form (one field per filter) costs about a millisecond to build and
-    then filters nothing. Any other parameter, known or not, runs it as usual."""
+    then filters nothing. Any other parameter, known or not, runs it as usual. A value
+    outside a filter's choices is refused with the valid ones listed (filter_errors)."""
 
     def filter_queryset(self, request, queryset, view):
         if request.query_params.keys() <= PAGINATION_PARAMS:
             return queryset
-        return super().filter_queryset(request, queryset, view)
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid() and self.raise_exception:
+            raise filter_errors(filterset.form)
+        return filterset.qs
+
+
+def filter_errors(form: forms.Form) -> ValidationError:
+    """django-filter's translate_validation, except that a value outside a fixed list of
+    choices (kind, ordering, owned) is refused in the serializers' words, with the valid
+    choices listed. An id outside the caller's rows (a ModelChoiceField) keeps Django's
+    message, which names no row."""
+    return ValidationError(
+        {
+            name: [ErrorDetail(_message(form.fields.get(name), error), code=error.code) for error in errors]
+            for name, errors in form.errors.as_data().items()
+        }
+    )
+
+
+def _message(field, error) -> str:
+    params = error.params or {}
+    if (
+        error.code == "invalid_choice"
+        and "value" in params
+        and isinstance(field, forms.ChoiceField)
+        and not isinstance(field, forms.ModelChoiceField)
+    ):
+        return invalid_choice_message(params["value"], [value for value, _ in field.choices if value != ""])
+    return error.message % (error.params or ())

@@ -275,10 +275,30 @@ if BENCH_ENDPOINTS and SECURE:
 if BENCH_ENDPOINTS:
     MIDDLEWARE.insert(0, "bench.middleware.QueryCountMiddleware")
 
+# Every record is printed once, by the root's handler. Django's default config gives the
+# "django" logger a console handler of its own under DEBUG, and its records propagate to the
+# root as well, so each (a 404's "Not Found: ...", a security warning) came out twice under
+# `make run`: that logger gets no handler here, and no level of its own, so LOG_LEVEL rules
+# it too. runserver's request lines ("django.server") keep Django's own handler and format,
+# and do not propagate.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"level": "INFO", "class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)},
+    "loggers": {
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous callers see nothing

@@ -1,10 +1,9 @@
-"""Transactions in the admin: read-only (their rules live in the API's services), amounts
-shown exactly in their budget's currency. Deleting goes through the service."""
+"""Transactions in the admin: read-only (their rules live in the API's services: nothing is
+added, changed or deleted here), amounts shown exactly in their budget's currency."""
 
 from django.contrib import admin
 
 from money.admin import money
-from transactions import services
 from transactions.models import Transaction
 
 
@@ -41,9 +40,5 @@ class TransactionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def delete_model(self, request, obj):
-        services.transaction_delete(tx=obj)
-
-    def delete_queryset(self, request, queryset):
-        for tx in queryset:
-            services.transaction_delete(tx=tx)
+    def has_delete_permission(self, request, obj=None):
+        return False

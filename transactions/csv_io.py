@@ -11,6 +11,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 
 from money.amounts import format_amount, parse_amount
 from server.exceptions import PayloadTooLarge
+from server.fields import ChoiceField
 from transactions.models import Kind
 
 IMPORT_COLUMNS = ("date", "amount", "kind", "category", "payee", "description", "notes")
@@ -38,7 +39,7 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 class _RowFields(serializers.Serializer):
     date = serializers.DateField()
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    kind = ChoiceField(choices=Kind.choices)
     category = serializers.CharField(max_length=100, required=False, allow_blank=True)
     payee = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)

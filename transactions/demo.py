@@ -1,4 +1,9 @@
-"""seed_demo step: a few hundred transactions over months, categories and members."""
+"""seed_demo step: a few hundred transactions over the twelve months up to today.
+
+The dates count back from ``data.today``, so the same day always gives the same rows (a
+fixed seed), and every budget's current period has spending whatever day it is seeded:
+each budget gets a few expenses dated today and earlier this month.
+"""
 
 import datetime
 import random
@@ -10,12 +15,16 @@ from transactions.models import Kind, Transaction
 
 PAYEES = ("Corner shop", "Supermarket", "Rail company", "Bookshop", "Garage", "Landlord", "Power Co", "Cafe")
 PER_BUDGET = 50
-FIRST_DAY = datetime.date(2026, 1, 1)
-DAYS = 300
+DAYS = 365  # today and the 364 days before it
+# Rows (by index) that are expenses dated in the current month: the first one today, so
+# that even a weekly budget's current period, or a seeding on the 1st, has spending.
+THIS_MONTH_ROWS = (1, 2, 3)
 
 
 def seed_transactions(data: DemoData) -> None:
     rng = random.Random(2026)  # deterministic demo data  # noqa: S311
+    today = data.today
+    month_start = today.replace(day=1)
     for name, budget in data.budgets.items():
         if budget.transactions.exists():
             continue
@@ -25,6 +34,12 @@ def seed_transactions(data: DemoData) -> None:
         rows = []
         for i in range(PER_BUDGET):
             income = i % 10 == 0
+            if i == THIS_MONTH_ROWS[0]:
+                date = today
+            elif i in THIS_MONTH_ROWS:
+                date = month_start + datetime.timedelta(days=rng.randrange(today.day))
+            else:
+                date = today - datetime.timedelta(days=rng.randrange(DAYS))
             rows.append(
                 Transaction(
                     budget=budget,
@@ -32,7 +47,7 @@ def seed_transactions(data: DemoData) -> None:
                     created_by=rng.choice(recorders),
                     kind=Kind.INCOME if income else Kind.EXPENSE,
                     amount_minor=rng.randint(1 * scale, 120 * scale) if not income else 500 * scale,
-                    date=FIRST_DAY + datetime.timedelta(days=rng.randrange(DAYS)),
+                    date=date,
                     payee="Salary" if income else rng.choice(PAYEES),
                     description=f"{name} #{i + 1}",
                 )
@@ -47,5 +62,5 @@ def _editors(budget):
     return list(
         User.objects.filter(
             pk__in=budget.user_shares.filter(permission_id=codename_id(CHANGE_CODENAME)).values("user")
-        )
+        ).order_by("pk")
     )

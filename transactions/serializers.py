@@ -5,7 +5,7 @@ from households.serializers import UserRefSerializer
 from money.amounts import format_amount, parse_amount
 from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
-from server.fields import StrictCharField
+from server.fields import ChoiceField, StrictCharField
 from transactions.models import Kind, Transaction
 
 TEXT_LIMITS = {"payee": 200, "description": 500, "notes": 2000}
@@ -75,7 +75,7 @@ class TransactionInputSerializer(serializers.Serializer):
 
     budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
     category = ScopedPrimaryKeyRelatedField(queryset=Category.objects, required=False, allow_null=True)
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    kind = ChoiceField(choices=Kind.choices)
     # A decimal string, never a JSON number (the JSON parser would already have lost
     # precision); parse_amount() in validate() checks it against the budget's currency.
     amount = MoneyInputField()
@@ -124,7 +124,7 @@ class ImportRowErrorSerializer(serializers.Serializer):
 
 class ImportSkipSerializer(serializers.Serializer):
     line = serializers.IntegerField()
-    reason = serializers.ChoiceField(choices=["duplicate_of_existing", "duplicate_in_file"])
+    reason = ChoiceField(choices=["duplicate_of_existing", "duplicate_in_file"])
 
 
 class ImportResultSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from budgets.models import Budget, GrantSource
 from budgets.shares import GRANTEE_TYPES, GRANTEE_USER, LEVELS
 from households.models import Household
 from households.serializers import HouseholdRefSerializer, UserRefSerializer
+from server.fields import ChoiceField
 
 
 class GrantFilter(django_filters.FilterSet):
@@ -25,7 +26,7 @@ class GrantInputSerializer(serializers.Serializer):
     budget = serializers.PrimaryKeyRelatedField(queryset=Budget.objects.all())
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all(), required=False)
-    permission = serializers.ChoiceField(choices=LEVELS)
+    permission = ChoiceField(choices=LEVELS)
 
     def validate(self, attrs):
         if ("user" in attrs) == ("household" in attrs):
@@ -46,12 +47,12 @@ class GrantSerializer(serializers.Serializer):
         "id among the guardian rows behind it."
     )
     budget = BudgetRefSerializer()
-    grantee_type = serializers.ChoiceField(choices=GRANTEE_TYPES)
+    grantee_type = ChoiceField(choices=GRANTEE_TYPES)
     grantee = serializers.SerializerMethodField(
         help_text="{id, email} for a user, {id, name} for a household."
     )
-    permission = serializers.ChoiceField(choices=LEVELS)
-    granted_by = serializers.ChoiceField(choices=GrantSource.choices)
+    permission = ChoiceField(choices=LEVELS)
+    granted_by = ChoiceField(choices=GrantSource.choices)
     granted_by_user = UserRefSerializer(allow_null=True, help_text="Who made it, if still known.")
     granted_at = serializers.DateTimeField()
 

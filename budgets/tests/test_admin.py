@@ -233,28 +233,55 @@ def _bulk_delete(client, url, pks):
     return client.post(url, {"action": "delete_selected", "_selected_action": pks, "post": "yes"})
 
 
-def test_deleting_in_the_admin_goes_through_the_services(root):
-    budgets = BudgetFactory.create_batch(3)
-    categories = [CategoryFactory(budget=budgets[2]) for _ in range(3)]
-    txs = [TransactionFactory(budget=budgets[2]) for _ in range(3)]
-    households = [make_household() for _ in range(2)]
+def test_deleting_a_household_in_the_admin_goes_through_the_service(root):
+    households = [make_household() for _ in range(3)]
 
     assert (
-        root.post(f"/admin/transactions/transaction/{txs[0].pk}/delete/", {"post": "yes"}).status_code == 302
+        root.post(f"/admin/households/household/{households[0].pk}/delete/", {"post": "yes"}).status_code
+        == 302
     )
-    assert _bulk_delete(root, "/admin/transactions/transaction/", [txs[1].pk]).status_code == 302
-    assert (
-        root.post(f"/admin/budgets/category/{categories[0].pk}/delete/", {"post": "yes"}).status_code == 302
-    )
-    assert _bulk_delete(root, "/admin/budgets/category/", [categories[1].pk]).status_code == 302
-    assert _bulk_delete(root, "/admin/households/household/", [households[0].pk]).status_code == 302
-    assert root.post(f"{BUDGETS_ADMIN}{budgets[0].pk}/delete/", {"post": "yes"}).status_code == 302
-    assert _bulk_delete(root, BUDGETS_ADMIN, [budgets[1].pk]).status_code == 302
+    assert _bulk_delete(root, "/admin/households/household/", [households[1].pk]).status_code == 302
 
-    assert list(Transaction.objects.values_list("pk", flat=True)) == [txs[2].pk]
-    assert list(Category.objects.values_list("pk", flat=True)) == [categories[2].pk]
-    assert list(Household.objects.values_list("pk", flat=True)) == [households[1].pk]
-    assert list(Budget.objects.values_list("pk", flat=True)) == [budgets[2].pk]
+    assert list(Household.objects.values_list("pk", flat=True)) == [households[2].pk]
+
+
+READ_ONLY = {
+    "budget": (BUDGETS_ADMIN, lambda: BudgetFactory(), Budget),
+    "category": ("/admin/budgets/category/", lambda: CategoryFactory(), Category),
+    "transaction": ("/admin/transactions/transaction/", lambda: TransactionFactory(), Transaction),
+}
+
+
+@pytest.mark.parametrize("name", list(READ_ONLY))
+def test_budgets_categories_and_transactions_are_never_deleted_in_the_admin(root, name):
+    url, build, model = READ_ONLY[name]
+    rows = [build(), build()]
+    before = list(model.objects.order_by("pk").values())
+
+    page = root.get(f"{url}{rows[0].pk}/change/")
+    change_list = root.get(url)
+    confirm = root.get(f"{url}{rows[0].pk}/delete/")
+    delete = root.post(f"{url}{rows[0].pk}/delete/", {"post": "yes"})
+    bulk = _bulk_delete(root, url, [row.pk for row in rows])
+
+    assert page.status_code == 200
+    assert "deletelink" not in page.content.decode()  # no "Delete" button
+    assert change_list.status_code == 200
+    assert 'value="delete_selected"' not in change_list.content.decode()  # no bulk action offered
+    assert confirm.status_code == 403
+    assert delete.status_code == 403
+    assert bulk.status_code in (200, 302)  # an action it does not offer: "No action selected."
+    assert list(model.objects.order_by("pk").values()) == before
+
+
+def test_a_household_can_still_be_deleted_from_its_page(root):
+    household = make_household()
+
+    page = root.get(f"/admin/households/household/{household.pk}/change/")
+
+    assert "deletelink" in page.content.decode()
+    change_list = root.get("/admin/households/household/").content.decode()
+    assert 'value="delete_selected"' in change_list
 
 
 def test_invitations_are_read_only_in_the_admin(root):
@@ -494,6 +521,38 @@ def test_admin_picks_a_household_and_grants_it(grants_world, client_for, typed):
     assert (grant["grantee"], grant["granted_by"]) == ({"id": away.pk, "name": "Away"}, "admin")
     away_owner = User.objects.get(email="away@example.com")
     assert client_for(away_owner).get(f"/api/v1/budgets/{g['budget'].pk}/").status_code == 200
+
+
+def _household_rows(html: str) -> list[str]:
+    """The first cell of each row of the grants page's household table."""
+    table = html.split('id="group-permissions"', 1)[1].split("</table>", 1)[0]
+    return [cell.strip() for cell in re.findall(r"<tr>\s*<td>(.*?)</td>", table, re.S)]
+
+
+def test_the_grants_pages_name_a_household_not_its_group(grants_world):
+    g = grants_world
+    share_household(g["budget"], g["home"], "edit")
+    away = g["away"]
+    g["admin"].post(
+        perms_url(g["budget"], f"group-manage/{away.group_id}/"), {"permissions": ["view_budget"]}
+    )
+
+    page = g["admin"].get(perms_url(g["budget"]))
+    household_page = g["admin"].get(perms_url(g["budget"], f"group-manage/{g['home'].group_id}/"))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert sorted(_household_rows(html)) == [
+        f"Away (household {away.pk})",
+        f"Home (household {g['home'].pk})",
+    ]
+    assert f"household:{g['home'].pk}<" not in html and f"household:{away.pk}<" not in html
+    assert f'href="group-manage/{g["home"].group_id}/"' in html  # the edit links still work
+    assert household_page.status_code == 200
+    body = household_page.content.decode()
+    assert f"Manage household: Home (household {g['home'].pk})" in body
+    assert f"<label>Household</label>Home (household {g['home'].pk})" in body
+    assert f"household:{g['home'].pk}" not in body
 
 
 def test_clearing_a_household_grant_on_the_admin_page_revokes_it(grants_world, client_for):
