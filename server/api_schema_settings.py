@@ -39,6 +39,7 @@ SPECTACULAR_SETTINGS = {
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "server.openapi.postprocess_validation_error_attrs",
         "server.openapi.postprocess_links",
+        "server.openapi.postprocess_merge_error_components",
     ],
     "ENUM_NAME_OVERRIDES": {
         # Two different "role" choice sets: a member's role, and the roles an invitation offers.

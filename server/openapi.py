@@ -4,6 +4,7 @@ bad page or of a malformed upload, list-item attrs like "0.amount") and the Open
 The codes and links of each app are registered by the app, next to its views
 (document_error_codes, document_links)."""
 
+import json
 import re
 
 from django import forms
@@ -405,4 +406,98 @@ def postprocess_links(result, generator, request, public):
             targets = {name: link for name, link in links.items() if link["operationId"] in operations}
             if targets:
                 operations[source]["responses"][status].setdefault("links", {}).update(targets)
+    return result
+
+
+_REF = "#/components/schemas/"
+
+
+_UNION_SUFFIXES = ("Error", "ValidationError", "ErrorResponse400")
+
+
+# What drf-standardized-errors and this module name their error components; a model may
+# say "Error" too (ImportRowError, a row the import refused, is part of a 200 answer).
+_ERROR_COMPONENT = re.compile(
+    r"(ErrorComponent|ValidationError|ErrorResponse\d*|^Error\d*|ErrorCode\d+Enum|ParseError\w*|ErrorEnum)$"
+)
+
+
+def is_error_component(name: str, prefixes=()) -> bool:
+    """``prefixes``: the camelized operation ids, for an operation's own union ("{Op}Error")."""
+    return bool(_ERROR_COMPONENT.search(name)) or (
+        name.endswith("Error") and any(name == f"{prefix}Error" for prefix in prefixes)
+    )
+
+
+def _operation_prefixes(result) -> list[str]:
+    """The camelized operation ids, longest first, which drf-standardized-errors puts in
+    front of each per-operation error component's name."""
+    ids = {
+        camelize(operation["operationId"])
+        for path in result.get("paths", {}).values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    return sorted(ids, key=len, reverse=True)
+
+
+def _rename_refs(node, renamed: dict[str, str]):
+    if isinstance(node, dict):
+        return {
+            key: (
+                _REF + renamed.get(value[len(_REF) :], value[len(_REF) :])
+                if isinstance(value, str) and value.startswith(_REF) and key in ("$ref",)
+                else _rename_refs(value, renamed)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rename_refs(item, renamed) for item in node]
+    if isinstance(node, str) and node.startswith(_REF) and node[len(_REF) :] in renamed:
+        return _REF + renamed[node[len(_REF) :]]  # a discriminator mapping's target
+    return node
+
+
+def postprocess_merge_error_components(result, generator, request, public):
+    """drf-standardized-errors writes a set of error components for every operation (its
+    400 union, the validation error, one component per field with its codes), most of them
+    identical from one operation to the next. Identical ones become one component, named
+    after what they describe without the operation ("LimitErrorComponent"), or after the
+    first of them where that name is taken; repeated until nothing more merges, since two
+    unions become identical once their members are. Each field keeps its exact codes: only
+    components equal in every respect are merged. The models then come first, the errors
+    after them."""
+    schemas = result.get("components", {}).get("schemas", {})
+    prefixes = _operation_prefixes(result)
+    renamed: dict[str, str] = {}  # merged name -> the name that stands for it
+    while True:
+        groups: dict[str, list[str]] = {}
+        for name in sorted(schemas):
+            if is_error_component(name, prefixes):
+                body = json.dumps(_rename_refs(schemas[name], renamed), sort_keys=True)
+                groups.setdefault(body, []).append(name)
+        merges = [names for names in groups.values() if len(names) > 1]
+        if not merges:
+            break
+        for names in merges:
+            suffixes = {next((n[len(p) :] for p in prefixes if n.startswith(p)), n) for n in names}
+            generic = suffixes.pop() if len(suffixes) == 1 else None
+            # A field's component reads well without its operation; a union ("Error",
+            # "ValidationError") would not say which fields it holds, so it keeps a full name.
+            named = generic and generic not in _UNION_SUFFIXES and generic not in schemas
+            keep = generic if named else names[0]
+            schemas[keep] = schemas[names[0]]
+            for name in names:
+                if name != keep:
+                    del schemas[name]
+                    renamed[name] = keep
+        # A name merged earlier may now stand for one merged since.
+        for name, target in renamed.items():
+            while target in renamed:
+                target = renamed[target]
+            renamed[name] = target
+    result = _rename_refs(result, renamed)
+    schemas = result["components"]["schemas"]
+    ordered = sorted(schemas, key=lambda name: (is_error_component(name, prefixes), name))
+    result["components"]["schemas"] = {name: schemas[name] for name in ordered}
     return result
