@@ -226,6 +226,19 @@ def _parse_error_response_serializer(operation_id: str, codes: tuple[str, ...]):
     )
 
 
+def _document_ordering(parameter: dict) -> None:
+    """django-filter's OrderingFilter, as it reads the parameter: comma-separated keys, an
+    empty one skipped (``ordering=date,``), so the empty string is one of the values."""
+    items = parameter["schema"]["items"]
+    keys = [key for key in items.get("enum", []) if key and not key.startswith("-")]
+    if "" not in items.get("enum", [""]):
+        items["enum"].append("")
+    parameter["description"] = (
+        f'Sort keys, comma-separated: {", ".join(keys)}; a leading "-" sorts descending '
+        f"(e.g. `-{keys[-1]},{keys[0]}`). Ties are broken by id."
+    )
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, told what else our endpoints answer.
 
@@ -234,7 +247,7 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     - 413 is documented for the methods that carry a body.
     - Paginated lists answer a bad ``limit`` or ``offset`` with a 400 naming it.
     - An optional query parameter sent empty (``?kind=``) means the same as leaving it out
-      (``allowEmptyValue``), as django-filter reads it.
+      (``allowEmptyValue``), as django-filter reads it; so does an empty sort key.
     - A field may list the codes its serializer's validate() raises for it
       (``schema_error_codes``, e.g. MoneyInputField's "max_decimal_places").
     - A view may list the 400 "client_error" codes its parsing raises (``parse_error_codes``).
@@ -303,6 +316,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             # parameter left out.
             if parameter["in"] == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
+            if parameter["name"] == "ordering" and parameter["schema"].get("type") == "array":
+                _document_ordering(parameter)
         return parameters
 
     def _paginates(self) -> bool:
