@@ -231,7 +231,9 @@ def _document_ordering(parameter: dict) -> None:
     empty one skipped (``ordering=date,``), so the empty string is one of the values."""
     items = parameter["schema"]["items"]
     keys = [key for key in items.get("enum", []) if key and not key.startswith("-")]
-    if "" not in items.get("enum", [""]):
+    if not keys:
+        return
+    if "" not in items["enum"]:
         items["enum"].append("")
     parameter["description"] = (
         f'Sort keys, comma-separated: {", ".join(keys)}; a leading "-" sorts descending '
@@ -458,19 +460,14 @@ def _operation_prefixes(result) -> list[str]:
 
 
 def _rename_refs(node, renamed: dict[str, str]):
+    """``node`` with every reference to a renamed component (a $ref, or a discriminator
+    mapping's target) pointing at its new name."""
     if isinstance(node, dict):
-        return {
-            key: (
-                _REF + renamed.get(value[len(_REF) :], value[len(_REF) :])
-                if isinstance(value, str) and value.startswith(_REF) and key in ("$ref",)
-                else _rename_refs(value, renamed)
-            )
-            for key, value in node.items()
-        }
+        return {key: _rename_refs(value, renamed) for key, value in node.items()}
     if isinstance(node, list):
         return [_rename_refs(item, renamed) for item in node]
     if isinstance(node, str) and node.startswith(_REF) and node[len(_REF) :] in renamed:
-        return _REF + renamed[node[len(_REF) :]]  # a discriminator mapping's target
+        return _REF + renamed[node[len(_REF) :]]
     return node
 
 
@@ -500,7 +497,12 @@ def postprocess_merge_error_components(result, generator, request, public):
             generic = suffixes.pop() if len(suffixes) == 1 else None
             # A field's component reads well without its operation; a union ("Error",
             # "ValidationError") would not say which fields it holds, so it keeps a full name.
-            named = generic and generic not in _UNION_SUFFIXES and generic not in schemas
+            named = (
+                generic
+                and generic not in _UNION_SUFFIXES
+                and generic not in schemas
+                and generic not in renamed
+            )
             keep = generic if named else names[0]
             schemas[keep] = schemas[names[0]]
             for name in names:
