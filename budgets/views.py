@@ -123,8 +123,8 @@ class BudgetViewSet(
 
     @extend_schema(
         summary="Replace a budget",
-        description="Sets every field; editors and the owner. The currency cannot change once "
-        "amounts are recorded in the budget (400 `currency_locked`).",
+        description="Takes the whole budget, as POST does; editors and the owner. The currency "
+        "cannot change once amounts are recorded in the budget (400 `currency_locked`).",
         request=BudgetInputSerializer,
         responses={200: BudgetSerializer},
         examples=[BUDGET_EXAMPLE],
@@ -292,7 +292,7 @@ class CategoryViewSet(
         examples=[
             OpenApiExample(
                 "Food with an allocation",
-                value={"budget": 1, "name": "Food", "allocated": "300.00"},
+                value={"budget": 12, "name": "Food", "allocated": "300.00"},
                 request_only=True,
             )
         ],

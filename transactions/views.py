@@ -120,8 +120,8 @@ class TransactionViewSet(
 
     @extend_schema(
         summary="Replace a transaction",
-        description="Sets every field; needs edit on the budget it is in and, when it moves, on "
-        "the budget it moves to.",
+        description="Takes the whole transaction, as POST does; needs edit on the budget it is in "
+        "and, when it moves, on the budget it moves to.",
         request=TransactionInputSerializer,
         responses={200: TransactionSerializer, 409: CONCURRENT_WRITE},
         examples=[OpenApiExample("An expense", value=TRANSACTION_EXAMPLE, request_only=True)],

@@ -109,11 +109,13 @@ class GrantViewSet(viewsets.GenericViewSet):
         responses={201: GrantSerializer},
         examples=[
             OpenApiExample(
-                "An adviser may read", value={"budget": 1, "user": 7, "permission": "view"}, request_only=True
+                "An adviser may read",
+                value={"budget": 12, "user": 7, "permission": "view"},
+                request_only=True,
             ),
             OpenApiExample(
                 "A household may edit",
-                value={"budget": 1, "household": 3, "permission": "edit"},
+                value={"budget": 12, "household": 3, "permission": "edit"},
                 request_only=True,
             ),
         ],
