@@ -1,5 +1,5 @@
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -40,7 +40,22 @@ class _PublicAuthView(APIView):
 
 @extend_validation_errors(["unique"], field_name="email")
 class RegisterView(_PublicAuthView):
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, auth=[])
+    @extend_schema(
+        summary="Register an account",
+        description="Creates an account and sends a link to verify its email; sign in at once with "
+        "auth/token/. Emails are unique regardless of case; the password must pass the server's "
+        "password validators.",
+        request=RegisterSerializer,
+        responses={201: UserSerializer},
+        auth=[],
+        examples=[
+            OpenApiExample(
+                "A new account",
+                value={"email": "erin@example.com", "password": "erin-keeps-books-42", "first_name": "Erin"},
+                request_only=True,
+            )
+        ],
+    )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -53,9 +68,21 @@ class TokenView(_PublicAuthView):
     the attempt is refused before the password is checked (429 locked_out)."""
 
     @extend_schema(
+        summary="Log in (get a token pair)",
+        description="Trades an email and password for a JWT pair: send `access` as "
+        "`Authorization: Bearer <access>`, and `refresh` to auth/token/refresh/ when it expires. "
+        "Failed logins count per (email, IP) and per IP; past the limit the attempt is refused "
+        "with 429 `locked_out` before the password is checked.",
         request=LoginSerializer,
         responses={200: TokenPairSerializer, 401: ErrorResponse401Serializer},
         auth=[],
+        examples=[
+            OpenApiExample(
+                "A demo login",
+                value={"email": "alice@example.com", "password": "budget-demo-2025"},
+                request_only=True,
+            )
+        ],
     )
     def post(self, request):
         email = attempted_email(request, None)
@@ -68,6 +95,9 @@ class TokenView(_PublicAuthView):
 
 class TokenRefreshView(_PublicAuthView):
     @extend_schema(
+        summary="Refresh a token pair",
+        description="Trades a refresh token for a new access and refresh token. The refresh token "
+        "sent is blacklisted: each one works exactly once.",
         request=RefreshSerializer,
         responses={200: TokenPairSerializer, 401: ErrorResponse401Serializer},
         auth=[],
@@ -85,7 +115,14 @@ class LogoutView(APIView):
     authentication_classes = [PublicEndpoint]
     permission_classes = [AllowAny]
 
-    @extend_schema(request=LogoutSerializer, responses={204: None, 401: ErrorResponse401Serializer}, auth=[])
+    @extend_schema(
+        summary="Log out",
+        description="Ends a session by blacklisting its refresh token. The refresh token is the "
+        "credential, so an expired access token does not stop a client from logging out.",
+        request=LogoutSerializer,
+        responses={204: None, 401: ErrorResponse401Serializer},
+        auth=[],
+    )
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -99,11 +136,17 @@ class MeView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [*APIView.throttle_classes, EmailChangeThrottle]
 
-    @extend_schema(responses={200: UserSerializer})
+    @extend_schema(
+        summary="Get my profile",
+        description="The signed-in account: names, email, whether it is verified, and the new "
+        "address waiting for confirmation, if any (`pending_email`).",
+        responses={200: UserSerializer},
+    )
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
     @extend_schema(
+        summary="Update my profile",
         request=MeUpdateSerializer,
         responses={200: UserSerializer},
         description="Names change at once. A new `email` needs `current_password`; it shows as "
@@ -126,7 +169,13 @@ class MeView(APIView):
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        summary="Change my password",
+        description="Needs the current password. Every access and refresh token issued before is "
+        "rejected afterwards; the answer carries a fresh pair for this client.",
+        request=PasswordChangeSerializer,
+        responses={200: TokenPairSerializer},
+    )
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -140,7 +189,14 @@ class PasswordChangeView(APIView):
 class EmailVerifyView(_PublicAuthView):
     """The token from a verification email. No sign-in needed: the token proves the mailbox."""
 
-    @extend_schema(request=TokenSerializer, responses={200: VerifiedEmailSerializer}, auth=[])
+    @extend_schema(
+        summary="Verify an email address",
+        description="Takes the token from a verification email (the welcome email, or a change of "
+        "email) and marks the address verified. No sign-in needed: the token proves the mailbox.",
+        request=TokenSerializer,
+        responses={200: VerifiedEmailSerializer},
+        auth=[],
+    )
     def post(self, request):
         serializer = TokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -156,7 +212,14 @@ class EmailVerifyResendView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [*APIView.throttle_classes, EmailSendThrottle]
 
-    @extend_schema(request=None, responses={202: SentToSerializer})
+    @extend_schema(
+        summary="Resend the verification email",
+        description="Sends the verification link again: to a pending new address, else to the "
+        "account's own unverified one (400 `already_verified` when there is neither). Throttled "
+        "per account (THROTTLE_RATE_EMAIL).",
+        request=None,
+        responses={202: SentToSerializer},
+    )
     def post(self, request):
         address = services.email_verification_resend(user=request.user)
         return Response({"email": address}, status=status.HTTP_202_ACCEPTED)
@@ -169,7 +232,14 @@ class PasswordResetView(_PublicAuthView):
     """Always 202 with the same body, whether or not an account uses the address: the
     lookup and the message happen after the answer (server/mail.py)."""
 
-    @extend_schema(request=PasswordResetSerializer, responses={202: DetailSerializer}, auth=[])
+    @extend_schema(
+        summary="Request a password reset",
+        description="Emails a reset link to the address if an account uses it. Always 202 with the "
+        "same body, whether or not one does: the lookup and the message happen after the answer.",
+        request=PasswordResetSerializer,
+        responses={202: DetailSerializer},
+        auth=[],
+    )
     def post(self, request):
         serializer = PasswordResetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -181,7 +251,14 @@ class PasswordResetView(_PublicAuthView):
 class PasswordResetConfirmView(_PublicAuthView):
     """Sets the new password; every access and refresh token issued before stops working."""
 
-    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None}, auth=[])
+    @extend_schema(
+        summary="Reset a password",
+        description="Sets a new password with the token from a reset email (valid once, for "
+        "PASSWORD_RESET_TTL_MINUTES). Every access and refresh token issued before stops working.",
+        request=PasswordResetConfirmSerializer,
+        responses={204: None},
+        auth=[],
+    )
     def post(self, request):
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

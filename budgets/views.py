@@ -1,5 +1,5 @@
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -46,6 +46,21 @@ document_links(
 
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
 HOUSEHOLD_ID = OpenApiParameter("household_id", int, OpenApiParameter.PATH)
+SHARE_EXAMPLES = [
+    OpenApiExample("Read only", value={"permission": "view"}, request_only=True),
+    OpenApiExample("Read and write", value={"permission": "edit"}, request_only=True),
+]
+BUDGET_EXAMPLE = OpenApiExample(
+    "A monthly budget",
+    value={
+        "name": "Groceries",
+        "amount": "450.00",
+        "currency": "EUR",
+        "period": "monthly",
+        "start_date": "2026-01-01",
+    },
+    request_only=True,
+)
 
 
 def _valid(serializer_class, data, **kwargs):
@@ -54,6 +69,22 @@ def _valid(serializer_class, data, **kwargs):
     return serializer.validated_data
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List budgets",
+        description="Budgets you own plus those shared with you (by a person or through a "
+        "household), with your permissions on each. Filter with `owned`, "
+        "`shared_with_household`, `search`; sort with `ordering`.",
+    ),
+    retrieve=extend_schema(
+        summary="Get a budget",
+        description="One budget you can see. One you cannot, existing or not, is the same 404.",
+    ),
+    destroy=extend_schema(
+        summary="Delete a budget",
+        description="Owner only. Its categories, transactions and shares go with it.",
+    ),
+)
 @extend_validation_errors(
     ["required", "invalid"], field_name="end_date", actions=["create", "update", "partial_update"]
 )
@@ -76,18 +107,38 @@ class BudgetViewSet(
     def _fresh(self, pk):
         return self.get_queryset().get(pk=pk)
 
-    @extend_schema(request=BudgetInputSerializer, responses={201: BudgetSerializer})
+    @extend_schema(
+        summary="Create a budget",
+        description="A new budget owned by you: an amount per period (weekly, monthly, yearly, or "
+        "custom with an `end_date`) in one currency.",
+        request=BudgetInputSerializer,
+        responses={201: BudgetSerializer},
+        examples=[BUDGET_EXAMPLE],
+    )
     def create(self, request):
         data = _valid(BudgetInputSerializer, request.data)
         with transaction.atomic():  # the answer is read under the write's locks
             budget = services.budget_create(owner=request.user, **data)
             return Response(self.get_serializer(self._fresh(budget.pk)).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=BudgetInputSerializer, responses={200: BudgetSerializer})
+    @extend_schema(
+        summary="Replace a budget",
+        description="Takes the whole budget, as POST does; editors and the owner. The currency "
+        "cannot change once amounts are recorded in the budget (400 `currency_locked`).",
+        request=BudgetInputSerializer,
+        responses={200: BudgetSerializer},
+        examples=[BUDGET_EXAMPLE],
+    )
     def update(self, request, pk=None):
         return self._update(request, partial=False)
 
-    @extend_schema(request=BudgetInputSerializer(partial=True), responses={200: BudgetSerializer})
+    @extend_schema(
+        summary="Update a budget",
+        description="Changes only the fields sent; editors and the owner. The currency cannot "
+        "change once amounts are recorded in the budget (400 `currency_locked`).",
+        request=BudgetInputSerializer(partial=True),
+        responses={200: BudgetSerializer},
+    )
     def partial_update(self, request, pk=None):
         return self._update(request, partial=True)
 
@@ -102,17 +153,26 @@ class BudgetViewSet(
     def perform_destroy(self, instance):
         services.budget_delete(budget=instance, precondition=self.precondition_for(instance))
 
-    @extend_schema(responses={200: ShareSerializer(many=True)})
+    @extend_schema(
+        summary="List a budget's shares",
+        description="Everyone the budget is shared with, people and households, with their level "
+        "and whether the owner or a site admin granted it; a plain list. The owner and editors.",
+        responses={200: ShareSerializer(many=True)},
+    )
     @action(detail=True, methods=["get"], scope_action="change", pagination_class=None, filterset_class=None)
     def shares(self, request, pk=None):
         budget = self.get_object()
         return Response(ShareSerializer(selectors.budget_shares(budget=budget), many=True).data)
 
     @extend_schema(
+        summary="Share a budget with a person",
         parameters=[USER_ID],
         request=ShareLevelSerializer,
         responses={200: ShareSerializer, 201: ShareSerializer},
-        description="201 when the user had no share on the budget, 200 when their level changed.",
+        description='Owner only. Gives one person "view" or "edit" on the budget; they must share '
+        "a household with you (400 `no_common_household`). 201 when the user had no share on the "
+        "budget, 200 when their level changed.",
+        examples=SHARE_EXAMPLES,
     )
     @action(
         detail=True,
@@ -124,7 +184,13 @@ class BudgetViewSet(
     def share_user(self, request, pk=None, user_id=None):
         return self._put_share(request, services.share_with_user, grantee_id=int(user_id), key="user_id")
 
-    @extend_schema(parameters=[USER_ID], request=None, responses={204: None})
+    @extend_schema(
+        summary="Stop sharing a budget with a person",
+        description="Owner only. Revokes the person's share, whoever granted it.",
+        parameters=[USER_ID],
+        request=None,
+        responses={204: None},
+    )
     @share_user.mapping.delete
     def unshare_user(self, request, pk=None, user_id=None):
         budget = self.get_object()
@@ -134,10 +200,14 @@ class BudgetViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        summary="Share a budget with a household",
         parameters=[HOUSEHOLD_ID],
         request=ShareLevelSerializer,
         responses={200: ShareSerializer, 201: ShareSerializer},
-        description="201 when the household had no share on the budget, 200 when its level changed.",
+        description='Owner only. Gives every member of a household you belong to "view" or "edit" '
+        "(400 `not_a_member` otherwise), for as long as they are members. 201 when the household "
+        "had no share on the budget, 200 when its level changed.",
+        examples=SHARE_EXAMPLES,
     )
     @action(
         detail=True,
@@ -168,7 +238,14 @@ class BudgetViewSet(
             headers={"ETag": share.etag},
         )
 
-    @extend_schema(parameters=[HOUSEHOLD_ID], request=None, responses={204: None})
+    @extend_schema(
+        summary="Stop sharing a budget with a household",
+        description="Owner only. Revokes the household's share; members keep any share made to "
+        "them in person.",
+        parameters=[HOUSEHOLD_ID],
+        request=None,
+        responses={204: None},
+    )
     @share_household.mapping.delete
     def unshare_household(self, request, pk=None, household_id=None):
         budget = self.get_object()
@@ -178,6 +255,20 @@ class BudgetViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List categories",
+        description="Categories of every budget you can see; filter with `budget`.",
+    ),
+    retrieve=extend_schema(
+        summary="Get a category",
+        description="One category of a budget you can see.",
+    ),
+    destroy=extend_schema(
+        summary="Delete a category",
+        description="Needs edit on its budget. Its transactions stay, without a category.",
+    ),
+)
 @extend_validation_errors(["unique"], field_name="name", actions=["create", "partial_update"])
 class CategoryViewSet(
     ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
@@ -192,13 +283,32 @@ class CategoryViewSet(
     def with_related(self, queryset):
         return queryset.select_related("budget")
 
-    @extend_schema(request=CategoryInputSerializer, responses={201: CategorySerializer})
+    @extend_schema(
+        summary="Create a category",
+        description="A category in a budget you can edit; names are unique within the budget. "
+        "`allocated`, optional, is a decimal string in the budget's currency.",
+        request=CategoryInputSerializer,
+        responses={201: CategorySerializer},
+        examples=[
+            OpenApiExample(
+                "Food with an allocation",
+                value={"budget": 12, "name": "Food", "allocated": "300.00"},
+                request_only=True,
+            )
+        ],
+    )
     def create(self, request):
         data = _valid(CategoryInputSerializer, request.data, context={"request": request})
         category = services.category_create(actor=request.user, **data)
         return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CategoryUpdateSerializer(partial=True), responses={200: CategorySerializer})
+    @extend_schema(
+        summary="Update a category",
+        description="Renames it or changes its allocation (null for none); needs edit on its "
+        "budget. A category stays in its budget.",
+        request=CategoryUpdateSerializer(partial=True),
+        responses={200: CategorySerializer},
+    )
     def partial_update(self, request, pk=None):
         category = self.get_object()
         precondition = self.precondition_for(category)

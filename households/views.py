@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors, set_validation_errors
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -73,6 +73,21 @@ USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
 INVITATION_ID = OpenApiParameter("invitation_id", str, OpenApiParameter.PATH)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List my households",
+        description="The households you belong to, with your role in each and how many members they have.",
+    ),
+    retrieve=extend_schema(
+        summary="Get a household",
+        description="One household you belong to. Any other id, existing or not, is the same 404.",
+    ),
+    destroy=extend_schema(
+        summary="Delete a household",
+        description="Owner only. Ends every membership and every share of a budget with the "
+        "household; the budgets stay with their owners.",
+    ),
+)
 @extend_validation_errors(["owner_cannot_demote_self"], field_name="role", actions=["member"])
 class HouseholdViewSet(
     ETagMixin,
@@ -101,7 +116,13 @@ class HouseholdViewSet(
     def _household(self, pk) -> Household:
         return self.get_queryset().get(pk=pk)
 
-    @extend_schema(request=HouseholdInputSerializer, responses={201: HouseholdSerializer})
+    @extend_schema(
+        summary="Create a household",
+        description="A new household with you as its owner and only member; invite others with "
+        "households/{id}/invitations/.",
+        request=HouseholdInputSerializer,
+        responses={201: HouseholdSerializer},
+    )
     def create(self, request):
         data = self._valid(HouseholdInputSerializer, request.data)
         with transaction.atomic():  # the answer is read under the write's locks
@@ -110,7 +131,12 @@ class HouseholdViewSet(
                 self.get_serializer(self._household(household.pk)).data, status=status.HTTP_201_CREATED
             )
 
-    @extend_schema(request=HouseholdInputSerializer, responses={200: HouseholdSerializer})
+    @extend_schema(
+        summary="Rename a household",
+        description="Changes the household's name. The owner and admins may; a member gets 403.",
+        request=HouseholdInputSerializer,
+        responses={200: HouseholdSerializer},
+    )
     def partial_update(self, request, pk=None):
         household = self.get_object()
         precondition = self.precondition_for(household)
@@ -122,14 +148,27 @@ class HouseholdViewSet(
     def perform_destroy(self, instance):
         services.household_delete(household=instance, precondition=self.precondition_for(instance))
 
-    @extend_schema(responses={200: MemberSerializer(many=True)})
+    @extend_schema(
+        summary="List a household's members",
+        description="Every member with their role (owner, admin, member), oldest first; a plain "
+        "list. Each carries its membership's version for If-Match on a role change or removal.",
+        responses={200: MemberSerializer(many=True)},
+    )
     @action(detail=True, methods=["get"], scope_action="view", pagination_class=None)
     def members(self, request, pk=None):
         household = self.get_object()
         memberships = household.memberships.select_related("user").order_by("joined_at", "id")
         return Response(MemberSerializer(memberships, many=True).data)
 
-    @extend_schema(parameters=[USER_ID], request=RoleInputSerializer, responses={200: MemberSerializer})
+    @extend_schema(
+        summary="Change a member's role",
+        description='Owner only (403 `only_owner_changes_roles`). Making someone "owner" hands '
+        "the household over: you become an admin. The owner cannot demote themselves.",
+        parameters=[USER_ID],
+        request=RoleInputSerializer,
+        responses={200: MemberSerializer},
+        examples=[OpenApiExample("Make an admin", value={"role": "admin"}, request_only=True)],
+    )
     @action(detail=True, methods=["patch"], url_path=r"members/(?P<user_id>\d+)", scope_action="view")
     def member(self, request, pk=None, user_id=None):
         household = self.get_object()
@@ -144,7 +183,15 @@ class HouseholdViewSet(
         )
         return Response(MemberSerializer(membership).data)
 
-    @extend_schema(parameters=[USER_ID], request=None, responses={204: None})
+    @extend_schema(
+        summary="Remove a member",
+        description="The owner removes anyone else; an admin removes members only. What they saw "
+        "through the household ends, as do user shares that no longer have a household in common. "
+        "To go yourself, leave instead.",
+        parameters=[USER_ID],
+        request=None,
+        responses={204: None},
+    )
     @member.mapping.delete
     def remove_member(self, request, pk=None, user_id=None):
         household = self.get_object()
@@ -156,20 +203,42 @@ class HouseholdViewSet(
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={204: None, 409: ErrorResponse409Serializer})
+    @extend_schema(
+        summary="Leave a household",
+        description="Ends your membership. The last member leaving deletes the household; the "
+        "owner cannot leave while others remain (409 `owner_must_transfer`): hand it over first.",
+        request=None,
+        responses={204: None, 409: ErrorResponse409Serializer},
+    )
     @action(detail=True, methods=["post"], scope_action="view")
     def leave(self, request, pk=None):
         services.membership_leave(household=self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={200: InvitationSerializer(many=True)})
+    @extend_schema(
+        summary="List a household's open invitations",
+        description="Invitations not yet accepted, declined, revoked or expired, newest first; a "
+        "plain list. The owner and admins only.",
+        responses={200: InvitationSerializer(many=True)},
+    )
     @action(detail=True, methods=["get"], scope_action="invite", pagination_class=None)
     def invitations(self, request, pk=None):
         household = self.get_object()
         pending = household.invitations.open().select_related("invited_by").order_by("-created_at")
         return Response(InvitationSerializer(pending, many=True).data)
 
-    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
+    @extend_schema(
+        summary="Invite someone to a household",
+        description="Emails an invitation with a token to the address, valid INVITATION_TTL_DAYS. "
+        'The owner invites members and admins; an admin invites members only. `role` defaults to "member".',
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer},
+        examples=[
+            OpenApiExample(
+                "Invite a member", value={"email": "sam@example.com", "role": "member"}, request_only=True
+            )
+        ],
+    )
     @invitations.mapping.post
     def invite(self, request, pk=None):
         household = self.get_object()
@@ -178,7 +247,12 @@ class HouseholdViewSet(
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[INVITATION_ID], request=None, responses={204: None, 409: ErrorResponse409Serializer}
+        summary="Revoke an invitation",
+        description="The invitation's token stops working. The owner and admins only; one already "
+        "answered or expired is a 409.",
+        parameters=[INVITATION_ID],
+        request=None,
+        responses={204: None, 409: ErrorResponse409Serializer},
     )
     @action(
         detail=True,
@@ -214,6 +288,12 @@ set_validation_errors(
 )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List invitations to me",
+        description="Open invitations addressed to your email, once that email is verified; newest first.",
+    )
+)
 class MyInvitationViewSet(mixins.ListModelMixin, TenantViewSet):
     """Invitations addressed to my email. Anyone else gets 404 for their ids."""
 
@@ -226,13 +306,25 @@ class MyInvitationViewSet(mixins.ListModelMixin, TenantViewSet):
             queryset = queryset.open()
         return queryset.select_related("household", "invited_by").order_by("-created_at")
 
-    @extend_schema(request=None, responses={200: MembershipSerializer, 409: ErrorResponse409Serializer})
+    @extend_schema(
+        summary="Accept an invitation",
+        description="Joins the household with the invitation's role. Needs a verified email equal "
+        "to the invitation's; one no longer open is a 409.",
+        request=None,
+        responses={200: MembershipSerializer, 409: ErrorResponse409Serializer},
+    )
     @action(detail=True, methods=["post"], scope_action="respond")
     def accept(self, request, pk=None):
         membership = services.invitation_accept(invitation=self.get_object(), user=request.user)
         return Response(MembershipSerializer(membership).data)
 
-    @extend_schema(request=None, responses={204: None, 409: ErrorResponse409Serializer})
+    @extend_schema(
+        summary="Decline an invitation",
+        description="Turns the invitation down; it can no longer be accepted. Needs a verified "
+        "email equal to the invitation's; one no longer open is a 409.",
+        request=None,
+        responses={204: None, 409: ErrorResponse409Serializer},
+    )
     @action(detail=True, methods=["post"], scope_action="respond")
     def decline(self, request, pk=None):
         services.invitation_decline(invitation=self.get_object())
@@ -241,6 +333,11 @@ class MyInvitationViewSet(mixins.ListModelMixin, TenantViewSet):
 
 class _InvitationTokenSerializer(serializers.Serializer):
     token = StrictCharField(max_length=1000)
+
+
+INVITATION_TOKEN_EXAMPLE = OpenApiExample(
+    "The token from the email", value={"token": "eyJpbnZpdGF0aW9uIjo0Mn0:1tQx2A:Hk3v"}, request_only=True
+)
 
 
 @extend_validation_errors(["token_invalid"], field_name="token")
@@ -254,7 +351,12 @@ class AcceptInvitationByTokenView(APIView):
 
     @extend_schema(
         operation_id="invitations_accept_by_token",
+        summary="Accept an invitation with its token",
+        description="Joins with the token from an invitation email, whatever address your account "
+        "has: the token proves the invited mailbox (an unverified account with that address "
+        "becomes verified).",
         request=_InvitationTokenSerializer,
+        examples=[INVITATION_TOKEN_EXAMPLE],
         responses={200: MembershipSerializer, 409: ErrorResponse409Serializer},
     )
     def post(self, request):
@@ -274,7 +376,10 @@ class DeclineInvitationByTokenView(APIView):
 
     @extend_schema(
         operation_id="invitations_decline_by_token",
+        summary="Decline an invitation with its token",
+        description="Declines with the token from an invitation email; no account or sign-in needed.",
         request=_InvitationTokenSerializer,
+        examples=[INVITATION_TOKEN_EXAMPLE],
         responses={204: None, 409: ErrorResponse409Serializer},
         auth=[],
     )

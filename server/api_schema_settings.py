@@ -35,10 +35,63 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # The order the docs list them in: signing in first, then what a household sets up, in the
+    # order a client meets it. Each operation's summary and description live next to its view.
+    "TAGS": [
+        {
+            "name": "auth",
+            "description": "Accounts and sessions: register, get a JWT pair (send the access token "
+            "as `Authorization: Bearer <access>`), refresh it, log out; your profile, email "
+            "verification, password change and reset.",
+        },
+        {
+            "name": "households",
+            "description": "Groups of people who share budgets. The creator is the owner; owners and "
+            "admins invite, only the owner changes roles. A household you are not in is a 404.",
+        },
+        {
+            "name": "invitations",
+            "description": "Invitations addressed to you: list them once your email is verified, "
+            "accept or decline them, or answer with the token from the invitation email.",
+        },
+        {
+            "name": "budgets",
+            "description": "Budgets you own plus those shared with you, and sharing them with a "
+            'housemate or a whole household ("view" or "edit"). Viewers read, editors also '
+            "change, only the owner deletes and shares.",
+        },
+        {
+            "name": "categories",
+            "description": "A budget's spending categories, each with an optional allocation. "
+            "They follow their budget: view on it to read, edit to write.",
+        },
+        {
+            "name": "transactions",
+            "description": "Income and expenses recorded in a budget, one at a time, in bulk, or "
+            "from a CSV file; listed, filtered and exported as CSV. Amounts are decimal strings "
+            '("12.30") with exactly the currency\'s minor units.',
+        },
+        {
+            "name": "reports",
+            "description": "Sums over one budget's transactions: the current period's summary and "
+            "a month-by-month report. View on the budget is enough.",
+        },
+        {
+            "name": "admin",
+            "description": "For staff holding `budgets.manage_grants`: every grant on every budget, "
+            "and admin grants to someone outside the owner's households.",
+        },
+        {
+            "name": "health",
+            "description": "Liveness and database reachability, for load balancers. No auth.",
+        },
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "server.openapi.postprocess_validation_error_attrs",
         "server.openapi.postprocess_links",
+        "server.openapi.postprocess_merge_error_components",
+        "server.openapi.postprocess_require_operation_docs",
     ],
     "ENUM_NAME_OVERRIDES": {
         # Two different "role" choice sets: a member's role, and the roles an invitation offers.

@@ -4,9 +4,11 @@ bad page or of a malformed upload, list-item attrs like "0.amount") and the Open
 The codes and links of each app are registered by the app, next to its views
 (document_error_codes, document_links)."""
 
+import json
 import re
 
 from django import forms
+from drf_spectacular.drainage import warn
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from drf_standardized_errors.settings import package_settings
@@ -224,6 +226,21 @@ def _parse_error_response_serializer(operation_id: str, codes: tuple[str, ...]):
     )
 
 
+def _document_ordering(parameter: dict) -> None:
+    """django-filter's OrderingFilter, as it reads the parameter: comma-separated keys, an
+    empty one skipped (``ordering=date,``), so the empty string is one of the values."""
+    items = parameter["schema"]["items"]
+    keys = [key for key in items.get("enum", []) if key and not key.startswith("-")]
+    if not keys:
+        return
+    if "" not in items["enum"]:
+        items["enum"].append("")
+    parameter["description"] = (
+        f'Sort keys, comma-separated: {", ".join(keys)}; a leading "-" sorts descending '
+        f"(e.g. `-{keys[-1]},{keys[0]}`). Ties are broken by id."
+    )
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, told what else our endpoints answer.
 
@@ -232,7 +249,7 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     - 413 is documented for the methods that carry a body.
     - Paginated lists answer a bad ``limit`` or ``offset`` with a 400 naming it.
     - An optional query parameter sent empty (``?kind=``) means the same as leaving it out
-      (``allowEmptyValue``), as django-filter reads it.
+      (``allowEmptyValue``), as django-filter reads it; so does an empty sort key.
     - A field may list the codes its serializer's validate() raises for it
       (``schema_error_codes``, e.g. MoneyInputField's "max_decimal_places").
     - A view may list the 400 "client_error" codes its parsing raises (``parse_error_codes``).
@@ -301,6 +318,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             # parameter left out.
             if parameter["in"] == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
+            if parameter["name"] == "ordering" and parameter["schema"].get("type") == "array":
+                _document_ordering(parameter)
         return parameters
 
     def _paginates(self) -> bool:
@@ -405,4 +424,118 @@ def postprocess_links(result, generator, request, public):
             targets = {name: link for name, link in links.items() if link["operationId"] in operations}
             if targets:
                 operations[source]["responses"][status].setdefault("links", {}).update(targets)
+    return result
+
+
+_REF = "#/components/schemas/"
+
+
+_UNION_SUFFIXES = ("Error", "ValidationError", "ErrorResponse400")
+
+
+# What drf-standardized-errors and this module name their error components; a model may
+# say "Error" too (ImportRowError, a row the import refused, is part of a 200 answer).
+_ERROR_COMPONENT = re.compile(
+    r"(ErrorComponent|ValidationError|ErrorResponse\d*|^Error\d*|ErrorCode\d+Enum|ParseError\w*|ErrorEnum)$"
+)
+
+
+def is_error_component(name: str, prefixes=()) -> bool:
+    """``prefixes``: the camelized operation ids, for an operation's own union ("{Op}Error")."""
+    return bool(_ERROR_COMPONENT.search(name)) or (
+        name.endswith("Error") and any(name == f"{prefix}Error" for prefix in prefixes)
+    )
+
+
+def _operation_prefixes(result) -> list[str]:
+    """The camelized operation ids, longest first, which drf-standardized-errors puts in
+    front of each per-operation error component's name."""
+    ids = {
+        camelize(operation["operationId"])
+        for path in result.get("paths", {}).values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    return sorted(ids, key=len, reverse=True)
+
+
+def _rename_refs(node, renamed: dict[str, str]):
+    """``node`` with every reference to a renamed component (a $ref, or a discriminator
+    mapping's target) pointing at its new name."""
+    if isinstance(node, dict):
+        return {key: _rename_refs(value, renamed) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rename_refs(item, renamed) for item in node]
+    if isinstance(node, str) and node.startswith(_REF) and node[len(_REF) :] in renamed:
+        return _REF + renamed[node[len(_REF) :]]
+    return node
+
+
+def postprocess_merge_error_components(result, generator, request, public):
+    """drf-standardized-errors writes a set of error components for every operation (its
+    400 union, the validation error, one component per field with its codes), most of them
+    identical from one operation to the next. Identical ones become one component, named
+    after what they describe without the operation ("LimitErrorComponent"), or after the
+    first of them where that name is taken; repeated until nothing more merges, since two
+    unions become identical once their members are. Each field keeps its exact codes: only
+    components equal in every respect are merged. The models then come first, the errors
+    after them."""
+    schemas = result.get("components", {}).get("schemas", {})
+    prefixes = _operation_prefixes(result)
+    renamed: dict[str, str] = {}  # merged name -> the name that stands for it
+    while True:
+        groups: dict[str, list[str]] = {}
+        for name in sorted(schemas):
+            if is_error_component(name, prefixes):
+                body = json.dumps(_rename_refs(schemas[name], renamed), sort_keys=True)
+                groups.setdefault(body, []).append(name)
+        merges = [names for names in groups.values() if len(names) > 1]
+        if not merges:
+            break
+        for names in merges:
+            suffixes = {next((n[len(p) :] for p in prefixes if n.startswith(p)), n) for n in names}
+            generic = suffixes.pop() if len(suffixes) == 1 else None
+            # A field's component reads well without its operation; a union ("Error",
+            # "ValidationError") would not say which fields it holds, so it keeps a full name.
+            named = (
+                generic
+                and generic not in _UNION_SUFFIXES
+                and generic not in schemas
+                and generic not in renamed
+            )
+            keep = generic if named else names[0]
+            schemas[keep] = schemas[names[0]]
+            for name in names:
+                if name != keep:
+                    del schemas[name]
+                    renamed[name] = keep
+        # A name merged earlier may now stand for one merged since.
+        for name, target in renamed.items():
+            while target in renamed:
+                target = renamed[target]
+            renamed[name] = target
+    result = _rename_refs(result, renamed)
+    schemas = result["components"]["schemas"]
+    ordered = sorted(schemas, key=lambda name: (is_error_component(name, prefixes), name))
+    result["components"]["schemas"] = {name: schemas[name] for name in ordered}
+    return result
+
+
+def postprocess_require_operation_docs(result, generator, request, public):
+    """Every operation says what it does: a summary and a description of its own (a viewset's
+    docstring, which drf-spectacular gives each action that has none, would repeat one text
+    for all of them). A warning, so ``spectacular --fail-on-warn`` and the tests fail."""
+    seen: dict[str, str] = {}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            where = f"{method.upper()} {path}"
+            for key in ("summary", "description"):
+                if not (operation.get(key) or "").strip():
+                    warn(f"{where} has no {key}: give it one with extend_schema({key}=...)")
+            description = operation.get("description")
+            if description and description in seen:
+                warn(f"{where} repeats the description of {seen[description]}: give it its own")
+            seen.setdefault(description, where)
     return result

@@ -22,6 +22,10 @@ class HealthView(APIView):
 
     @extend_schema(
         operation_id="health",
+        summary="Check health",
+        description="Liveness and database reachability, for load balancers: 200 when the "
+        "database answers, 503 `database_unavailable` when it does not. No auth, no data.",
+        tags=["health"],
         responses={
             200: inline_serializer(
                 "Health",

@@ -1,7 +1,7 @@
 """bulk/: up to MAX_BULK_ITEMS transactions in one request, all created or none."""
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.decorators import action
@@ -14,6 +14,7 @@ from permissions.scoping import dangerously_unscoped
 from permissions.viewsets import TenantViewSet
 from transactions import services
 from transactions.models import Transaction
+from transactions.schema_examples import TRANSACTION_EXAMPLE
 from transactions.serializers import TransactionInputSerializer, TransactionSerializer
 from transactions.views import CONCURRENT_WRITE
 
@@ -36,8 +37,13 @@ class TransactionBatchViewSet(TenantViewSet):
     @extend_schema(
         request=TransactionInputSerializer(many=True),
         responses={201: TransactionSerializer(many=True), 409: CONCURRENT_WRITE},
-        description=f"Creates up to {MAX_BULK_ITEMS} transactions: all of them, or none (400 with errors "
-        'per item index, attr "<index>.<field>").',
+        summary="Create transactions in bulk",
+        description="The body is a bare JSON list of transactions, each as POST transactions/ takes "
+        f"it, up to {MAX_BULK_ITEMS}, in budgets you can edit. All are created (201, in the order "
+        'sent) or none: a 400 names each bad item by its index, attr "<index>.<field>" (e.g. '
+        '"1.amount").',
+        # drf-spectacular wraps a list body's example in the list itself.
+        examples=[OpenApiExample("One transaction", value=TRANSACTION_EXAMPLE, request_only=True)],
     )
     @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
     def bulk(self, request):

@@ -3,7 +3,7 @@
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.decorators import action
@@ -19,6 +19,7 @@ from transactions import csv_io, imports, services
 from transactions.filters import TransactionFilter
 from transactions.import_slots import import_slot
 from transactions.models import Transaction
+from transactions.schema_examples import IMPORT_CSV_EXAMPLE
 from transactions.serializers import ImportRequestSerializer, ImportResultSerializer, TransactionSerializer
 from transactions.views import CONCURRENT_WRITE
 
@@ -68,7 +69,9 @@ class TransactionFileViewSet(TenantViewSet):
 
     @extend_schema(
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one header row")},
-        description="The list's filters and scoping, as a streamed CSV attachment.",
+        summary="Export transactions as CSV",
+        description="The list's filters, ordering and scoping, as a streamed CSV attachment with "
+        "one header row (cells that a spreadsheet would read as a formula are neutralised).",
         filters=True,  # not a list to drf-spectacular, so its filters are named here
     )
     @action(
@@ -109,11 +112,24 @@ class TransactionFileViewSet(TenantViewSet):
                 "(IMPORT_TIMEOUT_SECONDS, code import_timeout); nothing was recorded.",
             ),
         },
+        summary="Import transactions from CSV",
         description=(
-            "CSV with the columns date, amount, kind, category, payee, description, notes. "
+            "Multipart: `file` (CSV, UTF-8, at most 5 MB and 50,000 rows), `budget` (one you can "
+            "edit), `dry_run` (check and report, record nothing), `create_categories` (create the "
+            "categories the file names that the budget lacks, instead of refusing them). The first "
+            "line names the columns date, amount, kind, category, payee, description, notes:\n\n"
+            "```\n" + IMPORT_CSV_EXAMPLE + "```\n\n"
             "All rows or none; rows identical to an existing transaction (date, amount, kind, payee, "
             'description) or repeated in the file are skipped and reported. Errors name "<line>.<field>".'
         ),
+        examples=[
+            OpenApiExample(
+                "Check a file first",
+                value={"file": IMPORT_CSV_EXAMPLE, "budget": 12, "dry_run": True, "create_categories": True},
+                request_only=True,
+                media_type="multipart/form-data",
+            )
+        ],
     )
     @action(
         detail=False,

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import User
 from budgets.models import Budget, Category
@@ -17,6 +18,15 @@ for _code, _exponent in sorted(MINOR_UNITS.items()):
     CURRENCIES_BY_EXPONENT.setdefault(_exponent, []).append(_code)
 
 
+def _amount_bound(label: str) -> django_filters.NumberFilter:
+    """A bound on the amount, read as a Decimal. Documented as the decimal string money is
+    everywhere else in the API: django-filter's NumberFilter would read as a float."""
+    field = django_filters.NumberFilter(method="filter_amount", min_value=0, label=label, **AMOUNT)
+    # No pattern: the form also takes "1e3" or " 5", and a pattern would call those invalid.
+    schema = {"type": "string", "format": "decimal", "description": label, "example": "12.30"}
+    return extend_schema_field(schema)(field)
+
+
 class TransactionFilter(django_filters.FilterSet):
     budget = ScopedModelChoiceFilter(model=Budget)
     category = ScopedModelChoiceFilter(model=Category)
@@ -28,12 +38,8 @@ class TransactionFilter(django_filters.FilterSet):
     date_before = django_filters.DateFilter(
         field_name="date", lookup_expr="lte", label="On or before (inclusive)"
     )
-    amount_min = django_filters.NumberFilter(
-        method="filter_amount", min_value=0, label="Amount at least", **AMOUNT
-    )
-    amount_max = django_filters.NumberFilter(
-        method="filter_amount", min_value=0, label="Amount at most", **AMOUNT
-    )
+    amount_min = _amount_bound("Amount at least, in the budget's currency (a decimal string)")
+    amount_max = _amount_bound("Amount at most, in the budget's currency (a decimal string)")
     search = django_filters.CharFilter(
         method="filter_search", max_length=200, label="Payee, description or notes"
     )

@@ -54,9 +54,12 @@ class BudgetReportViewSet(TenantViewSet):
     pagination_class = None
 
     @extend_schema(
+        summary="Summarise a budget period",
         parameters=[DATE_PARAM],
         responses={200: OpenApiTypes.OBJECT},
-        description="Totals for the budget period containing `date`.",
+        description="Totals for the budget period containing `date` (default today): the "
+        "budget's amount, spent, income, remaining and percent used, overall and per category.",
+        tags=["reports"],
     )
     @action(detail=True, methods=["get"], scope_action="view")
     def summary(self, request, pk=None):
@@ -75,9 +78,12 @@ class BudgetReportViewSet(TenantViewSet):
         return Response(selectors.budget_summary(budget=budget, on_date=on_date))
 
     @extend_schema(
+        summary="Report a budget month by month",
         parameters=[FROM_PARAM, TO_PARAM],
         responses={200: OpenApiTypes.OBJECT},
-        description=f"Per month: income, expenses, net, expenses by category; at most {MAX_REPORT_MONTHS}.",
+        description="Per month from `from` to `to` (default the last 12 months): income, "
+        f"expenses, net and expenses by category; at most {MAX_REPORT_MONTHS} months.",
+        tags=["reports"],
     )
     @action(detail=True, methods=["get"], url_path="report/monthly", scope_action="view")
     def report_monthly(self, request, pk=None):

@@ -2,7 +2,7 @@
 rows at once: transactions/batch.py (bulk/) and transactions/files.py (export/, import/);
 a budget's aggregates: transactions/reports.py."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from transactions import services
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction
 from transactions.pagination import TransactionPagination
+from transactions.schema_examples import TRANSACTION_EXAMPLE
 from transactions.serializers import TransactionInputSerializer, TransactionSerializer
 
 # A write racing another (a currency change, a move) answers 409; see services.py.
@@ -63,6 +64,24 @@ document_links(
 _WRITES = ["create", "update", "partial_update"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List transactions",
+        description="Transactions of every budget you can see, newest date first, paginated. "
+        "Filter by budget, category, kind, dates (inclusive), amount bounds, who recorded them "
+        "and text; sort with `ordering`.",
+    ),
+    retrieve=extend_schema(
+        summary="Get a transaction",
+        description="One transaction of a budget you can see. One you cannot, existing or not, "
+        "is the same 404.",
+    ),
+    destroy=extend_schema(
+        summary="Delete a transaction",
+        description="Needs edit on its budget.",
+        responses={204: None, 409: CONCURRENT_WRITE},
+    ),
+)
 @extend_validation_errors(["category_budget_mismatch"], field_name="category", actions=_WRITES)
 @extend_validation_errors(["required"], field_name="amount", actions=["update", "partial_update"])
 class TransactionViewSet(
@@ -86,7 +105,13 @@ class TransactionViewSet(
         return serializer.validated_data
 
     @extend_schema(
-        request=TransactionInputSerializer, responses={201: TransactionSerializer, 409: CONCURRENT_WRITE}
+        summary="Create a transaction",
+        description="Records one income or expense in a budget you can edit. `amount` is a "
+        'decimal string with at most the currency\'s minor units ("12.30" EUR, "1500" JPY); '
+        "`category`, optional, must belong to the same budget. You are its `created_by`.",
+        request=TransactionInputSerializer,
+        responses={201: TransactionSerializer, 409: CONCURRENT_WRITE},
+        examples=[OpenApiExample("An expense", value=TRANSACTION_EXAMPLE, request_only=True)],
     )
     def create(self, request):
         data = self._input(request.data)
@@ -94,14 +119,23 @@ class TransactionViewSet(
         return Response(self.get_serializer(tx).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=TransactionInputSerializer, responses={200: TransactionSerializer, 409: CONCURRENT_WRITE}
+        summary="Replace a transaction",
+        description="Takes the whole transaction, as POST does; needs edit on the budget it is in "
+        "and, when it moves, on the budget it moves to.",
+        request=TransactionInputSerializer,
+        responses={200: TransactionSerializer, 409: CONCURRENT_WRITE},
+        examples=[OpenApiExample("An expense", value=TRANSACTION_EXAMPLE, request_only=True)],
     )
     def update(self, request, pk=None):
         return self._update(request, partial=False)
 
     @extend_schema(
+        summary="Update a transaction",
+        description="Changes only the fields sent; needs edit on its budget. Two editors changing "
+        "different fields at once both land.",
         request=TransactionInputSerializer(partial=True),
         responses={200: TransactionSerializer, 409: CONCURRENT_WRITE},
+        examples=[OpenApiExample("A note", value={"notes": "split with Sam"}, request_only=True)],
     )
     def partial_update(self, request, pk=None):
         return self._update(request, partial=True)
@@ -112,10 +146,6 @@ class TransactionViewSet(
         data = self._input(request.data, instance=tx, partial=partial)
         tx = services.transaction_update(tx=tx, actor=request.user, precondition=precondition, **data)
         return Response(self.get_serializer(tx).data)
-
-    @extend_schema(responses={204: None, 409: CONCURRENT_WRITE})
-    def destroy(self, request, *args, **kwargs):
-        return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         services.transaction_delete(

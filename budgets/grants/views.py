@@ -23,7 +23,7 @@ rows, so it gets a new id.
 
 from django.db import transaction
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status, viewsets
 from rest_framework.response import Response
@@ -84,7 +84,13 @@ class GrantViewSet(viewsets.GenericViewSet):
     pagination_class = LimitOffsetPagination
     filter_backends = []
 
-    @extend_schema(parameters=FILTERS, responses={200: GrantSerializer(many=True)})
+    @extend_schema(
+        summary="List every grant",
+        description="Every explicit grant on every budget, owner shares and admin grants alike, one "
+        "item per (budget, grantee); filter by `budget`, `user` or `household`.",
+        parameters=FILTERS,
+        responses={200: GrantSerializer(many=True)},
+    )
     def list(self, request):
         """Every explicit grant (owner shares and admin grants), one item per (budget, grantee)."""
         filterset = GrantFilter(request.query_params, queryset=Budget.objects.none())
@@ -94,7 +100,26 @@ class GrantViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(share_keys(**filters))
         return self.get_paginated_response(GrantSerializer(shares_for(page), many=True).data)
 
-    @extend_schema(request=GrantInputSerializer, responses={201: GrantSerializer})
+    @extend_schema(
+        summary="Grant access to a budget",
+        description="An admin grant to one user or one household (exactly one of them), no "
+        "household in common needed; it replaces the grantee's share on that budget, if any. "
+        "Not to the budget's owner.",
+        request=GrantInputSerializer,
+        responses={201: GrantSerializer},
+        examples=[
+            OpenApiExample(
+                "An adviser may read",
+                value={"budget": 12, "user": 7, "permission": "view"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "A household may edit",
+                value={"budget": 12, "household": 3, "permission": "edit"},
+                request_only=True,
+            ),
+        ],
+    )
     def create(self, request):
         """An admin grant: no household in common needed; replaces the grantee's share, if any."""
         serializer = GrantInputSerializer(data=request.data)
@@ -114,7 +139,13 @@ class GrantViewSet(viewsets.GenericViewSet):
             (grant,) = shares_for(keys)
         return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[GRANT_ID], responses={204: None})
+    @extend_schema(
+        summary="Revoke a grant",
+        description="Removes the grant, owner share or admin grant, with every permission row "
+        'behind that (budget, grantee). The id is the list\'s: "u12" or "g7".',
+        parameters=[GRANT_ID],
+        responses={204: None},
+    )
     def destroy(self, request, pk=None):
         """Revokes the grant: every guardian row of that (budget, grantee)."""
         grantee_type, row_id = parse_share_id(pk)
