@@ -37,8 +37,10 @@ class _JSONErrorsNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-# The CSV import's row errors: attr "<line>.<column>", or "<line>" for a row of the wrong width.
+# The CSV import's row errors: attr "<line>.<column>", or "<line>" for a row of the wrong width;
+# <line> is the file line the row starts on (the header is line 1).
 @extend_validation_errors(["invalid_row"], field_name="INDEX", actions=["import_csv"])
+@extend_validation_errors(["currency_mismatch"], field_name="INDEX.currency", actions=["import_csv"])
 @extend_validation_errors(["required", "null", "invalid"], field_name="INDEX.date", actions=["import_csv"])
 @extend_validation_errors(
     ["required", "null", "invalid_choice"], field_name="INDEX.kind", actions=["import_csv"]
@@ -110,9 +112,12 @@ class TransactionFileViewSet(TenantViewSet):
             ),
         },
         description=(
-            "CSV with the columns date, amount, kind, category, payee, description, notes. "
+            "CSV with the columns date, amount, kind, category, payee, description, notes; a file from "
+            "export/ imports as it is (its id, budget_id, budget and created_by columns are ignored, a "
+            "currency other than the budget's is an error). "
             "All rows or none; rows identical to an existing transaction (date, amount, kind, payee, "
-            'description) or repeated in the file are skipped and reported. Errors name "<line>.<field>".'
+            'description) or repeated in the file are skipped and reported. Errors name "<line>.<field>", '
+            "<line> being the file line the row starts on (the header is line 1)."
         ),
     )
     @action(
