@@ -38,7 +38,7 @@ class _JSONErrorsNegotiation(BaseContentNegotiation):
 
 
 # The CSV import's row errors: attr "<line>.<column>", or "<line>" for a row of the wrong width;
-# <line> is the file line the row starts on (the header is line 1).
+# <line> is the file line the row starts on (the header is line 1). A dry run answers the same.
 @extend_validation_errors(["invalid_row"], field_name="INDEX", actions=["import_csv"])
 @extend_validation_errors(["currency_mismatch"], field_name="INDEX.currency", actions=["import_csv"])
 @extend_validation_errors(["required", "null", "invalid"], field_name="INDEX.date", actions=["import_csv"])
@@ -102,7 +102,7 @@ class TransactionFileViewSet(TenantViewSet):
     @extend_schema(
         request=ImportRequestSerializer,
         responses={
-            200: ImportResultSerializer,
+            200: OpenApiResponse(ImportResultSerializer, description="A dry run: what the real run records"),
             201: ImportResultSerializer,
             409: CONCURRENT_WRITE,
             503: OpenApiResponse(
@@ -117,7 +117,8 @@ class TransactionFileViewSet(TenantViewSet):
             "currency other than the budget's is an error). "
             "All rows or none; rows identical to an existing transaction (date, amount, kind, payee, "
             'description) or repeated in the file are skipped and reported. Errors name "<line>.<field>", '
-            "<line> being the file line the row starts on (the header is line 1)."
+            "<line> being the file line the row starts on (the header is line 1). A dry run is the same "
+            "run rolled back: the same 400 and errors, or 200 with the counts the real run's 201 would give."
         ),
     )
     @action(

@@ -1,8 +1,10 @@
-"""An export imports back as it is.
+"""An export imports back as it is, and a dry run answers what the real run answers.
 
 The round trip: export a budget, import the file into a new budget of the same currency,
 export that one; every row comes back with its date, amount, kind, category name, payee,
-description and notes exactly as they were, formula-looking text included."""
+description and notes exactly as they were, formula-looking text included. The dry run:
+for each file, the dry run's status and body are the real run's (200 for 201, dry_run true),
+and the dry run writes nothing."""
 
 import datetime
 
@@ -93,7 +95,6 @@ def test_an_export_imports_into_a_new_budget_and_exports_the_same(world, as_, cu
         "created": len(TRICKY_TEXTS),
         "skipped": [],
         "categories_created": ["=Cat, with comma", "Food"],
-        "errors": [],
     }
     assert _stored(new) == _stored(old)  # the texts exactly, not their neutralised cells
     assert _carried(client.get(EXPORT, {"budget": new.pk})) == _carried(exported)
@@ -300,3 +301,67 @@ def test_skipped_rows_are_named_by_the_line_they_start_on(world, as_):
     response = import_csv(as_("owner"), world.budget.pk, IMPORT_HEADER + row + row)
     assert response.status_code == 201, response.json()
     assert response.json()["skipped"] == [{"line": 4, "reason": "duplicate_in_file"}]
+
+
+# Dry run = real run --------------------------------------------------------------------------
+
+ROW = "2026-03-{day:02d},{amount},{kind},{category},{payee},,\n"
+
+
+def _row(day=1, amount="1.00", kind="expense", category="", payee="Shop"):
+    return ROW.format(day=day, amount=amount, kind=kind, category=category, payee=payee)
+
+
+PARITY_FILES = {
+    "valid": IMPORT_HEADER + _row(1) + _row(2, kind="income", category="Food") + _row(3, category="rent"),
+    "one bad row": IMPORT_HEADER + _row(1) + _row(2, amount="1.999") + _row(3),
+    "bad rows in several fields": IMPORT_HEADER
+    + _row(1, amount="abc")
+    + "2026-02-30,1.00,refund,,A,,\n"
+    + _row(3, category="Travel")
+    + "2026-03-04,1.00\n"
+    + _row(5, payee="x" * 201)
+    + _row(6),
+    "duplicates": IMPORT_HEADER
+    + "2026-01-10,42.50,expense,,Market,weekly shop,\n"  # world.groceries
+    + _row(1)
+    + _row(1)
+    + _row(2),
+    "duplicates and a bad row": IMPORT_HEADER + _row(1) + _row(1) + _row(2, kind="gift"),
+    "new categories": IMPORT_HEADER + _row(1, category="Travel") + _row(2, category="travel") + _row(3),
+    "another currency": "date,amount,kind,category,payee,description,notes,currency\n"
+    "2026-03-01,1.00,expense,,A,,,EUR\n2026-03-02,100,expense,,B,,,JPY\n",
+    "empty": IMPORT_HEADER,
+    "bad header": "date,amount,kind,category,payee,description,notes,tags\n" + _row(1).rstrip("\n") + ",x\n",
+}
+
+
+@pytest.mark.parametrize("name", PARITY_FILES)
+@pytest.mark.parametrize("create_categories", ["false", "true"])
+def test_the_dry_run_answers_what_the_real_run_answers(world, as_, name, create_categories):
+    content = PARITY_FILES[name]
+    client = as_("editor")
+    before = db_state()
+
+    dry = import_csv(client, world.budget.pk, content, dry_run="true", create_categories=create_categories)
+    assert db_state() == before
+    real = import_csv(client, world.budget.pk, content, create_categories=create_categories)
+
+    if real.status_code == 201:
+        assert dry.status_code == 200, dry.json()
+        assert dry.json() == {**real.json(), "dry_run": True}
+        assert Transaction.objects.count() == len(before["transactions"]) + real.json()["created"]
+    else:
+        assert real.status_code == 400
+        assert (dry.status_code, dry.json()) == (real.status_code, real.json())
+        assert db_state() == before
+
+
+def test_the_dry_run_of_a_viewer_is_refused_as_the_real_run_is(world, as_):
+    client = as_("viewer")
+    before = db_state()
+    dry = import_csv(client, world.budget.pk, PARITY_FILES["valid"], dry_run="true")
+    real = import_csv(client, world.budget.pk, PARITY_FILES["valid"])
+    assert_error(real, 403, "permission_denied")
+    assert (dry.status_code, dry.json()) == (real.status_code, real.json())
+    assert db_state() == before
