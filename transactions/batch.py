@@ -37,7 +37,7 @@ class TransactionBatchViewSet(TenantViewSet):
         request=TransactionInputSerializer(many=True),
         responses={201: TransactionSerializer(many=True), 409: CONCURRENT_WRITE},
         description=f"Creates up to {MAX_BULK_ITEMS} transactions: all of them, or none (400 with errors "
-        'per item index, attr "<index>.<field>").',
+        'per item, attr "<index>.<field>", <index> counting the list\'s items from 0).',
     )
     @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
     def bulk(self, request):
