@@ -365,3 +365,21 @@ def test_the_dry_run_of_a_viewer_is_refused_as_the_real_run_is(world, as_):
     assert_error(real, 403, "permission_denied")
     assert (dry.status_code, dry.json()) == (real.status_code, real.json())
     assert db_state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dry_run_outside_any_test_transaction_is_rolled_back_whole(client_for):
+    """As in production, where the import's atomic block is the outermost one (not a
+    savepoint inside the test's transaction)."""
+    budget = BudgetFactory()
+    client = client_for(budget.owner)
+    content = PARITY_FILES["new categories"]
+    dry = import_csv(client, budget.pk, content, dry_run="true", create_categories="true")
+    assert dry.json() == {"dry_run": True, "created": 3, "skipped": [], "categories_created": ["Travel"]}
+    assert not Transaction.objects.filter(budget=budget).exists()
+    assert not budget.categories.exists()
+    real = import_csv(client, budget.pk, content, create_categories="true")
+    assert real.status_code == 201
+    assert real.json() == {**dry.json(), "dry_run": False}
+    assert Transaction.objects.filter(budget=budget).count() == 3
+    assert list(budget.categories.values_list("name", flat=True)) == ["Travel"]
