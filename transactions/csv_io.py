@@ -15,6 +15,7 @@ from server.fields import ChoiceField
 from transactions.models import Kind
 
 IMPORT_COLUMNS = ("date", "amount", "kind", "category", "payee", "description", "notes")
+TEXT_COLUMNS = ("category", "payee", "description", "notes")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 50_000
 # Zip (xlsx, ods) and OLE2 (xls) containers: a spreadsheet renamed .csv.
@@ -34,6 +35,10 @@ EXPORT_COLUMNS = (
     "notes",
     "created_by",
 )
+# The export's columns an import reads no value from: a transaction's id and author are the
+# import's own, and its budget is the one the request names. The currency is checked instead.
+IGNORED_EXPORT_COLUMNS = ("id", "budget_id", "budget", "created_by")
+ACCEPTED_COLUMNS = frozenset((*IMPORT_COLUMNS, "currency", *IGNORED_EXPORT_COLUMNS))
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -76,15 +81,18 @@ def parse_rows(text: str, *, currency: str) -> tuple[list[tuple[int, dict]], lis
     except csv.Error as exc:
         raise ParseError(f"The file is not valid CSV: {exc}", code="not_csv") from None
     names = [h.strip().lower() for h in header or []]
-    if sorted(names) != sorted(IMPORT_COLUMNS):
-        raise ParseError(
-            "The first line must name exactly these columns: " + ", ".join(IMPORT_COLUMNS) + ".",
-            code="invalid_header",
-        )
+    _check_header(names)
     # Count the rows before validating any: an oversized file is refused at once, and the
     # limit counts rows, not the errors they produce.
+    # A row's line is the file line it starts on (the header is line 1); reader.line_num is
+    # the line it ends on, later when a quoted cell holds a line break.
+    records = []
+    start = reader.line_num + 1
     try:
-        records = [(reader.line_num, values) for values in reader if any(v.strip() for v in values)]
+        for values in reader:
+            if any(v.strip() for v in values):
+                records.append((start, values))
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise ParseError(
             f"The file is not valid CSV near line {reader.line_num}: {exc}", code="not_csv"
@@ -98,7 +106,8 @@ def parse_rows(text: str, *, currency: str) -> tuple[list[tuple[int, dict]], lis
                 _error(line, None, "invalid_row", f"Expected {len(names)} cells, found {len(values)}.")
             )
             continue
-        row, row_errors = _parse_row(dict(zip(names, values, strict=True)), currency=currency, line=line)
+        cells = dict(zip(names, values, strict=True))
+        row, row_errors = _parse_row(cells, currency=currency, line=line)
         if row_errors:
             errors.extend(row_errors)
         else:
@@ -135,11 +144,34 @@ def _fast(name: str, value: str):
 _SLOW = object()
 
 
+def _check_header(names: list[str]) -> None:
+    """Every import column once; the export's other columns may be there too, nothing else."""
+    missing = [name for name in IMPORT_COLUMNS if name not in names]
+    unknown = sorted({name for name in names if name not in ACCEPTED_COLUMNS})
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if not (missing or unknown or repeated):
+        return
+    problems = [
+        *(["missing: " + ", ".join(missing)] if missing else []),
+        *(["unknown: " + ", ".join(name or "(blank)" for name in unknown)] if unknown else []),
+        *(["repeated: " + ", ".join(repeated)] if repeated else []),
+    ]
+    extra = ", ".join(c for c in EXPORT_COLUMNS if c in ACCEPTED_COLUMNS and c not in IMPORT_COLUMNS)
+    raise ParseError(
+        f"The first line must name the columns {', '.join(IMPORT_COLUMNS)}, once each, in any order; "
+        f"an export's other columns ({extra}) may be there too. This file's header has "
+        f"{'; '.join(problems)}.",
+        code="invalid_header",
+    )
+
+
 def _parse_row(cells: dict, *, currency: str, line: int) -> tuple[dict, list[dict]]:
     errors = []
     data = {}
     for name, field in _FIELDS.items():
         value = cells[name].strip()
+        if name in TEXT_COLUMNS:
+            value = unneutralise(value)
         parsed = _fast(name, value)
         if parsed is _SLOW:
             try:
@@ -148,11 +180,23 @@ def _parse_row(cells: dict, *, currency: str, line: int) -> tuple[dict, list[dic
                 errors.extend(_error(line, name, d.code, str(d)) for d in exc.detail)
                 continue
         data[name] = parsed
-    try:
-        amount_minor = parse_amount(cells["amount"].strip(), currency)
-    except serializers.ValidationError as exc:
-        errors.extend(_error(line, "amount", d.code, str(d)) for d in exc.detail)
-        amount_minor = None
+    stated = cells.get("currency", "").strip()
+    amount_minor = None
+    if stated and stated.upper() != currency:
+        # The amount is written in another currency's units: not judged, never converted.
+        errors.append(
+            _error(
+                line,
+                "currency",
+                "currency_mismatch",
+                f"This row is in {stated}; the budget's amounts are in {currency}.",
+            )
+        )
+    else:
+        try:
+            amount_minor = parse_amount(cells["amount"].strip(), currency)
+        except serializers.ValidationError as exc:
+            errors.extend(_error(line, "amount", d.code, str(d)) for d in exc.detail)
     if errors:
         return {}, errors
     return {
@@ -181,8 +225,17 @@ def errors_as_validation_error(errors: list[dict]) -> ValidationError:
 
 def neutralise(cell: str) -> str:
     """Spreadsheet formula injection: a cell starting with = + - @ (or tab/CR) is
-    prefixed with a quote so spreadsheets show it as text."""
-    return "'" + cell if cell.startswith(_FORMULA_PREFIXES) else cell
+    prefixed with a quote so spreadsheets show it as text. So is a cell that already
+    starts with quotes before one of those, so that unneutralise() can tell the two apart
+    and a round trip through the import gives back every text exactly."""
+    return "'" + cell if cell.lstrip("'").startswith(_FORMULA_PREFIXES) else cell
+
+
+def unneutralise(cell: str) -> str:
+    """neutralise() undone: the quote it added is dropped, any other cell is left as is."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_PREFIXES):
+        return cell[1:]
+    return cell
 
 
 class _Echo:

@@ -38,8 +38,10 @@ class _JSONErrorsNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-# The CSV import's row errors: attr "<line>.<column>", or "<line>" for a row of the wrong width.
+# The CSV import's row errors: attr "<line>.<column>", or "<line>" for a row of the wrong width;
+# <line> is the file line the row starts on (the header is line 1). A dry run answers the same.
 @extend_validation_errors(["invalid_row"], field_name="INDEX", actions=["import_csv"])
+@extend_validation_errors(["currency_mismatch"], field_name="INDEX.currency", actions=["import_csv"])
 @extend_validation_errors(["required", "null", "invalid"], field_name="INDEX.date", actions=["import_csv"])
 @extend_validation_errors(
     ["required", "null", "invalid_choice"], field_name="INDEX.kind", actions=["import_csv"]
@@ -103,7 +105,7 @@ class TransactionFileViewSet(TenantViewSet):
     @extend_schema(
         request=ImportRequestSerializer,
         responses={
-            200: ImportResultSerializer,
+            200: OpenApiResponse(ImportResultSerializer, description="A dry run: what the real run records"),
             201: ImportResultSerializer,
             409: CONCURRENT_WRITE,
             503: OpenApiResponse(
@@ -117,10 +119,14 @@ class TransactionFileViewSet(TenantViewSet):
             "Multipart: `file` (CSV, UTF-8, at most 5 MB and 50,000 rows), `budget` (one you can "
             "edit), `dry_run` (check and report, record nothing), `create_categories` (create the "
             "categories the file names that the budget lacks, instead of refusing them). The first "
-            "line names the columns date, amount, kind, category, payee, description, notes:\n\n"
-            "```\n" + IMPORT_CSV_EXAMPLE + "```\n\n"
+            "line names the columns date, amount, kind, category, payee, description, notes, in any "
+            "order:\n\n```\n" + IMPORT_CSV_EXAMPLE + "```\n\n"
+            "A file from export/ imports as it is (its id, budget_id, budget and created_by columns "
+            "are ignored; a currency other than the budget's is an error). "
             "All rows or none; rows identical to an existing transaction (date, amount, kind, payee, "
-            'description) or repeated in the file are skipped and reported. Errors name "<line>.<field>".'
+            'description) or repeated in the file are skipped and reported. Errors name "<line>.<field>", '
+            "<line> being the file line the row starts on (the header is line 1). A dry run is the same "
+            "run rolled back: the same 400 and errors, or 200 with the counts the real run's 201 would give."
         ),
         examples=[
             OpenApiExample(

@@ -47,11 +47,14 @@ def _without_duplicates(budget: Budget, rows: list[tuple[int, dict]]):
 
 
 def transactions_import(**kwargs) -> dict:
-    """Plans an import of parsed CSV rows ((line, row) pairs, amounts read in the budget's
-    currency) and, unless ``dry_run``, carries it out: every row and the missing categories,
-    or nothing (a ValidationError naming each "<line>.<field>"). The plan is made under the
-    budget's lock, so two imports of one file at once record each row once, and the dry run
-    reports what the real run would do at that moment.
+    """Imports parsed CSV rows ((line, row) pairs, amounts read in the budget's currency):
+    every row and the missing categories, or nothing (a ValidationError naming each
+    "<line>.<field>"). The plan is made under the budget's lock, so two imports of one file
+    at once record each row once.
+
+    A ``dry_run`` is the same run, writes included, rolled back at its end: it refuses what
+    the real run would refuse, with the same errors, and counts what the real run would
+    record at that moment, so the two cannot drift apart.
 
     Bounded by IMPORT_TIMEOUT_SECONDS: on PostgreSQL each statement (a lock wait included),
     on SQLite the wait for the write lock; past it the import is rolled back (503)."""
@@ -98,7 +101,7 @@ def _import(
             cursor.execute(
                 "SELECT set_config('statement_timeout', %s, true)", [f"{settings.IMPORT_TIMEOUT_SECONDS}s"]
             )
-    locked = budget if dry_run else lock_writable(actor, [budget], priced={budget.pk})[budget.pk]
+    locked = lock_writable(actor, [budget], priced={budget.pk})[budget.pk]
     categories = {name.lower(): pk for pk, name in locked.categories.values_list("pk", "name")}
     errors = list(errors)
     new_names: dict[str, str] = {}
@@ -119,15 +122,6 @@ def _import(
     failed = {error["line"] for error in errors}  # a row with an error is never created
     to_create, skipped = _without_duplicates(locked, [(n, row) for n, row in rows if n not in failed])
     errors.sort(key=lambda e: (e["line"], e["field"] or ""))
-    result = {
-        "dry_run": dry_run,
-        "created": len(to_create),
-        "skipped": skipped,
-        "categories_created": sorted(new_names.values()),
-        "errors": errors,
-    }
-    if dry_run:
-        return result
     if errors:
         raise errors_as_validation_error(errors)
     for name in new_names.values():
@@ -140,7 +134,14 @@ def _import(
             for _, row in to_create
         ],
     )
-    return result
+    if dry_run:
+        transaction.set_rollback(True)  # this function's atomic block: everything above is undone
+    return {
+        "dry_run": dry_run,
+        "created": len(to_create),
+        "skipped": skipped,
+        "categories_created": sorted(new_names.values()),
+    }
 
 
 _IMPORT_COLUMNS = (

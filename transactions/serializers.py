@@ -115,13 +115,6 @@ class ImportRequestSerializer(serializers.Serializer):
     create_categories = serializers.BooleanField(default=False)
 
 
-class ImportRowErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
-    field = serializers.CharField(allow_null=True)
-    code = serializers.CharField()
-    detail = serializers.CharField()
-
-
 class ImportSkipSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     reason = ChoiceField(choices=["duplicate_of_existing", "duplicate_in_file"])
@@ -132,4 +125,3 @@ class ImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     skipped = ImportSkipSerializer(many=True)
     categories_created = serializers.ListField(child=serializers.CharField())
-    errors = ImportRowErrorSerializer(many=True)

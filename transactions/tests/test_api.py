@@ -435,7 +435,6 @@ def test_writers_import_into_the_budget(world, as_, actor):
         "created": 2,
         "skipped": [],
         "categories_created": [],
-        "errors": [],
     }
     imported = Transaction.objects.filter(payee__in=["Shop A", "Refund"]).order_by("date")
     assert list(

@@ -107,7 +107,6 @@ def test_import_creates_every_row_with_its_category(world, as_):
         "created": 3,
         "skipped": [],
         "categories_created": [],
-        "errors": [],
     }
     rows = Transaction.objects.filter(budget=world.budget, date__range=("2026-01-05", "2026-01-07"))
     rows = rows.order_by("date")
@@ -119,33 +118,38 @@ def test_import_creates_every_row_with_its_category(world, as_):
 
 
 def test_import_dry_run_reports_what_would_be_created_and_writes_nothing(world, as_):
+    before = db_state()
+    response = import_csv(as_("owner"), world.budget.pk, IMPORT_HEADER + GOOD_ROWS, dry_run="true")
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"dry_run": True, "created": 3, "skipped": [], "categories_created": []}
+    assert db_state() == before
+
+
+def test_import_dry_run_refuses_a_bad_row_as_the_real_run_does(world, as_):
     content = IMPORT_HEADER + GOOD_ROWS + "2026-01-08,1.999,expense,,Bad amount,,\n"
     before = db_state()
     response = import_csv(as_("owner"), world.budget.pk, content, dry_run="true")
-    assert response.status_code == 200, response.json()
-    assert response.json() == {
-        "dry_run": True,
-        "created": 3,
-        "skipped": [],
-        "categories_created": [],
+    body = assert_error(response, 400)
+    assert body == {
+        "type": "validation_error",
         "errors": [
             {
-                "line": 5,
-                "field": "amount",
                 "code": "max_decimal_places",
                 "detail": "EUR amounts have at most 2 decimal places.",
+                "attr": "5.amount",
             }
         ],
     }
     assert db_state() == before
+    assert import_csv(as_("owner"), world.budget.pk, content).json() == body
+    assert db_state() == before
 
 
-def test_import_dry_run_counts_no_row_that_has_an_error(world, as_):
+def test_import_dry_run_names_an_unknown_category_as_the_real_run_does(world, as_):
     content = IMPORT_HEADER + "2026-01-05,1.00,expense,Food,A,,\n2026-01-06,1.00,expense,Travel,B,,\n"
     before = db_state()
-    body = import_csv(as_("owner"), world.budget.pk, content, dry_run="true").json()
-    assert body["created"] == 1
-    assert [(e["line"], e["code"]) for e in body["errors"]] == [(3, "unknown_category")]
+    body = assert_error(import_csv(as_("owner"), world.budget.pk, content, dry_run="true"), 400)
+    assert [(e["attr"], e["code"]) for e in body["errors"]] == [("3.category", "unknown_category")]
     assert db_state() == before
 
 
@@ -521,5 +525,5 @@ def test_an_empty_import_creates_nothing(world, as_):
     before = db_state()
     response = import_csv(as_("owner"), world.budget.pk, IMPORT_HEADER + "\n\n")
     assert response.status_code == 201
-    assert (response.json()["created"], response.json()["errors"]) == (0, [])
+    assert response.json() == {"dry_run": False, "created": 0, "skipped": [], "categories_created": []}
     assert db_state() == before
