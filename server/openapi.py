@@ -434,7 +434,7 @@ _UNION_SUFFIXES = ("Error", "ValidationError", "ErrorResponse400")
 
 
 # What drf-standardized-errors and this module name their error components; a model may
-# say "Error" too (ImportRowError, a row the import refused, is part of a 200 answer).
+# say "Error" too, and is then told apart by not matching these endings.
 _ERROR_COMPONENT = re.compile(
     r"(ErrorComponent|ValidationError|ErrorResponse\d*|^Error\d*|ErrorCode\d+Enum|ParseError\w*|ErrorEnum)$"
 )

@@ -41,7 +41,7 @@ class TransactionBatchViewSet(TenantViewSet):
         description="The body is a bare JSON list of transactions, each as POST transactions/ takes "
         f"it, up to {MAX_BULK_ITEMS}, in budgets you can edit. All are created (201, in the order "
         'sent) or none: a 400 names each bad item by its index, attr "<index>.<field>", <index> '
-        'counting the list\'s items from 0 (e.g. "1.amount" is the second item\'s amount).',
+        "counting the list's items from 0 (e.g. \"1.amount\" is the second item's amount).",
         # drf-spectacular wraps a list body's example in the list itself.
         examples=[OpenApiExample("One transaction", value=TRANSACTION_EXAMPLE, request_only=True)],
     )

@@ -215,7 +215,7 @@ def test_shared_error_components_replace_per_operation_copies(schema):
 def test_the_schemas_section_lists_models_before_errors(schema):
     schemas, _, models = _components(schema)
     assert list(schemas)[: len(models)] == models
-    assert "Transaction" in models and "ImportRowError" in models
+    assert "Transaction" in models and "ImportResult" in models
 
 
 def test_merging_keeps_each_fields_codes_apart():
