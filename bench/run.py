@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.floors import print_floors
 from bench.gunicorn import floor_sql, login, start_gunicorn, stop
 from bench.measure import Client, measure, physical_floor, summarise
 
@@ -130,6 +131,18 @@ class Dataset:
             ),
         ]
         if self.label == "1M":
+            page = json.loads(api.request("GET", "/api/v1/transactions/?limit=1")[1])
+            row_id = page["results"][0]["id"]
+            cases.append(("f. health", None, "GET", "/api/health/", "/bench/bare/", "no_physical"))
+            cases.append(
+                (
+                    "f. retrieve",
+                    recent_token,
+                    "GET",
+                    f"/api/v1/transactions/{row_id}/",
+                    f"/bench/transactions/{row_id}/?user={recent_id}",
+                )
+            )
             cases.append(
                 (
                     "e. create transaction",
@@ -187,7 +200,7 @@ class Dataset:
             ),
             "framework": measure(lambda: Client(port), method, floor_path, floor_body, **common),
         }
-        if method == "GET":
+        if method == "GET" and "no_physical" not in rest:
             if floor_path not in self.floor_sql:
                 self.floor_sql[floor_path] = floor_sql(self.database_url, floor_path)
             statements = self.floor_sql[floor_path]
@@ -284,6 +297,8 @@ def main() -> None:
             growth[row["endpoint"]] = factor
             print(f"  {row['endpoint']:<31} {factor:5.2f}x")
 
+    floors = print_floors(results)
+
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -296,7 +311,7 @@ def main() -> None:
         "load_average": os.getloadavg(),
     }
     (out / f"bench-{stamp}.json").write_text(
-        json.dumps({"machine": machine, "results": results, "growth": growth}, indent=2)
+        json.dumps({"machine": machine, "results": results, "growth": growth, "floors": floors}, indent=2)
     )
     print(f"\nJSON: bench/results/bench-{stamp}.json")
 

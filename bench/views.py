@@ -69,6 +69,20 @@ def transactions(request):
 
 
 @require_GET
+def transaction(request, pk: int):
+    """The retrieve's floor: one visible row by id."""
+    row = Transaction.objects.visible_to(_user(request)).filter(pk=pk).values(*TX_FIELDS).first()
+    return JsonResponse(row) if row else JsonResponse({"detail": "Not found."}, status=404)
+
+
+@require_GET
+def bare(request):
+    """The floors section's bottom line: a Django view and JsonResponse, no DRF, no
+    authentication, no database."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
 def budgets(request):
     user = _user(request)
     queryset = Budget.objects.visible_to(user).select_related("owner").with_rights(user)

@@ -12,13 +12,15 @@ pytestmark = pytest.mark.django_db
     "path",
     [
         "/bench/transactions/?user={user}&limit=50",
+        "/bench/transactions/{tx}/?user={user}",
+        "/bench/bare/",
         "/bench/budgets/?user={user}",
         "/bench/budgets/{budget}/summary/?user={user}&date=2026-01-15",
     ],
 )
 def test_floor_views_are_not_served_by_default(anon, path):
     tx = TransactionFactory(payee="Floor secret")
-    response = anon.get(path.format(user=tx.budget.owner_id, budget=tx.budget_id))
+    response = anon.get(path.format(user=tx.budget.owner_id, budget=tx.budget_id, tx=tx.pk))
     assert response.status_code == 404
     assert b"Floor secret" not in response.content
 
