@@ -30,6 +30,64 @@ FROM_PARAM = OpenApiParameter("from", str, description="First month, YYYY-MM", p
 TO_PARAM = OpenApiParameter("to", str, description="Last month, YYYY-MM", pattern=r"^\d{4}-\d{2}$")
 
 
+_MONEY = "A decimal string in the budget's currency"
+
+
+class SummaryCategorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    allocated = serializers.CharField(allow_null=True, help_text=f"{_MONEY}; null without an allocation")
+    spent = serializers.CharField(help_text=_MONEY)
+    remaining = serializers.CharField(allow_null=True, help_text=f"{_MONEY}; null without an allocation")
+
+
+class BudgetSummarySerializer(serializers.Serializer):
+    """Totals of one budget period, overall and per category."""
+
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    currency = serializers.CharField(help_text="ISO 4217 code")
+    amount = serializers.CharField(help_text=f"{_MONEY}: the budget's amount for the period")
+    spent = serializers.CharField(help_text=f"{_MONEY}: expenses dated in the period")
+    income = serializers.CharField(help_text=f"{_MONEY}: income dated in the period")
+    remaining = serializers.CharField(help_text=f"{_MONEY}: amount - spent, negative when overspent")
+    percent_used = serializers.CharField(
+        help_text='spent / amount in percent, two decimals ("0.00" for a zero amount)'
+    )
+    by_category = SummaryCategorySerializer(many=True, help_text="Every category of the budget, by name")
+    uncategorised_spent = serializers.CharField(help_text=f"{_MONEY}: expenses without a category")
+
+
+class ReportCategorySerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="null: expenses without a category")
+    name = serializers.CharField(allow_null=True)
+    expenses = serializers.CharField(help_text=_MONEY)
+
+
+class ReportMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    income = serializers.CharField(help_text=_MONEY)
+    expenses = serializers.CharField(help_text=_MONEY)
+    net = serializers.CharField(help_text=f"{_MONEY}: income - expenses, may be negative")
+    by_category = ReportCategorySerializer(many=True)
+
+
+class MonthlyReportSerializer(serializers.Serializer):
+    """Income, expenses and net of a budget, month by month."""
+
+    currency = serializers.CharField(help_text="ISO 4217 code")
+    # "from" is a Python keyword: the field is declared under another name and renamed.
+    from_ = serializers.CharField(help_text="First month, YYYY-MM")
+    to = serializers.CharField(help_text="Last month, YYYY-MM")
+    months = ReportMonthSerializer(
+        many=True, help_text="Every month from `from` to `to`, empty ones included"
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {("from" if name == "from_" else name): field for name, field in fields.items()}
+
+
 class _DateQuery(serializers.Serializer):
     date = serializers.DateField(required=False)
 
@@ -56,7 +114,7 @@ class BudgetReportViewSet(TenantViewSet):
     @extend_schema(
         summary="Summarise a budget period",
         parameters=[DATE_PARAM],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: BudgetSummarySerializer},
         description="Totals for the budget period containing `date` (default today): the "
         "budget's amount, spent, income, remaining and percent used, overall and per category.",
         tags=["reports"],
@@ -80,7 +138,7 @@ class BudgetReportViewSet(TenantViewSet):
     @extend_schema(
         summary="Report a budget month by month",
         parameters=[FROM_PARAM, TO_PARAM],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: MonthlyReportSerializer},
         description="Per month from `from` to `to` (default the last 12 months): income, "
         f"expenses, net and expenses by category; at most {MAX_REPORT_MONTHS} months.",
         tags=["reports"],

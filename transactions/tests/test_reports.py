@@ -330,3 +330,47 @@ def test_deleting_a_category_leaves_its_spending_uncategorised(owner_client):
     assert tx.category_id is None
     body = client.get(summary_url(budget.pk), {"date": "2026-01-05"}).json()
     assert (body["spent"], body["uncategorised_spent"], body["by_category"]) == ("7.00", "7.00", [])
+
+
+# The schema's types are the answers' shapes ------------------------------------------------
+
+
+def _shape(serializer) -> dict:
+    """Field name -> nested shape (or None for a leaf), as a client generated from the schema sees it."""
+    from rest_framework import serializers
+
+    shape = {}
+    for name, field in serializer.fields.items():
+        child = field.child if isinstance(field, serializers.ListSerializer) else field
+        shape[name] = _shape(child) if isinstance(child, serializers.Serializer) else None
+    return shape
+
+
+def _answer_shape(value) -> dict | None:
+    if isinstance(value, list):
+        return _answer_shape(value[0]) if value else None
+    if isinstance(value, dict):
+        return {key: _answer_shape(item) for key, item in value.items()}
+    return None
+
+
+def test_the_summary_answer_has_exactly_the_fields_the_schema_names(owner_client):
+    from transactions.reports import BudgetSummarySerializer
+
+    budget = BudgetFactory(currency="EUR", start_date=D(2026, 1, 1), period="monthly")
+    food = CategoryFactory(budget=budget, name="Food", allocated_minor=10_000)
+    CategoryFactory(budget=budget, name="Rent", allocated_minor=None)
+    TransactionFactory(budget=budget, category=food, amount_minor=1_230, date=D(2026, 3, 4))
+    body = owner_client(budget).get(summary_url(budget.pk), {"date": "2026-03-10"}).json()
+    assert _answer_shape(body) == _shape(BudgetSummarySerializer())
+    assert body["by_category"][1]["allocated"] is None  # nullable, as the schema says
+
+
+def test_the_report_answer_has_exactly_the_fields_the_schema_names(owner_client):
+    from transactions.reports import MonthlyReportSerializer
+
+    budget = BudgetFactory(currency="EUR", start_date=D(2026, 1, 1), period="monthly")
+    TransactionFactory(budget=budget, category=CategoryFactory(budget=budget), date=D(2026, 2, 4))
+    body = owner_client(budget).get(report_url(budget.pk), {"from": "2026-02", "to": "2026-03"}).json()
+    assert _answer_shape(body) == _shape(MonthlyReportSerializer())  # read from February's rows
+    assert [month["month"] for month in body["months"]] == ["2026-02", "2026-03"]
