@@ -157,33 +157,26 @@ def test_reset_keeps_other_peoples_data():
     add_member(flat, erin)
     share_household(erins_budget, flat)
     share_user(erins_budget, dave)  # only the flat in common
-    before = {
-        # Its version rises below: the shares it loses are part of its JSON (my_permissions).
-        "budget": list(Budget.objects.filter(owner=erin).values(*BUDGET_FIELDS)),
-        "transactions": list(Transaction.objects.filter(budget=erins_budget).order_by("pk").values()),
-        "household": list(Household.objects.filter(pk=erins_home.pk).values("pk", "name", "group")),
-        "members": list(erins_home.memberships.order_by("pk").values("user", "role")),
-        "alice_share": list(
-            BudgetUserObjectPermission.objects.filter(content_object=erins_budget, user=alice)
-            .order_by("pk")
-            .values("pk", "permission")
-        ),
-    }
+
+    def erins_data() -> dict:
+        return {
+            # Not its version, which the reset raises: the shares it loses are part of its JSON.
+            "budget": list(Budget.objects.filter(owner=erin).values(*BUDGET_FIELDS)),
+            "transactions": list(Transaction.objects.filter(budget=erins_budget).order_by("pk").values()),
+            "household": list(Household.objects.filter(pk=erins_home.pk).values("pk", "name", "group")),
+            "members": list(erins_home.memberships.order_by("pk").values("user", "role")),
+            "alice_share": list(
+                BudgetUserObjectPermission.objects.filter(content_object=erins_budget, user=alice)
+                .order_by("pk")
+                .values("pk", "permission")
+            ),
+        }
+
+    before = erins_data()
 
     seed("--reset")
 
-    after = {
-        # Its version rises below: the shares it loses are part of its JSON (my_permissions).
-        "budget": list(Budget.objects.filter(owner=erin).values(*BUDGET_FIELDS)),
-        "transactions": list(Transaction.objects.filter(budget=erins_budget).order_by("pk").values()),
-        "household": list(Household.objects.filter(pk=erins_home.pk).values("pk", "name", "group")),
-        "members": list(erins_home.memberships.order_by("pk").values("user", "role")),
-        "alice_share": list(
-            BudgetUserObjectPermission.objects.filter(content_object=erins_budget, user=alice)
-            .order_by("pk")
-            .values("pk", "permission")
-        ),
-    }
+    after = erins_data()
     assert after == before
     assert len(after["transactions"]) == 4 and len(after["alice_share"]) == 2
     assert User.objects.filter(pk=erin.pk).exists()
