@@ -14,10 +14,37 @@ authenticator call raises it again; only success is worth sparing).
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 
+from accounts.models import User
+from server.compiled import compiled_sql
+
 _SETTLED = "_jwt_authentication"
 
 
+class _CallerLookup:
+    """What simplejwt's get_user() asks of the user model — ``objects.get(id=...)`` and
+    ``DoesNotExist`` — answered with the user query compiled once per process, so
+    simplejwt's own checks (active, revoked by a password change) still decide."""
+
+    DoesNotExist = User.DoesNotExist
+
+    class objects:
+        @staticmethod
+        def get(**lookup):
+            # simplejwt passes {USER_ID_FIELD: the token's user id}.
+            ((field, value),) = lookup.items()
+            sql, params = compiled_sql(
+                ("jwt-caller", field), lambda placeholder: User.objects.filter(**{field: placeholder}), value
+            )
+            for user in User.objects.raw(sql, params):
+                return user
+            raise User.DoesNotExist
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_model = _CallerLookup
+
     def authenticate(self, request):
         http_request = request._request
         header = self.get_header(request)

@@ -4,24 +4,25 @@ from django.db.models.expressions import RawSQL
 
 from budgets.shares import CHANGE_CODENAME, CODENAME_FOR_ACTION, codename_id
 from permissions.scoping import is_active_user as _active
+from server.compiled import compiled_sql
 
 VIEW, CHANGE, DELETE, SHARE = "view", "change", "delete", "share"
 OWNER_ONLY_ACTIONS = {DELETE, SHARE}
 
 
-def _visible_ids_union(user, codename: str):
+def _visible_ids_union(user_id: int, perm: int):
     """One UNION of three indexed lookups: budgets the user owns, budgets shared with the
     user directly, budgets shared with a household group the user is in. An OR of the
     three in one WHERE makes PostgreSQL scan every budget; the UNION touches only
     index entries of this user."""
+    from accounts.models import User
     from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission
 
-    perm = codename_id(codename)
-    owned = Budget.objects.filter(owner=user).order_by().values("pk")
-    by_user = BudgetUserObjectPermission.objects.filter(user=user, permission_id=perm).values(
+    owned = Budget.objects.filter(owner_id=user_id).order_by().values("pk")
+    by_user = BudgetUserObjectPermission.objects.filter(user_id=user_id, permission_id=perm).values(
         "content_object_id"
     )
-    my_groups = user.groups.through.objects.filter(user_id=user.pk).values("group_id")
+    my_groups = User.groups.through.objects.filter(user_id=user_id).values("group_id")
     by_group = BudgetGroupObjectPermission.objects.filter(group__in=my_groups, permission_id=perm).values(
         "content_object_id"
     )
@@ -29,14 +30,14 @@ def _visible_ids_union(user, codename: str):
 
 
 def _visible_ids_subquery(user, codename: str) -> RawSQL:
-    """_visible_ids_union(), compiled once per user object (in the API, once per request)
-    and reused as SQL: one request scopes two or three queries with it, and building the
-    union through the ORM costs more (1.4 ms) than PostgreSQL takes to run it. The SQL
-    depends only on the user's id and the permission id, never on rows."""
-    memo = user.__dict__.setdefault("_budget_scope_sql", {})
-    if codename not in memo:
-        memo[codename] = _visible_ids_union(user, codename).query.sql_with_params()
-    sql, params = memo[codename]
+    """_visible_ids_union() as SQL, compiled once per process (server/compiled.py): every
+    request scopes one to three queries with it, and building the union through the ORM
+    costs more (1 ms) than PostgreSQL takes to run it. The SQL depends only on the
+    permission; the user's id is its one value."""
+    perm = codename_id(codename)
+    sql, params = compiled_sql(
+        ("budget-scope", perm), lambda user_id: _visible_ids_union(user_id, perm), user.pk
+    )
     return RawSQL(sql, params)  # noqa: S611 - the ORM's own compiled SQL; values are parameters
 
 

@@ -16,6 +16,7 @@ from django.db import connections
 from django.db.models import Count, F
 from django.db.models.expressions import RawSQL
 
+from budgets.models import Budget
 from permissions.scoping import dangerously_unscoped
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
@@ -59,6 +60,26 @@ def top_n_ids(queryset, budgets: list[int], order: tuple[str, ...], *, offset: i
     return RawSQL(sql, (budgets, *inner_params, limit, offset))  # noqa: S611 - values are parameters
 
 
+def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
+    """The narrowed count, one budget at a time: a LATERAL count over each visible budget's
+    (budget, …) indexes. Its plan is the same whatever the values, so it stays right once
+    PostgreSQL reuses a generic plan for the prepared statement; the flat GROUP BY's
+    generic plan chose the category index and read every row of the category (5 ms
+    against 0.5 ms for bench-recent)."""
+    inner_sql, inner_params = (
+        queryset.filter(budget_id=RawSQL("scope.id", ())).order_by().values("pk").query.sql_with_params()
+    )
+    # Interpolated: the ORM's compiled SQL; values are parameters.
+    sql = (
+        f"SELECT scope.id, matching.n FROM ({budget_ids.sql}) AS scope (id) "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM ({inner_sql}) AS row) AS matching "
+        "WHERE matching.n > 0"
+    )
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, (*budget_ids.params, *inner_params))
+        return dict(cursor.fetchall())
+
+
 def with_page_columns(queryset):
     """The two joined columns a page shows, annotated on the page's query only (joins in
     the count or top-N queries would cost their index-ordered scans): the budget's
@@ -92,6 +113,9 @@ class TransactionPagination(LimitOffsetPagination):
             # 400); int() reads it as the filter's lookup did.
             budget = int(request.query_params["budget"])
             return {budget: counts[budget]} if budget in counts else {}
+        scope = Budget.objects.visible_pks(request.user)
+        if connections[queryset.db].vendor == "postgresql" and isinstance(scope, RawSQL):
+            return matching_rows_per_budget(queryset, scope)
         return dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("*")))
 
     def page(self, queryset, per_budget: dict[int, int]):

@@ -5,7 +5,7 @@ from households.serializers import UserRefSerializer
 from money.amounts import format_amount, parse_amount
 from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
-from server.fields import ChoiceField, StrictCharField
+from server.fields import ChoiceField, StrictCharField, iso_datetime
 from transactions.models import Kind, Transaction
 
 TEXT_LIMITS = {"payee": 200, "description": 500, "notes": 2000}
@@ -41,7 +41,6 @@ class TransactionSerializer(serializers.ModelSerializer):
         the generic loop was the largest part of the request after the SQL. The declared
         fields still describe the schema; test_serializers.py checks this output against
         the generic one for every field."""
-        fields = self.fields
         if hasattr(tx, "budget_currency"):  # a list page: annotated by transactions/pagination.py
             currency = tx.budget_currency
             recorder = (
@@ -63,8 +62,8 @@ class TransactionSerializer(serializers.ModelSerializer):
             "description": tx.description,
             "notes": tx.notes,
             "created_by": recorder,
-            "created_at": fields["created_at"].to_representation(tx.created_at),
-            "updated_at": fields["updated_at"].to_representation(tx.updated_at),
+            "created_at": iso_datetime(tx.created_at),
+            "updated_at": iso_datetime(tx.updated_at),
             "version": tx.version,
         }
 

@@ -171,6 +171,24 @@ def test_postgres_url_is_parsed_and_turns_jit_off(load):
     assert (database["HOST"], database["PORT"]) == ("db.example.com", 5433)
     assert database["OPTIONS"]["options"] == "-c jit=off"
     assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert (database["OPTIONS"]["server_side_binding"], database["OPTIONS"]["prepare_threshold"]) == (True, 2)
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(load):
+    options = load(DATABASE_URL="postgres://u@h/db", DATABASE_PREPARE_THRESHOLD="0").DATABASES["default"][
+        "OPTIONS"
+    ]
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
+    later = load(DATABASE_URL="postgres://u@h/db", DATABASE_PREPARE_THRESHOLD="10").DATABASES["default"][
+        "OPTIONS"
+    ]
+    assert later["prepare_threshold"] == 10
+
+
+def test_sqlite_has_no_prepared_statement_options(load, tmp_path):
+    options = load(DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}").DATABASES["default"]["OPTIONS"]
+    assert "server_side_binding" not in options
 
 
 def test_database_connections_can_be_per_request(load):
@@ -312,6 +330,8 @@ BAD_VALUES = [
     ("CACHE_URL", "redis://cache:port/0"),
     ("DATABASE_CONN_MAX_AGE", "forever"),
     ("DATABASE_CONN_MAX_AGE", "-1"),
+    ("DATABASE_PREPARE_THRESHOLD", "often"),
+    ("DATABASE_PREPARE_THRESHOLD", "-2"),
     ("DATA_UPLOAD_MAX_MEMORY_SIZE", "big"),
     ("DATA_UPLOAD_MAX_MEMORY_SIZE", "100"),
     ("DJANGO_SECURE", "sometimes"),

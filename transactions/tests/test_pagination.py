@@ -123,3 +123,21 @@ def test_a_row_that_left_the_callers_budgets_between_queries_is_not_shown(
     assert ids == [pk for pk in expected_ids("-date") if pk != foreign.pk][:50]
     # PostgreSQL reads the page this way; SQLite reads it from the scoped query directly.
     assert len(calls) == (1 if connection.vendor == "postgresql" else 0)
+
+
+def test_narrowed_counts_stay_exact_when_the_statements_are_reused(client_for, member_with_three_budgets):
+    """Each narrowed count and page, sent again and again with other values (PostgreSQL
+    prepares them after the second run and may then plan them once for any value), still
+    counts exactly the matching rows of the caller's budgets."""
+    client = client_for(member_with_three_budgets)
+    visible = Transaction.objects.all()  # the fixture's 90 rows are all in the member's budgets
+    for day in range(1, 60, 4):
+        start = datetime.date(2026, 1, 1) + datetime.timedelta(days=day)
+        end = start + datetime.timedelta(days=day % 9)
+        low = day * 70
+        body = client.get(
+            LIST, {"date_after": start, "date_before": end, "amount_min": f"{low / 100:.2f}", "limit": 500}
+        ).json()
+        expected = visible.filter(date__gte=start, date__lte=end, amount_minor__gte=low)
+        assert body["count"] == expected.count()
+        assert sorted(r["id"] for r in body["results"]) == sorted(expected.values_list("pk", flat=True))

@@ -1,0 +1,48 @@
+import pytest
+from django.db import connection
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from server import compiled
+from server.compiled import compiled_sql
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_values_take_the_placeholders_places_and_the_rest_stays():
+    alice = UserFactory()
+    sql, params = compiled_sql(
+        ("test-user",), lambda pk: User.objects.filter(pk=pk, is_active=True), alice.pk
+    )
+    assert alice.pk in params and True in params
+    assert [user.pk for user in User.objects.raw(sql, params)] == [alice.pk]
+
+
+def test_the_sql_is_compiled_once_and_reused_with_new_values():
+    alice, bob = UserFactory(), UserFactory()
+    built = []
+
+    def build(first_id, second_id):
+        built.append((first_id, second_id))
+        return User.objects.filter(pk__in=[first_id, second_id]).order_by("pk")
+
+    first = compiled_sql(("test-two-ids",), build, alice.pk, alice.pk)
+    second = compiled_sql(("test-two-ids",), build, alice.pk, bob.pk)
+    assert len(built) == 1
+    assert first[0] is second[0]
+    assert first[1] == (alice.pk, alice.pk) and second[1] == (alice.pk, bob.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(*second)
+        assert [row[0] for row in cursor.fetchall()] == [alice.pk, bob.pk]
+
+
+def test_a_value_that_is_not_an_integer_column_is_caught():
+    """Placeholders are integers: a text column turns one into text, which is noticed."""
+    with pytest.raises(ValueError, match="does not use value"):
+        compiled_sql(("test-email",), lambda email: User.objects.filter(email=email), "a@example.com")
+
+
+def test_a_value_the_query_does_not_use_is_refused():
+    with pytest.raises(ValueError, match="does not use value"):
+        compiled_sql(("test-unused",), lambda pk, other: User.objects.filter(pk=pk), 1, 2)
+    assert not any(key == ("test-unused",) for _, key in compiled._compiled)
