@@ -24,8 +24,10 @@ PAGINATION_PARAMS = frozenset({"limit", "offset"})
 class FilterBackend(DjangoFilterBackend):
     """django-filter, not run for a request that sends nothing but pagination parameters:
     the filterset's form (one field per filter) costs about a millisecond to build and
-    then filters nothing. Any other parameter, known or not, runs it as usual. A value
-    outside a filter's choices is refused with the valid ones listed (filter_errors)."""
+    then filters nothing. Any other parameter, known or not, runs it as usual, with a form
+    of only the filters the request names (a filter left out filters nothing and cannot
+    be invalid). A value outside a filter's choices is refused with the valid ones listed
+    (filter_errors)."""
 
     def filter_queryset(self, request, queryset, view):
         if request.query_params.keys() <= PAGINATION_PARAMS:
@@ -33,9 +35,19 @@ class FilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
+        if all(_one_parameter(filter_) for filter_ in filterset.filters.values()):
+            filterset.filters = {
+                name: filter_ for name, filter_ in filterset.filters.items() if name in request.query_params
+            }
         if not filterset.is_valid() and self.raise_exception:
             raise filter_errors(filterset.form)
         return filterset.qs
+
+
+def _one_parameter(filter_) -> bool:
+    """Whether the filter reads exactly the query parameter of its name (a range filter's
+    two-part field reads name_min and name_max instead)."""
+    return not issubclass(filter_.field_class, forms.MultiValueField)
 
 
 def filter_errors(form: forms.Form) -> ValidationError:

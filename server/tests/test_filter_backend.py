@@ -35,3 +35,30 @@ def test_a_bad_filter_value_is_still_refused(api):
     response = api.get(LIST + "?limit=5&kind=sideways")
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "kind"
+
+
+@pytest.fixture
+def form_fields(monkeypatch):
+    """The fields of each form the request's TransactionFilter built."""
+    seen = []
+    original = TransactionFilter.get_form_class
+
+    def recording(self):
+        form_class = original(self)
+        seen.append(sorted(form_class.base_fields))
+        return form_class
+
+    monkeypatch.setattr(TransactionFilter, "get_form_class", recording)
+    return seen
+
+
+def test_the_form_holds_only_the_filters_the_request_names(api, form_fields):
+    response = api.get(LIST + "?limit=5&kind=expense&date_after=2026-01-01&other=1&search=")
+    assert response.status_code == 200
+    assert form_fields == [["date_after", "kind", "search"]]
+
+
+def test_every_named_filter_is_still_checked(api, form_fields):
+    response = api.get(LIST + "?kind=expense&date_before=yesterday&amount_min=-1")
+    assert response.status_code == 400
+    assert sorted(error["attr"] for error in response.json()["errors"]) == ["amount_min", "date_before"]
