@@ -185,13 +185,18 @@ def _claim(lookup: str) -> tuple[bool, _Answer | None]:
     round trip, as two statements of one simple query: each takes its own snapshot, so the
     read sees every answer committed before the lock was granted (one statement doing both
     would read from a snapshot older than the lock, and could miss the answer of a request
-    that finished in between). That needs client-side binding, Django's default for psycopg.
+    that finished in between). Two statements in one query travel only without bound
+    parameters (the simple query protocol; the settings bind values on the server), so the
+    driver quotes the values into the text itself (compose_sql: psycopg's own quoting).
     """
     params = [lookup, _db_value("expires_at", timezone.now())]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             lock_id = int.from_bytes(bytes.fromhex(lookup[:16]), "big", signed=True)
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s); " + _FIND, [lock_id, *params])
+            claim = connection.ops.compose_sql(
+                "SELECT pg_try_advisory_xact_lock(%s); " + _FIND, [lock_id, *params]
+            )
+            cursor.execute(claim)
             if not cursor.fetchone()[0]:
                 return False, None
             cursor.nextset()
