@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from budgets.models import Budget, Category
+from households.models import Household
 from households.serializers import UserRefSerializer
 from money.amounts import format_amount, parse_amount
 from money.fields import AmountField, MoneyInputField
@@ -149,6 +150,12 @@ class ImportRequestSerializer(serializers.Serializer):
     budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
     dry_run = serializers.BooleanField(default=False)
     create_categories = serializers.BooleanField(default=False)
+    household = ScopedPrimaryKeyRelatedField(
+        queryset=Household.objects,
+        required=False,
+        allow_null=True,
+        help_text="Yours: the household whose members the paid_by and split_with columns name.",
+    )
 
 
 class ImportSkipSerializer(serializers.Serializer):

@@ -349,3 +349,112 @@ def on_household_deleting(sender, *, household, force, **kwargs) -> None:
             "The household's shared costs are not settled; settle up first, or delete it with ?force=true.",
             balances,
         )
+
+
+# The CSV import's splits (paid_by, split_with columns) --------------------------------------
+
+
+def import_split_specs(
+    *, household: Household, budget: Budget, actor: User, rows: list[tuple[int, dict]]
+) -> tuple[dict[int, dict], list[dict]]:
+    """The split of each row that names one (by line), resolved under the household's and the
+    budget's locks: emails of current members who can view the budget, or an error naming
+    "<line>.paid_by" / "<line>.split_with". Two queries however many rows."""
+    members = {
+        email.lower(): pk
+        for pk, email in Membership.objects.filter(household=household).values_list("user_id", "user__email")
+    }
+    if actor.pk not in members.values():
+        raise split_error(("household",), _unknown(household.pk), "does_not_exist")
+    specs: dict[int, dict] = {}
+    errors: list[dict] = []
+    for line, row in rows:
+        split = row["split"]
+        if split is None:
+            continue
+        payer = members.get(split["paid_by"])
+        if payer is None:
+            errors.append(_import_error(line, "paid_by", split["paid_by"], "not_a_member"))
+            continue
+        missing = [email for email, _ in split["members"] if email not in members]
+        if missing:
+            errors.append(_import_error(line, "split_with", missing[0], "not_a_member"))
+            continue
+        weighted = any(weight is not None for _, weight in split["members"])
+        specs[line] = {
+            "household": household,
+            "paid_by": payer,
+            "mode": SplitMode.SHARES if weighted else SplitMode.EQUAL,
+            "shares": [
+                {"user": members[email], **({"weight": weight} if weighted else {})}
+                for email, weight in split["members"]
+            ],
+        }
+    everyone = {
+        pk for spec in specs.values() for pk in (spec["paid_by"], *(s["user"] for s in spec["shares"]))
+    }
+    if any(not spec["shares"] for spec in specs.values()):
+        everyone |= set(members.values())
+    viewers = budget_viewers_among(budget=budget, user_ids=everyone)
+    emails = {pk: email for email, pk in members.items()}
+    for line, spec in list(specs.items()):
+        people = [("paid_by", spec["paid_by"])] + [
+            ("split_with", pk) for pk in ([s["user"] for s in spec["shares"]] or sorted(members.values()))
+        ]
+        blind = next(((field, pk) for field, pk in people if pk not in viewers), None)
+        if blind is not None:
+            field, pk = blind
+            errors.append(
+                {
+                    "line": line,
+                    "field": field,
+                    "code": "cannot_view_budget",
+                    "detail": f'{emails[pk]} cannot view budget "{budget.pk}"; share it with them first.',
+                }
+            )
+            del specs[line]
+    return specs, errors
+
+
+def _import_error(line: int, field: str, email: str, code: str) -> dict:
+    return {
+        "line": line,
+        "field": field,
+        "code": code,
+        "detail": f'"{email}" is not a member of this household.',
+    }
+
+
+def splits_bulk_insert(
+    *, budget: Budget, pairs: list[tuple[Transaction, dict]], members: Iterable[int]
+) -> None:
+    """Splits of new transactions (specs already checked under the locks), in two statements."""
+    members = sorted(members)
+    splits, shares = [], []
+    for tx, spec in pairs:
+        entries = spec["shares"] or [{"user": user} for user in members]
+        parts = _allocate(tx.amount_minor, spec["mode"], entries, ("split",))
+        sign = -1 if tx.kind == Kind.INCOME else 1
+        splits.append(
+            Split(
+                transaction=tx,
+                household=spec["household"],
+                paid_by_id=spec["paid_by"],
+                mode=spec["mode"],
+                currency=budget.currency,
+            )
+        )
+        shares.extend(
+            SplitShare(
+                split_id=tx.pk,
+                household=spec["household"],
+                currency=budget.currency,
+                user_id=entry["user"],
+                payer_id=spec["paid_by"],
+                amount_minor=sign * parts[entry["user"]],
+                weight=entry.get("weight"),
+            )
+            for entry in entries
+        )
+    Split.objects.bulk_create(splits, batch_size=1000)
+    SplitShare.objects.bulk_create(shares, batch_size=2000)
