@@ -371,3 +371,34 @@ def test_deleting_a_household_with_balances_needs_force(h, client_for):
 def test_the_owner_cannot_leave_with_others_whatever_the_balances(h, client_for):
     response = client_for(h.alice).post(f"/api/v1/households/{h.home.pk}/leave/")
     assert codes(response) == ["owner_must_transfer"]
+
+
+# --- the admin ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def root(db):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_splits_and_settlements_are_read_only_in_the_admin(h, client_for, root):
+    tx = record(h, client_for, "10.00")
+    paid = settle(h, client_for, h.bob, h.bob, h.alice, "3.33", note="ADMIN-NOTE").json()
+    split_page = root.get(f"/admin/transactions/split/{tx['id']}/change/")
+    assert split_page.status_code == 200
+    assert "3.34 EUR" in split_page.content.decode() and 'name="_save"' not in split_page.content.decode()
+    settlement_page = root.get(f"/admin/transactions/settlement/{paid['id']}/change/")
+    assert settlement_page.status_code == 200 and "3.33 EUR" in settlement_page.content.decode()
+    assert root.get("/admin/transactions/settlement/").status_code == 200
+    assert root.get("/admin/transactions/split/").status_code == 200
+    before = list(Settlement.objects.values())
+    assert root.post(f"/admin/transactions/settlement/{paid['id']}/change/", {"note": "x"}).status_code == 403
+    assert (
+        root.post(f"/admin/transactions/settlement/{paid['id']}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert root.get("/admin/transactions/split/add/").status_code == 403
+    assert list(Settlement.objects.values()) == before
