@@ -402,3 +402,26 @@ def test_splits_and_settlements_are_read_only_in_the_admin(h, client_for, root):
     )
     assert root.get("/admin/transactions/split/add/").status_code == 403
     assert list(Settlement.objects.values()) == before
+
+
+def test_the_ledger_and_settlements_pages_take_the_same_queries_at_one_row_and_a_full_page(h, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = client_for(h.carol)
+
+    def queries(route):
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(url(h, route), {"limit": 10}).status_code == 200
+        return len(captured.captured_queries)
+
+    same_day = {"date": DAY.isoformat()}  # splits and payments interleave on every page
+    record(h, client_for, "3.00")
+    settle(h, client_for, h.carol, h.carol, h.alice, "1.00", **same_day)
+    one = (queries("ledger"), queries("settlements"))
+    for _ in range(6):
+        record(h, client_for, "3.00")
+        settle(h, client_for, h.carol, h.carol, h.alice, "1.00", **same_day)
+    assert (queries("ledger"), queries("settlements")) == one  # a full page of 10, both kinds
+    # ledger: user, household, count, page, splits, their shares, settlements
+    assert one == (7, 4)
