@@ -7,7 +7,7 @@ splits; the trigger keeps those deletes one statement, as they were. On PostgreS
 statement-level trigger over the deleted rows; on SQLite a row trigger. (The foreign keys
 are checked at commit, after the trigger ran.) Installed by migration 0004; like the counting
 triggers (transactions/counting.py), SQLite drops it when a migration rebuilds the
-transaction table, and test_splits_cascade.py then fails.
+transaction table, and test_splits_api.py's deletion tests then fail.
 """
 
 POSTGRESQL_INSTALL = """

@@ -317,3 +317,13 @@ def test_bulk_names_the_item_whose_split_is_refused_and_records_nothing(h, clien
     assert error(response) == (400, "not_a_member", "1.split.paid_by")
     assert not Transaction.objects.filter(budget=h.budget).exists()
     assert not Split.objects.exists()
+
+
+def test_deleting_the_budget_takes_its_splits_in_the_database(h, client_for):
+    """The budget's cascade deletes its transactions in one statement; the trigger takes
+    their splits and shares with them (Django's collector never reads the rows)."""
+    create(h, client_for, "9.00", split(h, h.alice))
+    create(h, client_for, "6.00", split(h, h.bob))
+    assert client_for(h.alice).delete(f"/api/v1/budgets/{h.budget.pk}/").status_code == 204
+    assert not Split.objects.exists() and not SplitShare.objects.exists()
+    assert member_nets(h.home.pk) == {}
