@@ -130,6 +130,21 @@ class Dataset:
                 f"/bench/budgets/{big}/summary/?user={recent_id}&date={SUMMARY_DATE}",
             ),
         ]
+        # Shared costs: bench-recent's household holds the splits of the ~50,000-row budget.
+        household = json.loads(api.request("GET", "/api/v1/households/")[1])["results"][0]["id"]
+        for label, query in (
+            ("g. household balances", "balances/"),
+            ("g. household debts", "debts/?simplify=true"),
+        ):
+            cases.append(
+                (
+                    label,
+                    recent_token,
+                    "GET",
+                    f"/api/v1/households/{household}/{query}",
+                    f"/bench/households/{household}/balances/?user={recent_id}",
+                )
+            )
         if self.label == "1M":
             page = json.loads(api.request("GET", "/api/v1/transactions/?limit=1")[1])
             row_id = page["results"][0]["id"]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("budgets/", views.budgets),
     path("budgets/<int:pk>/summary/", views.summary),
     path("transactions/create/", views.create_transaction),
+    path("households/<int:pk>/balances/", views.household_balances),
 ]

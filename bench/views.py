@@ -145,3 +145,34 @@ def create_transaction(request):
     if tx.pk is None:  # pragma: no cover
         return HttpResponseBadRequest()
     return JsonResponse(Transaction.objects.filter(pk=tx.pk).values(*TX_FIELDS)[0], status=201)
+
+
+def _household_sums(user, pk: int) -> tuple[list, list] | None:
+    """The balances' and debts' two aggregates, for a household the user belongs to."""
+    from households.models import Household
+    from transactions.models import Settlement, SplitShare
+
+    if not Household.objects.visible_to(user).filter(pk=pk).exists():
+        return None
+    shares = list(
+        SplitShare.objects.filter(household_id=pk)
+        .values("currency", "user_id", "payer_id")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    )
+    settlements = list(
+        Settlement.objects.filter(household_id=pk)
+        .values("currency", "from_user_id", "to_user_id")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    )
+    return shares, settlements
+
+
+@require_GET
+def household_balances(request, pk: int):
+    """The balances' and debts' floor: their aggregates, as they come out of the database."""
+    sums = _household_sums(_user(request), pk)
+    if sums is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return JsonResponse({"shares": sums[0], "settlements": sums[1]})

@@ -19,11 +19,12 @@ PENDING_INVITE = ("Flat 4B", "erin@example.com")
 def remove_households(users) -> int:
     """For `seed_demo --reset`: deletes the households ``users`` own, through the service, so
     their members leave them as they would through the API (with the shares that needed
-    them). Returns how many went."""
+    them). Their shared costs go with them (force: the demo's splits are never settled).
+    Returns how many went."""
     households = Household.objects.filter(memberships__user__in=users, memberships__role=Role.OWNER)
     removed = 0
     for household in households.order_by("pk"):
-        services.household_delete(household=household)
+        services.household_delete(household=household, force=True)
         removed += 1
     return removed
 

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from accounts.serializers import UserSummarySerializer
 from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
 from server.fields import ChoiceField, StrictCharField, StrictEmailField
+from server.openapi import ErrorResponse409Serializer
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
@@ -86,3 +87,24 @@ class MyInvitationSerializer(InvitationSerializer):
     class Meta(InvitationSerializer.Meta):
         fields = ["id", "household", "email", "role", "status", "invited_by", "created_at", "expires_at"]
         read_only_fields = fields
+
+
+class ForceQuerySerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Owner only: go ahead although shared costs are not settled (a removed member's "
+        "outstanding amounts are written off in the ledger).",
+    )
+
+
+class OutstandingBalanceSerializer(serializers.Serializer):
+    user = serializers.IntegerField(allow_null=True, help_text="null: an account deleted since")
+    currency = serializers.CharField()
+    net = serializers.CharField(help_text="Positive: the others owe them; negative: they owe the others")
+
+
+class BalanceOutstandingErrorResponseSerializer(ErrorResponse409Serializer):
+    """A 409; with code balance_outstanding, the non-zero balances that block the change."""
+
+    balances = OutstandingBalanceSerializer(many=True, required=False)

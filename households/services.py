@@ -22,7 +22,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from accounts.models import User, normalise_email
 from households.emails import send_invitation
 from households.models import Household, Invitation, InvitationRole, InvitationStatus, Membership, Role
-from households.signals import membership_ended
+from households.signals import household_deleting, membership_ended, membership_ending
 from permissions.fields import PK_RANGE
 from server.conditional import NO_PRECONDITION, Precondition
 from server.exceptions import Conflict
@@ -121,11 +121,15 @@ def household_update(
 
 
 @transaction.atomic
-def household_delete(*, household: Household, precondition: Precondition = NO_PRECONDITION) -> None:
+def household_delete(
+    *, household: Household, precondition: Precondition = NO_PRECONDITION, force: bool = False
+) -> None:
     """Deleting the household ends every membership; its group, and with it every
-    household-wide share, goes too."""
+    household-wide share, goes too. The apps above may refuse it (household_deleting: shared
+    costs not settled yet, unless ``force``)."""
     household = _lock_household(household)
     precondition.check(household)
+    household_deleting.send(sender=Household, household=household, force=force)
     for membership in household.memberships.select_related("user").select_for_update(of=("self",)):
         membership.delete()
         _membership_ended(household=household, user=membership.user)
@@ -181,8 +185,15 @@ def membership_change_role(
 
 @transaction.atomic
 def membership_remove(
-    *, household: Household, user_id: int, actor: User, precondition: Precondition = NO_PRECONDITION
+    *,
+    household: Household,
+    user_id: int,
+    actor: User,
+    precondition: Precondition = NO_PRECONDITION,
+    force: bool = False,
 ) -> None:
+    """``force``: the owner removes a member whose shared costs are not settled; what they
+    still owe or are owed is written off (membership_ending's receivers)."""
     _lock_household(household)
     actor_membership = _locked_membership(household, actor.pk)
     target = _locked_membership(household, user_id)
@@ -193,7 +204,12 @@ def membership_remove(
     )
     if not allowed:
         raise PermissionDenied("Your role does not allow removing this member.")
+    if force and actor_membership.role != Role.OWNER:
+        raise PermissionDenied(
+            "Only the household's owner can remove a member by force.", code="only_owner_forces"
+        )
     precondition.check(target)
+    membership_ending.send(sender=Membership, household=household, user=target.user, actor=actor, force=force)
     delete_at_version(target, precondition=precondition)
     _membership_ended(household=household, user=target.user)
 
@@ -211,6 +227,7 @@ def membership_leave(*, household: Household, user: User) -> None:
     if not others:
         household_delete(household=household)
         return
+    membership_ending.send(sender=Membership, household=household, user=user, actor=user, force=False)
     membership.delete()
     _membership_ended(household=household, user=user)
 

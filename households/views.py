@@ -13,6 +13,8 @@ from households import services
 from households.emails import invitation_for_token
 from households.models import Household, Invitation
 from households.serializers import (
+    BalanceOutstandingErrorResponseSerializer,
+    ForceQuerySerializer,
     HouseholdInputSerializer,
     HouseholdSerializer,
     InvitationCreateSerializer,
@@ -35,10 +37,11 @@ from server.openapi import (
 )
 from server.throttling import AuthIPThrottle
 
-document_error_codes(403, "only_owner_invites_admins", "only_owner_changes_roles")
+document_error_codes(403, "only_owner_invites_admins", "only_owner_changes_roles", "only_owner_forces")
 document_error_codes(
     409,
     "owner_must_transfer",
+    "balance_outstanding",
     "already_member",
     "one_owner",
     "invitation_accepted",
@@ -85,9 +88,13 @@ INVITATION_ID = OpenApiParameter("invitation_id", str, OpenApiParameter.PATH)
     destroy=extend_schema(
         summary="Delete a household",
         description="Owner only. Ends every membership and every share of a budget with the "
-        "household; the budgets stay with their owners.",
+        "household; the budgets stay with their owners. While shared costs are not settled it "
+        "is a 409 `balance_outstanding` (with the balances) unless sent with `?force=true`.",
+        parameters=[ForceQuerySerializer],
+        responses={204: None, 409: BalanceOutstandingErrorResponseSerializer},
     ),
 )
+@extend_validation_errors(["invalid"], field_name="force", actions=["destroy"])
 @extend_validation_errors(["owner_cannot_demote_self"], field_name="role", actions=["member"])
 class HouseholdViewSet(
     ETagMixin,
@@ -146,7 +153,9 @@ class HouseholdViewSet(
             return Response(self.get_serializer(self._household(household.pk)).data)
 
     def perform_destroy(self, instance):
-        services.household_delete(household=instance, precondition=self.precondition_for(instance))
+        services.household_delete(
+            household=instance, precondition=self.precondition_for(instance), force=_force(self.request)
+        )
 
     @extend_schema(
         summary="List a household's members",
@@ -187,10 +196,12 @@ class HouseholdViewSet(
         summary="Remove a member",
         description="The owner removes anyone else; an admin removes members only. What they saw "
         "through the household ends, as do user shares that no longer have a household in common. "
-        "To go yourself, leave instead.",
-        parameters=[USER_ID],
+        "To go yourself, leave instead. A member whose shared costs are not settled stays (409 "
+        "`balance_outstanding`, with their balances) unless the owner sends `?force=true`, which "
+        "writes what they owe or are owed off in the ledger.",
+        parameters=[USER_ID, ForceQuerySerializer],
         request=None,
-        responses={204: None},
+        responses={204: None, 409: BalanceOutstandingErrorResponseSerializer},
     )
     @member.mapping.delete
     def remove_member(self, request, pk=None, user_id=None):
@@ -200,15 +211,18 @@ class HouseholdViewSet(
             user_id=int(user_id),
             actor=request.user,
             precondition=precondition_of(request),
+            force=_force(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Leave a household",
         description="Ends your membership. The last member leaving deletes the household; the "
-        "owner cannot leave while others remain (409 `owner_must_transfer`): hand it over first.",
+        "owner cannot leave while others remain (409 `owner_must_transfer`): hand it over first. "
+        "Nor can anyone whose shared costs are not settled (409 `balance_outstanding`, with the "
+        "balances): settle up first.",
         request=None,
-        responses={204: None, 409: ErrorResponse409Serializer},
+        responses={204: None, 409: BalanceOutstandingErrorResponseSerializer},
     )
     @action(detail=True, methods=["post"], scope_action="view")
     def leave(self, request, pk=None):
@@ -276,6 +290,12 @@ class HouseholdViewSet(
         return serializer.validated_data
 
 
+def _force(request) -> bool:
+    query = ForceQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["force"]
+
+
 # "invite" is the POST mapping of the "invitations" action, which extend_validation_errors'
 # check does not know about; the same registration, made directly.
 set_validation_errors(
@@ -285,6 +305,9 @@ set_validation_errors(
     actions=["invite"],
     methods=None,
     versions=None,
+)
+set_validation_errors(
+    HouseholdViewSet, ["invalid"], field_name="force", actions=["remove_member"], methods=None, versions=None
 )
 
 

@@ -72,6 +72,12 @@ SPECTACULAR_SETTINGS = {
             '("12.30") with exactly the currency\'s minor units.',
         },
         {
+            "name": "sharing",
+            "description": "Shared costs inside a household: a transaction's `split` says who paid "
+            "and who it was for; the household's ledger, each member's balance per currency, who "
+            "owes whom (pairwise or simplified) and the settlements that square it. Members only.",
+        },
+        {
             "name": "reports",
             "description": "Sums over one budget's transactions: the current period's summary and "
             "a month-by-month report. View on the budget is enough.",
@@ -97,6 +103,9 @@ SPECTACULAR_SETTINGS = {
         # Two different "role" choice sets: a member's role, and the roles an invitation offers.
         "MembershipRoleEnum": "households.models.Role.choices",
         "InvitationRoleEnum": "households.models.InvitationRole.choices",
+        # A transaction's kind (expense, income) and a settlement's (payment, write_off).
+        "TransactionKindEnum": "transactions.models.Kind.choices",
+        "SettlementKindEnum": "transactions.models.SettlementKind.choices",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

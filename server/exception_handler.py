@@ -25,6 +25,12 @@ class ApiExceptionHandler(ExceptionHandler):
             return self._collapse_detail_dict(exc)
         return super().convert_known_exceptions(exc)
 
+    def format_exception(self, exc):
+        data = super().format_exception(exc)
+        # The standard body first; what the error adds (server.exceptions.Conflict.extra) after.
+        data.update({key: value for key, value in getattr(exc, "extra", {}).items() if key not in data})
+        return data
+
     def get_headers(self, exc):
         headers = super().get_headers(exc)
         if getattr(exc, "etag", None):  # a 412 names the current version (server/conditional.py)

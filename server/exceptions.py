@@ -10,11 +10,17 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 class Conflict(exceptions.APIException):
-    """The request is well formed but clashes with the current state (409)."""
+    """The request is well formed but clashes with the current state (409). ``extra``: keys
+    the error body carries beside "type" and "errors" (say, the balances that block a
+    departure), documented by the operation's own 409 schema."""
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+    def __init__(self, detail=None, code=None, *, extra: dict | None = None):
+        super().__init__(detail, code)
+        self.extra = extra or {}
 
 
 class ServiceUnavailable(exceptions.APIException):

@@ -4,7 +4,7 @@ added, changed or deleted here), amounts shown exactly in their budget's currenc
 from django.contrib import admin
 
 from money.admin import money
-from transactions.models import Transaction
+from transactions.models import Settlement, Split, SplitShare, Transaction
 
 
 @admin.register(Transaction)
@@ -42,3 +42,70 @@ class TransactionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Shared costs change only through the API's services (their locks and checks)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SplitShareInline(admin.TabularInline):
+    model = SplitShare
+    fields = ["user", "share_display", "weight"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="Share")
+    def share_display(self, share: SplitShare) -> str:
+        return money(share.amount_minor, share.currency)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Split)
+class SplitAdmin(_ReadOnly):
+    list_display = ["transaction", "household", "paid_by", "mode", "currency", "created_at"]
+    list_select_related = ["transaction__budget", "household", "paid_by"]
+    list_filter = ["mode", "currency"]
+    search_fields = ["household__name", "paid_by__email", "transaction__payee"]
+    fields = ["transaction", "household", "paid_by", "mode", "currency", "created_at"]
+    readonly_fields = fields
+    inlines = [SplitShareInline]
+
+
+@admin.register(Settlement)
+class SettlementAdmin(_ReadOnly):
+    list_display = ["date", "kind", "household", "from_user", "to_user", "amount_display", "recorded_by"]
+    list_select_related = ["household", "from_user", "to_user", "recorded_by"]
+    list_filter = ["kind", "currency", "date"]
+    search_fields = ["household__name", "from_user__email", "to_user__email", "note"]
+    ordering = ["-date", "-id"]
+    fields = [
+        "household",
+        "kind",
+        "from_user",
+        "to_user",
+        "amount_display",
+        "date",
+        "note",
+        "recorded_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Amount", ordering="amount_minor")
+    def amount_display(self, settlement: Settlement) -> str:
+        return money(settlement.amount_minor, settlement.currency)

@@ -16,6 +16,7 @@ from transactions import services
 from transactions.models import Transaction
 from transactions.schema_examples import TRANSACTION_EXAMPLE
 from transactions.serializers import TransactionInputSerializer, TransactionSerializer
+from transactions.splits.serializers import document_split_errors
 from transactions.views import CONCURRENT_WRITE
 
 MAX_BULK_ITEMS = 1000
@@ -26,6 +27,7 @@ MAX_BULK_ITEMS = 1000
 @extend_validation_errors(["null"], field_name="INDEX", actions=["bulk"])
 @extend_validation_errors(["invalid"], field_name="INDEX.non_field_errors", actions=["bulk"])
 @extend_validation_errors(["category_budget_mismatch"], field_name="INDEX.category", actions=["bulk"])
+@document_split_errors(actions=["bulk"], prefix="INDEX.")
 class TransactionBatchViewSet(TenantViewSet):
     """Many transactions in one request (registered under transactions/)."""
 
@@ -73,7 +75,8 @@ class TransactionBatchViewSet(TenantViewSet):
             rows = (
                 dangerously_unscoped(Transaction, reason="the rows this request just created")
                 .filter(pk__in=[t.pk for t in created])
-                .select_related("budget", "created_by")
+                .select_related("budget", "created_by", "split")
+                .prefetch_related("split__shares")
             )
             return Response(
                 TransactionSerializer(rows.order_by("id"), many=True).data, status=status.HTTP_201_CREATED

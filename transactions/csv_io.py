@@ -5,6 +5,7 @@ import datetime
 import io
 import re
 from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
 
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
@@ -15,6 +16,10 @@ from server.fields import ChoiceField
 from transactions.models import Kind
 
 IMPORT_COLUMNS = ("date", "amount", "kind", "category", "payee", "description", "notes")
+# Optional: who paid (an email) and who it was for ("a@x; b@x", or with weights "a@x:2; b@x:1"),
+# among the members of the household the request names; paid_by alone splits among them all.
+SPLIT_COLUMNS = ("paid_by", "split_with")
+MAX_WEIGHT = Decimal("1000000")
 TEXT_COLUMNS = ("category", "payee", "description", "notes")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 50_000
@@ -38,7 +43,7 @@ EXPORT_COLUMNS = (
 # The export's columns an import reads no value from: a transaction's id and author are the
 # import's own, and its budget is the one the request names. The currency is checked instead.
 IGNORED_EXPORT_COLUMNS = ("id", "budget_id", "budget", "created_by")
-ACCEPTED_COLUMNS = frozenset((*IMPORT_COLUMNS, "currency", *IGNORED_EXPORT_COLUMNS))
+ACCEPTED_COLUMNS = frozenset((*IMPORT_COLUMNS, *SPLIT_COLUMNS, "currency", *IGNORED_EXPORT_COLUMNS))
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -159,7 +164,8 @@ def _check_header(names: list[str]) -> None:
     extra = ", ".join(c for c in EXPORT_COLUMNS if c in ACCEPTED_COLUMNS and c not in IMPORT_COLUMNS)
     raise ParseError(
         f"The first line must name the columns {', '.join(IMPORT_COLUMNS)}, once each, in any order; "
-        f"an export's other columns ({extra}) may be there too. This file's header has "
+        f"an export's other columns ({extra}) and the split columns ({', '.join(SPLIT_COLUMNS)}) may "
+        f"be there too. This file's header has "
         f"{'; '.join(problems)}.",
         code="invalid_header",
     )
@@ -197,9 +203,12 @@ def _parse_row(cells: dict, *, currency: str, line: int) -> tuple[dict, list[dic
             amount_minor = parse_amount(cells["amount"].strip(), currency)
         except serializers.ValidationError as exc:
             errors.extend(_error(line, "amount", d.code, str(d)) for d in exc.detail)
+    split, split_errors = _parse_split(cells, line)
+    errors.extend(split_errors)
     if errors:
         return {}, errors
     return {
+        "split": split,
         "date": data["date"],
         "kind": data["kind"],
         "amount_minor": amount_minor,
@@ -208,6 +217,54 @@ def _parse_row(cells: dict, *, currency: str, line: int) -> tuple[dict, list[dic
         "description": data["description"],
         "notes": data["notes"],
     }, []
+
+
+_WEIGHT = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,4})?$")
+
+
+def _parse_split(cells: dict, line: int) -> tuple[dict | None, list[dict]]:
+    """The optional split columns -> {"paid_by": email, "members": [(email, weight|None)]}
+    (emails lower-cased; no members: all of the household's), or None when both are blank."""
+    paid_by = cells.get("paid_by", "").strip().lower()
+    listed = cells.get("split_with", "").strip()
+    if not (paid_by or listed):
+        return None, []
+    if not paid_by:
+        return None, [
+            _error(line, "paid_by", "required", "Say who paid (an email) for a row split with others.")
+        ]
+    members, errors = [], []
+    for part in (p.strip() for p in listed.split(";")):
+        if not part:
+            continue
+        email, _, weight = part.partition(":")
+        email, weight = email.strip().lower(), weight.strip()
+        if weight:
+            try:
+                parsed = Decimal(weight) if _WEIGHT.match(weight) else None
+            except InvalidOperation:
+                parsed = None
+            if parsed is None or not 0 < parsed < MAX_WEIGHT:
+                errors.append(
+                    _error(
+                        line,
+                        "split_with",
+                        "invalid",
+                        f'"{part}": a weight is a positive number, e.g. "a@x.com:2".',
+                    )
+                )
+                continue
+            members.append((email, parsed))
+        else:
+            members.append((email, None))
+    if errors:
+        return None, errors
+    weighted = {weight is not None for _, weight in members}
+    if len(weighted) > 1:
+        return None, [_error(line, "split_with", "invalid", "Give every member a weight, or none of them.")]
+    if len({email for email, _ in members}) != len(members):
+        return None, [_error(line, "split_with", "duplicate_member", "Each member appears once in a split.")]
+    return {"paid_by": paid_by, "members": members}, []
 
 
 def _error(line: int, field: str | None, code: str, detail: str) -> dict:

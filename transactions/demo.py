@@ -64,3 +64,46 @@ def _editors(budget):
             pk__in=budget.user_shares.filter(permission_id=codename_id(CHANGE_CODENAME)).values("user")
         ).order_by("pk")
     )
+
+
+# Shared costs: the Archer family split some of their Groceries, and one of them settled up once.
+SPLIT_BUDGET, SPLIT_HOUSEHOLD = "Groceries", "Archer family"
+SPLIT_EVERY = 4  # every 4th expense of the budget, paid by alice, bob, carol in turn
+SETTLED_DAYS_AGO = 3
+
+
+def seed_splits(data: DemoData) -> None:
+    """Splits and a settlement, so that balances and debts show something at once: equal
+    splits among the household's members, by whoever's turn it is to pay; then whoever owes
+    the most pays half of it, dated a few days before the seeding day."""
+    from accounts.models import User
+    from transactions.models import Split
+    from transactions.splits.selectors import household_debts
+    from transactions.splits.services import SplitWriter, lock_split_households, settlement_create
+
+    household = data.households[SPLIT_HOUSEHOLD]
+    if Split.objects.filter(household=household).exists():
+        return
+    budget = data.budgets[SPLIT_BUDGET]
+    payers = [data.users[key] for key in ("alice", "bob", "carol")]
+    writer = SplitWriter(actor=None, locked_households=lock_split_households([household.pk]))
+    expenses = budget.transactions.filter(kind=Kind.EXPENSE).order_by("date", "id")
+    for index, tx in enumerate(expenses[::SPLIT_EVERY]):
+        payer = payers[index % len(payers)]
+        spec = {"household": household, "paid_by": payer.pk, "mode": "equal", "shares": []}
+        writer.write(tx=tx, budget=budget, spec=spec)
+        data.record_created(tx.split)
+    debts = household_debts(household.pk).get(budget.currency, [])
+    if debts:
+        debtor, creditor, owed = max(debts, key=lambda debt: (debt[2], -debt[0]))
+        settlement = settlement_create(
+            household=household,
+            actor=User.objects.get(pk=debtor),
+            from_id=debtor,
+            to_id=creditor,
+            amount_minor=owed // 2,
+            currency=budget.currency,
+            date=data.today - datetime.timedelta(days=SETTLED_DAYS_AGO),
+            note="Half of what I owed for groceries, cash",
+        )
+        data.record_created(settlement)

@@ -59,6 +59,15 @@ class _JSONErrorsNegotiation(BaseContentNegotiation):
     ["null", "invalid", "max_length"], field_name="INDEX.description", actions=["import_csv"]
 )
 @extend_validation_errors(["null", "invalid", "max_length"], field_name="INDEX.notes", actions=["import_csv"])
+@extend_validation_errors(
+    ["required", "not_a_member", "cannot_view_budget"], field_name="INDEX.paid_by", actions=["import_csv"]
+)
+@extend_validation_errors(
+    ["invalid", "duplicate_member", "not_a_member", "cannot_view_budget"],
+    field_name="INDEX.split_with",
+    actions=["import_csv"],
+)
+@extend_validation_errors(["required"], field_name="household", actions=["import_csv"])
 class TransactionFileViewSet(TenantViewSet):
     """Transactions as CSV files (registered under transactions/)."""
 
@@ -122,7 +131,10 @@ class TransactionFileViewSet(TenantViewSet):
             "line names the columns date, amount, kind, category, payee, description, notes, in any "
             "order:\n\n```\n" + IMPORT_CSV_EXAMPLE + "```\n\n"
             "A file from export/ imports as it is (its id, budget_id, budget and created_by columns "
-            "are ignored; a currency other than the budget's is an error). "
+            "are ignored; a currency other than the budget's is an error). Optional columns split a "
+            "row among the members of `household`: `paid_by` (an email) and `split_with` (emails "
+            'separated by ";", each optionally with a weight: "sam@example.com:2"); paid_by alone '
+            "splits equally among every member. "
             "All rows or none; rows identical to an existing transaction (date, amount, kind, payee, "
             'description) or repeated in the file are skipped and reported. Errors name "<line>.<field>", '
             "<line> being the file line the row starts on (the header is line 1). A dry run is the same "
@@ -164,6 +176,7 @@ class TransactionFileViewSet(TenantViewSet):
                 errors=errors,
                 create_categories=params.validated_data["create_categories"],
                 dry_run=params.validated_data["dry_run"],
+                household=params.validated_data.get("household"),
             )
         return Response(
             ImportResultSerializer(result).data,

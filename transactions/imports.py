@@ -15,6 +15,12 @@ from server.exceptions import ServiceUnavailable
 from transactions.csv_io import errors_as_validation_error
 from transactions.models import Transaction
 from transactions.services import lock_writable
+from transactions.splits.services import (
+    import_split_specs,
+    lock_split_households,
+    split_error,
+    splits_bulk_insert,
+)
 
 
 def _duplicate_key(row: dict) -> tuple:
@@ -95,13 +101,32 @@ def _import(
     errors: list[dict],
     create_categories: bool,
     dry_run: bool,
+    household=None,
 ) -> dict:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('statement_timeout', %s, true)", [f"{settings.IMPORT_TIMEOUT_SECONDS}s"]
             )
+    splitting = [(line, row) for line, row in rows if row.get("split")]
+    if splitting and household is None:
+        raise split_error(
+            ("household",),
+            "Rows name paid_by or split_with: say which household they share the costs of.",
+            "required",
+        )
+    # The lock order: the household first, then the budget.
+    if splitting and not lock_split_households([household.pk]):
+        raise split_error(
+            ("household",), f'Invalid pk "{household.pk}" - object does not exist.', "does_not_exist"
+        )
     locked = lock_writable(actor, [budget], priced={budget.pk})[budget.pk]
+    specs: dict[int, dict] = {}
+    if splitting:
+        specs, split_errors = import_split_specs(
+            household=household, budget=locked, actor=actor, rows=splitting
+        )
+        errors = [*errors, *split_errors]
     categories = {name.lower(): pk for pk, name in locked.categories.values_list("pk", "name")}
     errors = list(errors)
     new_names: dict[str, str] = {}
@@ -126,14 +151,29 @@ def _import(
         raise errors_as_validation_error(errors)
     for name in new_names.values():
         categories[name.lower()] = Category.objects.create(budget=locked, name=name).pk
-    _insert_imported(
-        budget=locked,
-        actor=actor,
-        rows=[
-            {**row, "category_id": categories[row["category_name"].lower()] if row["category_name"] else None}
-            for _, row in to_create
-        ],
-    )
+    planned = [
+        (
+            line,
+            {
+                **row,
+                "category_id": categories[row["category_name"].lower()] if row["category_name"] else None,
+            },
+        )
+        for line, row in to_create
+    ]
+    _insert_imported(budget=locked, actor=actor, rows=[row for line, row in planned if line not in specs])
+    if specs:
+        # Rows with a split need their ids back: bulk_create's RETURNING, not COPY.
+        split_rows = [(line, row) for line, row in planned if line in specs]
+        created = Transaction.objects.bulk_create(
+            [_transaction(locked, actor, row) for _, row in split_rows], batch_size=1000
+        )
+        members = household.memberships.values_list("user_id", flat=True)
+        splits_bulk_insert(
+            budget=locked,
+            pairs=[(tx, specs[line]) for tx, (line, _) in zip(created, split_rows, strict=True)],
+            members=members,
+        )
     if dry_run:
         transaction.set_rollback(True)  # this function's atomic block: everything above is undone
     return {
@@ -159,21 +199,21 @@ _IMPORT_COLUMNS = (
 )
 
 
+def _transaction(budget: Budget, actor: User, row: dict) -> Transaction:
+    return Transaction(
+        budget=budget,
+        created_by=actor,
+        **{k: v for k, v in row.items() if k not in ("category_name", "split")},
+    )
+
+
 def _insert_imported(*, budget: Budget, actor: User, rows: list[dict]) -> None:
     """Inserts an import's rows. On PostgreSQL with COPY, in one statement: building
     Django's multi-row INSERTs cost most of a large import (50,000 rows: 10 s of 17); the
     counters' statement trigger fires once. Elsewhere, bulk_create."""
     now = timezone.now()
     if connection.vendor != "postgresql":
-        Transaction.objects.bulk_create(
-            [
-                Transaction(
-                    budget=budget, created_by=actor, **{k: v for k, v in row.items() if k != "category_name"}
-                )
-                for row in rows
-            ],
-            batch_size=1000,
-        )
+        Transaction.objects.bulk_create([_transaction(budget, actor, row) for row in rows], batch_size=1000)
         return
     table = Transaction._meta.db_table
     columns = ", ".join(_IMPORT_COLUMNS)

@@ -96,3 +96,138 @@ class BudgetTransactionCount(models.Model):
 
     def __str__(self):
         return f"{self.budget_id}: {self.total}"
+
+
+# Shared costs inside a household (transactions/splits/) ----------------------------------
+
+
+class SplitMode(models.TextChoices):
+    EQUAL = "equal", "Equal"
+    EXACT = "exact", "Exact amounts"
+    PERCENT = "percent", "Percentages"
+    SHARES = "shares", "Weights"
+
+
+class Split(models.Model):
+    """Who paid a transaction and who it was for, among one household's members. Its shares
+    (SplitShare) hold the exact minor units each member owes; they sum to the transaction's
+    amount, always. The household reads it whatever later happens to the budget's sharing."""
+
+    # Deleted with its transaction by a database trigger (transactions/splits/cascade.py), so
+    # that deleting transactions stays one statement.
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.DO_NOTHING, primary_key=True, related_name="split"
+    )
+    household = models.ForeignKey("households.Household", on_delete=models.CASCADE, related_name="splits")
+    # A deleted account keeps its place as "someone" (null): the split still sums to zero.
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="splits_paid"
+    )
+    mode = models.CharField(max_length=7, choices=SplitMode.choices)
+    # The budget's currency, kept here for the household's aggregates (a budget's currency
+    # cannot change while it holds amounts; a move to another budget rewrites the split).
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["household", "transaction"], name="split_household_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode__in=["equal", "exact", "percent", "shares"]), name="split_mode_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"split of transaction {self.transaction_id} in household {self.household_id}"
+
+
+class SplitShare(models.Model):
+    """One member's part of a split, in the split's currency's minor units, signed: positive
+    for an expense (the member owes it to the payer), negative for an income (the payer
+    received it for the member, and owes it to them). Household, currency and payer are the
+    split's, kept on the row so that balances and debts are one index-only aggregate."""
+
+    # Deleted with its split: by the transaction's trigger, or by splits.services.split_delete.
+    split = models.ForeignKey(Split, on_delete=models.DO_NOTHING, related_name="shares")
+    household = models.ForeignKey("households.Household", on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="split_shares"
+    )
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    amount_minor = models.BigIntegerField()
+    # What the member was given: a percentage (percent mode) or a weight (shares mode);
+    # kept so that a changed amount is divided again the same way.
+    weight = models.DecimalField(max_digits=16, decimal_places=4, null=True)
+
+    class Meta:
+        ordering = ["split", "user"]
+        indexes = [
+            models.Index(
+                fields=["household", "currency", "user", "payer"],
+                include=["amount_minor"],
+                name="split_share_balance_idx",
+            ),
+            models.Index(fields=["user", "household"], name="split_share_member_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["split", "user"], name="split_share_one_per_member"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.amount_minor} {self.currency}"
+
+
+class SettlementKind(models.TextChoices):
+    PAYMENT = "payment", "Payment"
+    WRITE_OFF = "write_off", "Written off"
+
+
+class Settlement(models.Model):
+    """Money paid from one member to another (``payment``), or what was still owed between a
+    member and the others when the owner removed them by force (``write_off``): it moves
+    balances, never a budget. Splits come and go with their transactions; settlements stay."""
+
+    household = models.ForeignKey(
+        "households.Household", on_delete=models.CASCADE, related_name="settlements"
+    )
+    kind = models.CharField(max_length=9, choices=SettlementKind.choices, default=SettlementKind.PAYMENT)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="settlements_paid"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="settlements_received"
+    )
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    date = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="settlements_recorded"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(
+                fields=["household", "currency", "from_user", "to_user"],
+                include=["amount_minor"],
+                name="settlement_balance_idx",
+            ),
+            models.Index(fields=["household", "date", "id"], name="settlement_ledger_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="settlement_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["payment", "write_off"]), name="settlement_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_user=models.F("to_user")), name="settlement_between_two_members"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount_minor} {self.currency} {self.from_user_id} -> {self.to_user_id}"

@@ -83,8 +83,14 @@ def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
 def with_page_columns(queryset):
     """The two joined columns a page shows, annotated on the page's query only (joins in
     the count or top-N queries would cost their index-ordered scans): the budget's
-    currency for amounts and the recorder's email (TransactionSerializer reads both)."""
-    return queryset.annotate(budget_currency=F("budget__currency"), recorder_email=F("created_by__email"))
+    currency for amounts and the recorder's email (TransactionSerializer reads both). A split
+    comes in the same query (a join on its primary key); its shares in one more, only when
+    the page holds a split."""
+    return (
+        queryset.annotate(budget_currency=F("budget__currency"), recorder_email=F("created_by__email"))
+        .select_related("split")
+        .prefetch_related("split__shares")
+    )
 
 
 class TransactionPagination(LimitOffsetPagination):

@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
 from budgets.models import Budget, Category
+from households.models import Household
 from households.serializers import UserRefSerializer
 from money.amounts import format_amount, parse_amount
 from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
 from server.fields import ChoiceField, StrictCharField, iso_datetime
 from transactions.models import Kind, Transaction
+from transactions.splits.serializers import SplitInputSerializer, SplitSerializer, split_representation
 
 TEXT_LIMITS = {"payee": 200, "description": 500, "notes": 2000}
 
@@ -16,6 +18,11 @@ class TransactionSerializer(serializers.ModelSerializer):
     category = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     amount = AmountField(read_only=True, currency_from="budget.currency")
     created_by = UserRefSerializer(read_only=True, allow_null=True)
+    split = SplitSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Who paid and who it was for, among one household's members; null if not split.",
+    )
 
     class Meta:
         model = Transaction
@@ -29,6 +36,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "payee",
             "description",
             "notes",
+            "split",
             "created_by",
             "created_at",
             "updated_at",
@@ -61,11 +69,24 @@ class TransactionSerializer(serializers.ModelSerializer):
             "payee": tx.payee,
             "description": tx.description,
             "notes": tx.notes,
+            "split": _split_of(tx, currency),
             "created_by": recorder,
             "created_at": iso_datetime(tx.created_at),
             "updated_at": iso_datetime(tx.updated_at),
             "version": tx.version,
         }
+
+
+def _split_of(tx, currency: str) -> dict | None:
+    """The split a page or a detail read joined in (select_related("split"), its shares
+    prefetched: transactions/pagination.py, the views); otherwise read now."""
+    try:
+        split = tx.split
+    except Transaction.split.RelatedObjectDoesNotExist:
+        return None
+    cache = getattr(split, "_prefetched_objects_cache", {})
+    shares = cache["shares"] if "shares" in cache else split.shares.order_by("user_id")
+    return split_representation(split, shares, currency)
 
 
 class TransactionInputSerializer(serializers.Serializer):
@@ -82,10 +103,26 @@ class TransactionInputSerializer(serializers.Serializer):
     payee = StrictCharField(max_length=TEXT_LIMITS["payee"], required=False, allow_blank=True)
     description = StrictCharField(max_length=TEXT_LIMITS["description"], required=False, allow_blank=True)
     notes = StrictCharField(max_length=TEXT_LIMITS["notes"], required=False, allow_blank=True)
+    split = SplitInputSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Share the cost among a household's members: who paid, and how it divides "
+        "(equal, exact amounts, percent, weights). null removes the split.",
+    )
 
     def validate(self, attrs):
         instance = self.instance
         budget = attrs.get("budget") or instance.budget
+        for i, share in enumerate((attrs.get("split") or {}).get("shares", [])):
+            if "amount" in share:  # exact mode: in the budget's currency
+                try:
+                    share["amount_minor"] = parse_amount(
+                        share.pop("amount"), budget.currency, allow_zero=True
+                    )
+                except serializers.ValidationError as exc:
+                    raise serializers.ValidationError(
+                        {"split": {"shares": {str(i): {"amount": exc.detail}}}}
+                    ) from None
         if "amount" in attrs:
             try:
                 attrs["amount_minor"] = parse_amount(attrs.pop("amount"), budget.currency)
@@ -112,6 +149,12 @@ class ImportRequestSerializer(serializers.Serializer):
     budget = ScopedPrimaryKeyRelatedField(queryset=Budget.objects)
     dry_run = serializers.BooleanField(default=False)
     create_categories = serializers.BooleanField(default=False)
+    household = ScopedPrimaryKeyRelatedField(
+        queryset=Household.objects,
+        required=False,
+        allow_null=True,
+        help_text="Yours: the household whose members the paid_by and split_with columns name.",
+    )
 
 
 class ImportSkipSerializer(serializers.Serializer):

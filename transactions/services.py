@@ -6,6 +6,9 @@ id) and then checks, under those locks, what it depends on: the budget still exi
 caller may still change it, its currency is still the one the amounts were read in, each
 category still belongs to it. A currency change, a category delete and a budget delete take
 the same lock, so none of them can slip in between the check and the write.
+
+A write that makes, changes or drops a split (transactions/splits/) locks the split's
+households before the budgets (docs/architecture.md, the lock order).
 """
 
 from collections.abc import Iterable
@@ -20,7 +23,8 @@ from permissions.scoping import require_all
 from server.conditional import NO_PRECONDITION, Precondition
 from server.exceptions import Conflict
 from server.versioning import delete_at_version, save_fields
-from transactions.models import Transaction
+from transactions.models import Split, Transaction
+from transactions.splits.services import SplitWriter, households_of, lock_split_households, split_delete
 
 FIELDS = ("budget", "category", "kind", "amount_minor", "date", "payee", "description", "notes")
 
@@ -87,14 +91,31 @@ def _missing_category(category_id: int, attr: str = "category") -> ValidationErr
     )
 
 
+_UNCHANGED = object()
+
+
+def _split_household(tx: Transaction) -> int | None:
+    """The household of ``tx``'s split, as the request read it (the views join the split in);
+    read again under the locks from the row the service re-reads."""
+    if Transaction.split.is_cached(tx):
+        split = tx._state.fields_cache["split"]
+        return None if split is None else split.household_id
+    return Split.objects.filter(pk=tx.pk).values_list("household_id", flat=True).first()
+
+
 @transaction.atomic
-def transaction_create(*, actor: User, **data) -> Transaction:
+def transaction_create(*, actor: User, split: dict | None = None, **data) -> Transaction:
+    households = lock_split_households(households_of([split]))
     budget = lock_writable(actor, [data["budget"]], priced={data["budget"].pk})[data["budget"].pk]
     category = data.get("category")
     if category is not None and not _categories_in([(category.pk, budget.pk)]):
         raise _missing_category(category.pk)
     row = _row(actor=actor, data={**data, "budget": budget})
     row.save()
+    if split:
+        SplitWriter(actor=actor, locked_households=households).write(tx=row, budget=budget, spec=split)
+    else:
+        row._state.fields_cache["split"] = None  # known: none (the answer reads no split)
     return row
 
 
@@ -103,7 +124,16 @@ def transaction_update(
     *, tx: Transaction, actor: User, precondition: Precondition = NO_PRECONDITION, **data
 ) -> Transaction:
     """Changes only the fields sent, on the row as it is now; 404 if it was deleted
-    meanwhile (never re-inserted). Moving it locks both budgets."""
+    meanwhile (never re-inserted). Moving it locks both budgets.
+
+    ``split``: a new split (replacing any), or None to remove it; left out, a split the
+    transaction has is divided again, the same way, when its amount, kind or budget changes."""
+    split = data.pop("split", _UNCHANGED)
+    stored = _split_household(tx)
+    households = lock_split_households(
+        ({stored} if stored is not None else set())
+        | households_of([split if isinstance(split, dict) else None])
+    )
     target = data.get("budget")
     ids = {tx.budget_id} | ({target.pk} if target is not None else set())
     locked = lock_budgets(ids)
@@ -111,7 +141,7 @@ def transaction_update(
         raise NotFound()  # deleted with its budget
     if target is not None and target.pk not in locked:
         raise missing_budget_field(target.pk)
-    current = Transaction.objects.select_related("created_by").filter(pk=tx.pk).first()
+    current = Transaction.objects.select_related("created_by", "split").filter(pk=tx.pk).first()
     if current is None:
         raise NotFound()
     if current.budget_id != tx.budget_id:
@@ -140,11 +170,28 @@ def transaction_update(
         raise ValidationError(
             {"category": ["This category belongs to another budget."]}, code="category_budget_mismatch"
         )
+    split_household = _split_household(current)
+    if split_household is not None and split_household not in households:
+        raise _moved_meanwhile()  # its split moved to another household meanwhile
+    reshaped = (
+        current.amount_minor != data.get("amount_minor", current.amount_minor)
+        or final.currency != locked[tx.budget_id].currency
+    )
+    redivide = reshaped or current.kind != data.get("kind", current.kind) or final.pk != tx.budget_id
     for name, value in data.items():
         setattr(current, name, value)
     current.budget = final
     precondition.check(current)
     save_fields(current, [*data, "updated_at"], precondition=precondition)
+    writer = SplitWriter(actor=actor, locked_households=households)
+    if split is None or (split is _UNCHANGED and split_household is None):
+        if split_household is not None:
+            split_delete(tx_id=current.pk)
+        current._state.fields_cache["split"] = None
+    elif split is not _UNCHANGED:
+        writer.write(tx=current, budget=final, spec=split)
+    elif split_household is not None and redivide:
+        writer.rewrite(tx=current, budget=final, amount_changed=reshaped)
     return current
 
 
@@ -152,15 +199,26 @@ def transaction_update(
 def transaction_delete(
     *, tx: Transaction, actor: User | None = None, precondition: Precondition = NO_PRECONDITION
 ) -> None:
-    """404 if another request deleted it first. ``actor=None``: the system (the admin)."""
+    """404 if another request deleted it first. ``actor=None``: the system (the admin). Its
+    split goes with it (the household's balances no longer count it); settlements stay."""
+    stored = _split_household(tx)
+    households = lock_split_households([stored] if stored is not None else [])
     locked = lock_budgets([tx.budget_id])
     budget = locked.get(tx.budget_id)
     if budget is None:
         raise NotFound()
-    current = Transaction.objects.filter(pk=tx.pk).only("budget_id", "version").first()
+    current = (
+        Transaction.objects.filter(pk=tx.pk)
+        .select_related("split")
+        .only("budget_id", "version", "split__household_id")
+        .first()
+    )
     if current is None:
         raise NotFound()
     if current.budget_id != budget.pk:
+        raise _moved_meanwhile()
+    split_household = _split_household(current)
+    if split_household is not None and split_household not in households:
         raise _moved_meanwhile()
     if actor is not None:
         require_all(actor, [budget], "change", message=cannot_edit)
@@ -170,6 +228,8 @@ def transaction_delete(
 
 @transaction.atomic
 def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transaction]:
+    splits = [item.pop("split", None) for item in items]
+    households = lock_split_households(households_of(splits))
     budgets = {item["budget"].pk: item["budget"] for item in items}
     locked = lock_writable(actor, budgets.values(), priced=set(budgets))
     wanted = {(item["category"].pk, item["budget"].pk) for item in items if item.get("category") is not None}
@@ -181,4 +241,9 @@ def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transact
                 {str(index): {"category": [_missing_category(category.pk).detail["category"][0]]}}
             )
     rows = [_row(actor=actor, data={**item, "budget": locked[item["budget"].pk]}) for item in items]
-    return Transaction.objects.bulk_create(rows, batch_size=500)
+    created = Transaction.objects.bulk_create(rows, batch_size=500)
+    writer = SplitWriter(actor=actor, locked_households=households)
+    for index, (row, split) in enumerate(zip(created, splits, strict=True)):
+        if split:
+            writer.write(tx=row, budget=row.budget, spec=split, path=(str(index), "split"))
+    return created

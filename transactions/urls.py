@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 from transactions.batch import TransactionBatchViewSet
 from transactions.files import TransactionFileViewSet
 from transactions.reports import BudgetReportViewSet
+from transactions.splits.views import HouseholdSharingViewSet
 from transactions.views import TransactionViewSet
 
 router = SimpleRouter()
@@ -11,5 +12,7 @@ router.register("transactions", TransactionBatchViewSet, basename="transaction-b
 router.register("transactions", TransactionFileViewSet, basename="transaction-file")
 router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("budgets", BudgetReportViewSet, basename="budget-report")
+# households/{id}/ledger/, balances/, debts/, settlements/: shared costs are sums of transactions.
+router.register("households", HouseholdSharingViewSet, basename="household-sharing")
 
 urlpatterns = router.urls

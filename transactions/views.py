@@ -22,6 +22,7 @@ from transactions.models import Transaction
 from transactions.pagination import TransactionPagination
 from transactions.schema_examples import TRANSACTION_EXAMPLE
 from transactions.serializers import TransactionInputSerializer, TransactionSerializer
+from transactions.splits.serializers import document_split_errors
 
 # A write racing another (a currency change, a move) answers 409; see services.py.
 CONCURRENT_WRITE = OpenApiResponse(
@@ -84,6 +85,7 @@ _WRITES = ["create", "update", "partial_update"]
 )
 @extend_validation_errors(["category_budget_mismatch"], field_name="category", actions=_WRITES)
 @extend_validation_errors(["required"], field_name="amount", actions=["update", "partial_update"])
+@document_split_errors(actions=_WRITES)
 class TransactionViewSet(
     ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
 ):
@@ -97,7 +99,7 @@ class TransactionViewSet(
     def with_related(self, queryset):
         if self.action == "list":
             return queryset  # the paginator adds the page's two joined columns
-        return queryset.select_related("budget", "created_by")
+        return queryset.select_related("budget", "created_by", "split").prefetch_related("split__shares")
 
     def _input(self, data, **kwargs):
         serializer = TransactionInputSerializer(data=data, context={"request": self.request}, **kwargs)

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
         "/bench/bare/",
         "/bench/budgets/?user={user}",
         "/bench/budgets/{budget}/summary/?user={user}&date=2026-01-15",
+        "/bench/households/{budget}/balances/?user={user}",
     ],
 )
 def test_floor_views_are_not_served_by_default(anon, path):

@@ -75,3 +75,43 @@ def test_same_seed_same_data_and_refuses_a_used_database():
     wipe()
     seed()
     assert fingerprint() == first
+
+
+def test_a_tenth_of_the_transactions_are_split_exactly_among_members(client_for):
+    from django.db.models import F
+
+    from transactions.models import Split, SplitShare
+    from transactions.splits.selectors import member_nets
+
+    seed()
+    splits = Split.objects.count()
+    assert 0.07 * 5_000 <= splits <= 0.13 * 5_000
+    # Each split's shares sum to its transaction's amount (income reversed), among members only.
+    sums = SplitShare.objects.values("split_id").annotate(total=Sum("amount_minor"))
+    signed = {
+        tx.pk: tx.amount_minor * (-1 if tx.kind == "income" else 1)
+        for tx in Transaction.objects.filter(pk__in=Split.objects.values("pk"))
+    }
+    assert {row["split_id"]: row["total"] for row in sums} == signed
+    assert not SplitShare.objects.exclude(user__memberships__household=F("household")).exists()
+    for household in Household.objects.filter(pk__in=Split.objects.values("household_id")):
+        assert all(sum(nets.values()) == 0 for nets in member_nets(household.pk).values())
+    recent = User.objects.get(email="bench-recent@bench.example")
+    household = Household.objects.filter(memberships__user=recent).first()
+    api = client_for(recent)
+    assert api.get(f"/api/v1/households/{household.pk}/balances/").json()
+    assert api.get(f"/api/v1/households/{household.pk}/debts/", {"simplify": "true"}).json()["debts"]
+    # The bench case's floor view (mounted only with BENCH_ENDPOINTS): the same aggregates.
+    import json
+
+    from django.test import RequestFactory
+
+    from bench.views import household_balances
+
+    floor = household_balances(RequestFactory().get("/", {"user": recent.pk}), household.pk)
+    assert floor.status_code == 200
+    shares = json.loads(floor.content)["shares"]
+    assert (
+        sum(row["total"] for row in shares)
+        == SplitShare.objects.filter(household=household).aggregate(t=Sum("amount_minor"))["t"]
+    )

@@ -11,7 +11,8 @@ invitation from Home to a third email. Path parameters name A's objects:
 - ``{id}``: Home, Shared, Shared's category, Shared's transaction, the invitation, the
   admin grant behind editor's share, by route;
 - ``{user_id}``: member (households/.../members/) or viewer (budgets/.../shares/users/);
-- ``{household_id}``: Annex; ``{invitation_id}``: the invitation.
+- ``{household_id}``: Annex; ``{invitation_id}``: the invitation; ``{settlement_id}``: Home's
+  settlement.
 
 Write bodies are ones that succeed for an entitled actor. Columns, in ACTORS order:
 anonymous, expired token, token of a deleted user, owner A, editor, viewer, member
@@ -57,6 +58,11 @@ OBJECT_ROUTES = {
     "households/{id}/leave/": ("owner", "editor", "viewer", "member"),
     "households/{id}/members/": ("owner", "editor", "viewer", "member"),
     "households/{id}/members/{user_id}/": ("owner", "editor", "viewer", "member"),
+    "households/{id}/ledger/": ("owner", "editor", "viewer", "member"),
+    "households/{id}/balances/": ("owner", "editor", "viewer", "member"),
+    "households/{id}/debts/": ("owner", "editor", "viewer", "member"),
+    "households/{id}/settlements/": ("owner", "editor", "viewer", "member"),
+    "households/{id}/settlements/{settlement_id}/": ("owner", "editor", "viewer", "member"),
     # Addressed to a third email: no actor here is its invitee, not even A.
     "invitations/{id}/accept/": (),
     "invitations/{id}/decline/": (),
@@ -261,6 +267,44 @@ _ROWS = {
     ("households/{id}/members/{user_id}/", "PATCH"): HOUSEHOLD_OWNER_200,
     ("households/{id}/members/{user_id}/", "DELETE"): HOUSEHOLD_OWNER_204,
     ("households/{id}/members/{user_id}/", "OPTIONS"): SIGNED_IN_200,
+    # Shared costs (transactions/splits/): Home's members read; a settlement from A to editor is
+    # recorded by either of them (viewer and member are neither, nor admins); the one in the
+    # world (editor to A, recorded by A) is deleted by its recorder, A.
+    ("households/{id}/ledger/", "GET"): HOUSEHOLD_READ,
+    ("households/{id}/ledger/", "HEAD"): HOUSEHOLD_READ,
+    ("households/{id}/ledger/", "POST"): SIGNED_IN_405,
+    ("households/{id}/ledger/", "PUT"): SIGNED_IN_405,
+    ("households/{id}/ledger/", "PATCH"): SIGNED_IN_405,
+    ("households/{id}/ledger/", "DELETE"): SIGNED_IN_405,
+    ("households/{id}/ledger/", "OPTIONS"): SIGNED_IN_200,
+    ("households/{id}/balances/", "GET"): HOUSEHOLD_READ,
+    ("households/{id}/balances/", "HEAD"): HOUSEHOLD_READ,
+    ("households/{id}/balances/", "POST"): SIGNED_IN_405,
+    ("households/{id}/balances/", "PUT"): SIGNED_IN_405,
+    ("households/{id}/balances/", "PATCH"): SIGNED_IN_405,
+    ("households/{id}/balances/", "DELETE"): SIGNED_IN_405,
+    ("households/{id}/balances/", "OPTIONS"): SIGNED_IN_200,
+    ("households/{id}/debts/", "GET"): HOUSEHOLD_READ,
+    ("households/{id}/debts/", "HEAD"): HOUSEHOLD_READ,
+    ("households/{id}/debts/", "POST"): SIGNED_IN_405,
+    ("households/{id}/debts/", "PUT"): SIGNED_IN_405,
+    ("households/{id}/debts/", "PATCH"): SIGNED_IN_405,
+    ("households/{id}/debts/", "DELETE"): SIGNED_IN_405,
+    ("households/{id}/debts/", "OPTIONS"): SIGNED_IN_200,
+    ("households/{id}/settlements/", "GET"): HOUSEHOLD_READ,
+    ("households/{id}/settlements/", "HEAD"): HOUSEHOLD_READ,
+    ("households/{id}/settlements/", "POST"): "401 401 401 201 201 403 403 404 404",
+    ("households/{id}/settlements/", "PUT"): SIGNED_IN_405,
+    ("households/{id}/settlements/", "PATCH"): SIGNED_IN_405,
+    ("households/{id}/settlements/", "DELETE"): SIGNED_IN_405,
+    ("households/{id}/settlements/", "OPTIONS"): SIGNED_IN_200,
+    ("households/{id}/settlements/{settlement_id}/", "GET"): SIGNED_IN_405,
+    ("households/{id}/settlements/{settlement_id}/", "HEAD"): SIGNED_IN_405,
+    ("households/{id}/settlements/{settlement_id}/", "POST"): SIGNED_IN_405,
+    ("households/{id}/settlements/{settlement_id}/", "PUT"): SIGNED_IN_405,
+    ("households/{id}/settlements/{settlement_id}/", "PATCH"): SIGNED_IN_405,
+    ("households/{id}/settlements/{settlement_id}/", "DELETE"): HOUSEHOLD_OWNER_204,
+    ("households/{id}/settlements/{settlement_id}/", "OPTIONS"): SIGNED_IN_200,
     # --- invitations/ (addressed to the caller's email) ----------------------------------
     ("invitations/", "GET"): SIGNED_IN_200,
     ("invitations/", "HEAD"): SIGNED_IN_200,

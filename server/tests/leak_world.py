@@ -5,9 +5,11 @@ its make_user, but with marker emails; the objects are this module's own. A ("ow
 owns household Home (editor, viewer and member are members; so was the deleted user),
 household Annex (A alone), budget Shared (user shares: editor "edit", viewer "view";
 household share: Annex "view") and budget Private (shared with nobody), with a category
-and a transaction in each, and a pending invitation from Home to a third email. Stranger
-B has a household (with a housemate), a budget, a category and a transaction of their
-own. Staff is a staff account without grants or permissions.
+and a transaction in each, and a pending invitation from Home to a third email. Home also
+shares costs: budget Kitty (shared with Home to view) holds a transaction A paid and split
+equally with editor, and a settlement from editor to A squares it (every balance is zero, so
+anyone may leave). Stranger B has a household (with a housemate), a budget, a category and
+a transaction of their own. Staff is a staff account without grants or permissions.
 
 Every name, payee, amount and id of those objects is a marker string: a response body
 holding one is a leak unless the caller is entitled to its group (ENTITLED).
@@ -27,7 +29,8 @@ from budgets.tests.factories import BudgetFactory, CategoryFactory, share_househ
 from households.models import Household, Invitation, Membership
 from households.tests.factories import InvitationFactory, make_household
 from server.tests.world import EDITOR, MEMBER, OWNER, STAFF, STRANGER, VIEWER, make_user
-from transactions.models import Transaction
+from transactions.models import Settlement, Split, SplitShare, Transaction
+from transactions.splits.services import SplitWriter, settlement_create
 from transactions.tests.factories import TransactionFactory
 
 # Nine-digit ids: never a run of digits in a timestamp or a small id, and far apart, so
@@ -43,6 +46,8 @@ ENTITLED = {
     "shared": (OWNER, EDITOR, VIEWER),
     "home": (OWNER, EDITOR, VIEWER, MEMBER),
     "people": (OWNER, EDITOR, VIEWER, MEMBER),
+    # Home's shared costs (its ledger, Kitty's budget and transaction): Home's members.
+    "kitty": (OWNER, EDITOR, VIEWER, MEMBER),
     # Annex is named to those who may read the shared budget's shares (owner, editor).
     "annex": (OWNER, EDITOR),
     "invitation": (OWNER,),
@@ -65,6 +70,9 @@ STATE_MODELS = (
     BudgetGroupObjectPermission,
     Category,
     Transaction,
+    Split,
+    SplitShare,
+    Settlement,
 )
 
 
@@ -90,6 +98,8 @@ class World:
     shared_tx: Transaction
     private_tx: Transaction
     invitation: Invitation
+    kitty: Budget
+    settlement: Settlement
     grant_id: str  # the admin-grants id of editor's share on Shared
     their_home: Household
     their_budget: Budget
@@ -156,6 +166,29 @@ def build_world() -> World:
         notes="PRIVNOTE-Yu1",
     )
     invitation = InvitationFactory(household=home, email="pending-invitee.qz8@example.com", invited_by=owner)
+    kitty = BudgetFactory(owner=owner, name="KITTYBUDGET-Fr8", amount_minor=642_086)
+    share_household(kitty, home, "view")
+    kitty_tx = TransactionFactory(budget=kitty, amount_minor=482_604, date=today, payee="KITTYPAYEE-Bn5")
+    SplitWriter(actor=owner, locked_households={home.pk}).write(
+        tx=kitty_tx,
+        budget=kitty,
+        spec={
+            "household": home,
+            "paid_by": owner.pk,
+            "mode": "equal",
+            "shares": [{"user": owner.pk}, {"user": editor.pk}],
+        },
+    )
+    settlement = settlement_create(
+        household=home,
+        actor=owner,
+        from_id=editor.pk,
+        to_id=owner.pk,
+        amount_minor=241_302,
+        currency=kitty.currency,
+        date=today,
+        note="KITTYNOTE-Hq3",
+    )
 
     housemate = UserFactory(email="b-housemate.qz9@example.com")
     their_home = make_household(stranger, name="STRANGERHOLD-Op5", members=[housemate])
@@ -202,6 +235,14 @@ def build_world() -> World:
         "shared": objects(shared, shared_category, shared_tx),
         "home": (home.name,),
         "people": (owner.email, editor.email, viewer.email, member.email),
+        "kitty": (
+            kitty.name,
+            kitty_tx.payee,
+            settlement.note,
+            amount(kitty.amount_minor),
+            amount(kitty_tx.amount_minor),
+            amount(settlement.amount_minor),
+        ),
         "annex": (annex.name,),
         "invitation": (str(invitation.pk), invitation.email),
         "departed": (ghost.email,),
@@ -231,6 +272,8 @@ def build_world() -> World:
         shared_tx=shared_tx,
         private_tx=private_tx,
         invitation=invitation,
+        kitty=kitty,
+        settlement=settlement,
         grant_id=grant_id,
         their_home=their_home,
         their_budget=their_budget,

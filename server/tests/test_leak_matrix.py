@@ -131,6 +131,7 @@ def path_for(world: World, route: str, variant: str) -> str:
         "user_id": user_id.get(resource),
         "household_id": world.annex.pk,
         "invitation_id": world.invitation.pk,
+        "settlement_id": world.settlement.pk,
     }
     for name, value in params.items():
         if "{" + name + "}" in route and value is None:
@@ -184,6 +185,13 @@ def body_for(world: World, route: str):
         "households/{id}/": lambda: {"name": "Renamed home"},
         "households/{id}/invitations/": lambda: {"email": "fresh-invitee@example.com", "role": "member"},
         "households/{id}/members/{user_id}/": lambda: {"role": "admin"},
+        "households/{id}/settlements/": lambda: {
+            "from": owner.pk,
+            "to": world.users["editor"].pk,
+            "amount": "7.25",
+            "currency": "EUR",
+            "date": today,
+        },
         "budgets/": lambda: budget_body,
         "budgets/{id}/": lambda: {**budget_body, "name": "Renamed budget"},
         "budgets/{id}/shares/users/{user_id}/": lambda: {"permission": "edit"},

@@ -621,3 +621,98 @@ def test_category_names_fold_like_their_constraint(server, first, second):
         assert (again.status, again.codes) == (400, ["unique"]), again
     else:
         assert again.status == 201, again
+
+
+# Shared costs ----------------------------------------------------------------------------------
+
+
+def test_split_naming_a_member_racing_their_departure_never_leaves_them_a_balance(server):
+    """A split that names Carol and Carol leaving, at once: the split's write and the
+    departure both lock the household first, so either the split lands and Carol, now owing
+    her share, is refused (409 balance_outstanding), or she is gone and the split is refused
+    (400 not_a_member). Never a former member with a balance."""
+    from transactions.models import SplitShare
+    from transactions.splits.selectors import member_nets
+
+    outcomes = set()
+    for _ in _trials():
+        alice, carol = UserFactory(), UserFactory()
+        household = make_household(alice, members=[carol])
+        budget = BudgetFactory(owner=alice)
+        from budgets.tests.factories import share_household
+
+        share_household(budget, household, "view")
+        body = {
+            "budget": budget.pk,
+            "kind": "expense",
+            "amount": "10.00",
+            "date": "2026-11-30",
+            "split": {
+                "household": household.pk,
+                "paid_by": alice.pk,
+                "mode": "equal",
+                "shares": [{"user": alice.pk}, {"user": carol.pk}],
+            },
+        }
+        created, left = race(
+            server,
+            [
+                Call("POST", "/transactions/", body, token(alice)),
+                Call("POST", f"/households/{household.pk}/leave/", token=token(carol)),
+            ],
+            pauses=at(
+                ("DELETE FROM households_membership", 0.015),
+                ("INSERT INTO transactions_splitshare", 0.04),
+            ),
+        )
+        outcomes.add((created.status, left.status))
+        still_member = Membership.objects.filter(household=household, user=carol).exists()
+        nets = member_nets(household.pk).get("EUR", {})
+        if created.status == 201:
+            assert left.status == 409 and left.codes == ["balance_outstanding"], left
+            assert still_member and nets == {alice.pk: 500, carol.pk: -500}
+        else:
+            assert created.status == 400 and created.codes == ["not_a_member"], created
+            assert left.status == 204 and not still_member
+            assert not SplitShare.objects.filter(household=household).exists()
+            assert not Transaction.objects.filter(budget=budget).exists()
+    print("OUTCOMES", outcomes)
+
+
+def test_split_racing_the_revocation_of_a_members_view_of_the_budget(server):
+    """A split among Alice and Carol while Alice stops sharing the budget with the household:
+    both lock the household, then the budget, so the split is checked either before the
+    revocation (201) or after it (400 cannot_view_budget); a split is never made for someone
+    who could not see the transaction when it was made."""
+    from budgets.tests.factories import share_household
+    from transactions.models import Split
+
+    for _ in _trials():
+        alice, carol = UserFactory(), UserFactory()
+        household = make_household(alice, members=[carol])
+        budget = BudgetFactory(owner=alice)
+        share_household(budget, household, "view")
+        body = {
+            "budget": budget.pk,
+            "kind": "expense",
+            "amount": "4.00",
+            "date": "2026-11-30",
+            "split": {"household": household.pk, "paid_by": alice.pk, "mode": "equal", "shares": []},
+        }
+        created, revoked = race(
+            server,
+            [
+                Call("POST", "/transactions/", body, token(alice)),
+                Call("DELETE", f"/budgets/{budget.pk}/shares/households/{household.pk}/", token=token(alice)),
+            ],
+            pauses=at(
+                ("DELETE FROM budgets_budgetgroupobjectpermission", 0.015),
+                ("INSERT INTO transactions_splitshare", 0.04),
+            ),
+        )
+        assert revoked.status == 204, revoked
+        if created.status == 201:
+            assert Split.objects.filter(household=household).count() == 1
+        else:
+            assert created.status == 400 and created.codes == ["cannot_view_budget"], created
+            assert not Split.objects.filter(household=household).exists()

@@ -36,6 +36,7 @@ from households.models import Role
 from households.tests.factories import InvitationFactory, add_member, make_household
 from server.openapi import LINKS
 from server.wsgi import application
+from transactions.splits.services import SplitWriter, settlement_create
 from transactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +197,24 @@ def caller(settings):
         CategoryFactory(budget=budget, name="Rent", allocated_minor=None)
         TransactionFactory(budget=budget, category=groceries, amount_minor=4_250)
         TransactionFactory(budget=budget, kind="income", amount_minor=300_000, created_by=owner)
+
+    # Shared costs: a split of a Shared transaction among the three, and a settlement.
+    split_tx = TransactionFactory(budget=shared, amount_minor=9_000, created_by=owner)
+    SplitWriter(actor=owner, locked_households={household.pk}).write(
+        tx=split_tx,
+        budget=shared,
+        spec={"household": household, "paid_by": owner.pk, "mode": "equal", "shares": []},
+    )
+    settlement_create(
+        household=household,
+        actor=partner,
+        from_id=partner.pk,
+        to_id=owner.pk,
+        amount_minor=1_000,
+        currency="JPY",
+        date=split_tx.date,
+        note="Fuzz settlement",
+    )
 
     InvitationFactory(household=household, email="fuzz-invitee@example.com", invited_by=owner)
     elsewhere = make_household(UserFactory(), name="Elsewhere")

@@ -23,6 +23,7 @@ ITEM_KEYS = {
     "payee",
     "description",
     "notes",
+    "split",
     "created_by",
     "created_at",
     "updated_at",

@@ -127,6 +127,7 @@ def test_item_has_exactly_the_documented_shape(world, as_):
         "payee": "Market",
         "description": "weekly shop",
         "notes": "bread, milk",
+        "split": None,
         "created_by": {"id": world.owner.pk, "email": world.owner.email},
         "version": 1,
     }

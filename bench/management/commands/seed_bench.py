@@ -1,7 +1,8 @@
 """A deterministic data set for the benchmark: users, households, shared budgets, transactions.
 
 Default scale: 10,000 users, 3,000 households of 2-5 members, 20,000 budgets (40% shared
-with a household, 20% with a single member), 1,000,000 transactions over three years.
+with a household, 20% with a single member), 1,000,000 transactions over three years, 10% of
+them split equally among the members of the household their budget is shared with.
 Two known people anchor the measurements:
 
 - bench-recent@bench.example: a household member who sees about ten shared budgets with
@@ -31,6 +32,33 @@ from budgets.models import (
 from budgets.shares import CHANGE_CODENAME, VIEW_CODENAME, codename_id
 from households.models import Household, Membership, Role
 from transactions.models import Transaction
+
+SPLIT_SHARE = 0.10  # of all transactions
+SPLITS_SQL = """
+INSERT INTO transactions_split (transaction_id, household_id, paid_by_id, mode, currency, created_at)
+SELECT t.id, h.id, b.owner_id, 'equal', b.currency, t.created_at
+FROM transactions_transaction t
+JOIN budgets_budget b ON b.id = t.budget_id
+JOIN budgets_budgetgroupobjectpermission g ON g.content_object_id = t.budget_id AND g.permission_id = %s
+JOIN households_household h ON h.group_id = g.group_id
+WHERE t.id %% %s = 0
+"""
+SHARES_SQL = """
+INSERT INTO transactions_splitshare
+    (split_id, household_id, currency, user_id, payer_id, amount_minor, weight)
+SELECT s.transaction_id, s.household_id, s.currency, m.user_id, s.paid_by_id,
+       (CASE WHEN t.kind = 'income' THEN -1 ELSE 1 END)
+       * (t.amount_minor / m.members + CASE WHEN m.place <= t.amount_minor %% m.members THEN 1 ELSE 0 END),
+       NULL
+FROM transactions_split s
+JOIN transactions_transaction t ON t.id = s.transaction_id
+JOIN (
+    SELECT household_id, user_id,
+           ROW_NUMBER() OVER (PARTITION BY household_id ORDER BY user_id) AS place,
+           COUNT(*) OVER (PARTITION BY household_id) AS members
+    FROM households_membership
+) m ON m.household_id = s.household_id
+"""
 
 SCALES = {
     "default": {"users": 10_000, "households": 3_000, "budgets": 20_000, "transactions": 1_000_000},
@@ -87,6 +115,8 @@ class Command(BaseCommand):
             budgets = self._budgets(users, households, sizes["budgets"])
             categories = self._categories(budgets)
         self._transactions(budgets, categories, sizes["transactions"])
+        with transaction.atomic():
+            self._splits(sizes["transactions"])
         if connection.vendor == "postgresql":
             # Fresh statistics, and a visibility map so counts are index-only scans
             # (what autovacuum gives a long-lived database). VACUUM cannot run in a transaction.
@@ -268,6 +298,26 @@ class Command(BaseCommand):
                 if len(batch) == 10_000:
                     self._flush(batch, progress)
         self._flush(batch, progress)
+
+    # Shared costs ----------------------------------------------------------------------------
+
+    def _splits(self, count: int) -> None:
+        """10% of all transactions split, set-based: every transaction of a budget shared with
+        a household whose id falls on the step, paid by the budget's owner (a member) and
+        divided equally among the members; remainders to the lowest user ids, as allocate()
+        gives them. Two INSERT ... SELECT statements, whatever the scale."""
+        progress = Progress("splits", 1, self.stream)
+        shared = Transaction.objects.filter(
+            budget__in=BudgetGroupObjectPermission.objects.filter(
+                permission_id=codename_id(VIEW_CODENAME)
+            ).values("content_object_id")
+        ).count()
+        step = max(1, round(shared / max(count * SPLIT_SHARE, 1)))
+        view_id = codename_id(VIEW_CODENAME)
+        with connection.cursor() as cursor:
+            cursor.execute(SPLITS_SQL, [view_id, step])
+            cursor.execute(SHARES_SQL, [])  # (a parameter list: %% reads as %)
+        progress.advance(1)
 
     def _flush(self, batch: list, progress: Progress) -> None:
         if batch:

@@ -5,10 +5,10 @@ from django.db import transaction
 from accounts import demo
 from budgets.demo import remove_budgets, seed_budgets
 from households.demo import remove_households, seed_households
-from transactions.demo import seed_transactions
+from transactions.demo import seed_splits, seed_transactions
 
 # Run in this order; each step may use what the earlier ones built (DemoData.users, ...).
-SEED_STEPS = (demo.seed_users, seed_households, seed_budgets, seed_transactions)
+SEED_STEPS = (demo.seed_users, seed_households, seed_budgets, seed_transactions, seed_splits)
 
 
 class Command(BaseCommand):
