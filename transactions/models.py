@@ -59,6 +59,9 @@ class Transaction(models.Model):
                 name="tx_budget_category_idx",
             ),
             models.Index(fields=["budget", "created_by"], name="tx_budget_creator_idx"),
+            # ?kind=: each budget's matching rows counted index-only over their own range, and
+            # the page read in date order straight off it (docs/performance.md, issue 16).
+            models.Index(fields=["budget", "kind", "date", "id"], name="tx_budget_kind_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="tx_amount_positive"),
