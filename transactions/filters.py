@@ -44,6 +44,22 @@ class SearchText(Func):
         super().__init__(F("payee"), F("description"), F("notes"))
 
 
+def search(queryset, value: str):
+    """Payee, description or notes contain ``value``, case-insensitively (icontains).
+
+    On PostgreSQL, where the separator cannot be part of a match, the three columns are
+    searched as one text, ``payee <US> description <US> notes`` (US, the unit separator
+    chr(31)): the expression the trigram index tx_search_trgm_idx is built on
+    (migration 0005), and one UPPER() and LIKE per row instead of three. A match there
+    lies within one column, since it cannot span a separator the term does not hold,
+    so the rows are those of the three icontains (test_search.py compares them)."""
+    if connections[queryset.db].vendor == "postgresql" and SEARCH_SEPARATOR not in value:
+        return queryset.filter(IContains(SearchText(), value))
+    return queryset.filter(
+        Q(payee__icontains=value) | Q(description__icontains=value) | Q(notes__icontains=value)
+    )
+
+
 class TransactionFilter(django_filters.FilterSet):
     budget = ScopedModelChoiceFilter(model=Budget)
     category = ScopedModelChoiceFilter(model=Category)
@@ -69,19 +85,7 @@ class TransactionFilter(django_filters.FilterSet):
         fields = []
 
     def filter_search(self, queryset, name, value):
-        """Payee, description or notes contain ``value``, case-insensitively (icontains).
-
-        On PostgreSQL, where the separator cannot be part of a match, the three columns are
-        searched as one text, ``payee <US> description <US> notes`` (US, the unit separator
-        chr(31)): the expression the trigram index tx_search_trgm_idx is built on
-        (migration 0005), and one UPPER() and LIKE per row instead of three. A match there
-        lies within one column, since it cannot span a separator the term does not hold,
-        so the rows are those of the three icontains (test_search.py compares them)."""
-        if connections[queryset.db].vendor == "postgresql" and SEARCH_SEPARATOR not in value:
-            return queryset.filter(IContains(SearchText(), value))
-        return queryset.filter(
-            Q(payee__icontains=value) | Q(description__icontains=value) | Q(notes__icontains=value)
-        )
+        return search(queryset, value)
 
     def filter_amount(self, queryset, name, value: Decimal):
         """Amounts are stored in each budget's minor units, so the bound is converted per

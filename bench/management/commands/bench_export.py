@@ -20,7 +20,8 @@ import time
 from django.contrib.auth.hashers import make_password
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
 
 from accounts.models import User
 from accounts.services import token_pair_for
@@ -63,15 +64,29 @@ class Command(BaseCommand):
             User.objects.filter(email=ALL_USER).delete()
             return
         handler = WSGIHandler()
-        if not all:
-            person = User.objects.filter(email=user).first()
-            if person is None:
-                raise CommandError(f"No user {user}: run it on a seed_bench database.")
-            visible = Budget.objects.visible_pks(person)
-            big = BudgetTransactionCount.objects.filter(budget_id__in=visible).order_by("-total").first()
-            path = f"{EXPORT}?budget={big.budget_id}"
-            self._run(handler, person, path, expected=big.total, repeat=repeat, warmup=1)
-            return
+        # One connection throughout, as a worker keeps it (CONN_MAX_AGE): the start and end
+        # of each request would otherwise close it, and with it the transaction --all runs in.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            if all:
+                self._export_all(handler)
+            else:
+                self._export_largest(handler, user, repeat)
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+    def _export_largest(self, handler, user: str, repeat: int) -> None:
+        person = User.objects.filter(email=user).first()
+        if person is None:
+            raise CommandError(f"No user {user}: run it on a seed_bench database.")
+        visible = Budget.objects.visible_pks(person)
+        big = BudgetTransactionCount.objects.filter(budget_id__in=visible).order_by("-total").first()
+        path = f"{EXPORT}?budget={big.budget_id}"
+        self._run(handler, person, path, expected=big.total, repeat=repeat, warmup=1)
+
+    def _export_all(self, handler) -> None:
         try:
             with transaction.atomic():
                 person = self._all_user()
