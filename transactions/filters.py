@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import django_filters
 from django.db import connections
-from django.db.models import F, Func, Q, TextField
+from django.db.models import BigIntegerField, Case, F, Func, Q, TextField, Value, When
 from django.db.models.lookups import IContains
 from drf_spectacular.utils import extend_schema_field
 
@@ -89,12 +89,20 @@ class TransactionFilter(django_filters.FilterSet):
 
     def filter_amount(self, queryset, name, value: Decimal):
         """Amounts are stored in each budget's minor units, so the bound is converted per
-        currency exponent: one condition per exponent, on the budget's currency."""
+        currency exponent: the bound is the budget's, a CASE on its currency (none for a
+        currency outside MINOR_UNITS, so such a row never matches).
+
+        One comparison of the column with an expression of the budget's row, rather than one
+        condition per exponent OR-ed together: in the list's count, a nested loop over the
+        caller's budgets, PostgreSQL then reads each budget's matching range of
+        tx_budget_amount_idx (budget_id = b.id AND amount_minor >= CASE ... END) instead of
+        filtering every entry of the budget (docs/performance.md)."""
         at_least = name == "amount_min"
-        lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
-        condition = Q(pk__in=[])
+        whens = []
         for exponent, currencies in CURRENCIES_BY_EXPONENT.items():
             scaled = value.scaleb(exponent)
             bound = math.ceil(scaled) if at_least else math.floor(scaled)
-            condition |= Q(budget__currency__in=currencies, **{lookup: bound})
-        return queryset.filter(condition)
+            whens.append(When(budget__currency__in=currencies, then=Value(bound)))
+        per_budget = Case(*whens, default=None, output_field=BigIntegerField())
+        lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
+        return queryset.filter(**{lookup: per_budget})
