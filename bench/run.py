@@ -133,8 +133,9 @@ class Dataset:
                 f"/bench/budgets/{big}/summary/?user={recent_id}&date={SUMMARY_DATE}",
             ),
         ]
-        # Issue 16's cases for search and the report (bench-recent: the table's "?search=Rail"
-        # and "50,000-row budget, report/monthly over 36 months").
+        # Issue 16's cases for search, the kind and amount filters and the report (bench-recent:
+        # the table's "?search=Rail", "?amount_min=100 / ?kind=income" and "50,000-row budget,
+        # report/monthly over 36 months").
         cases.append(
             (
                 "g. search Rail (best-placed)",
@@ -144,6 +145,16 @@ class Dataset:
                 f"/bench/transactions/?user={recent_id}&search=Rail&limit=50",
             )
         )
+        for name, query in (("g. kind=income", "kind=income"), ("g. amount_min=100", "amount_min=100")):
+            cases.append(
+                (
+                    f"{name} (best-placed)",
+                    recent_token,
+                    "GET",
+                    f"/api/v1/transactions/?{query}&limit=50",
+                    f"/bench/transactions/?user={recent_id}&{query}&limit=50",
+                )
+            )
         cases.append(
             (
                 "g. report 36 months",

@@ -4,6 +4,7 @@ BENCH_ENDPOINTS is on; the caller names the user (bench data only)."""
 
 import json
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Q, Sum
 from django.http import HttpResponseBadRequest, JsonResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from budgets.models import Budget
-from transactions.filters import search
+from transactions.filters import amount_bound, search
 from transactions.models import Transaction
 from transactions.pagination import top_n_ids
 from transactions.selectors import budget_monthly_report, transaction_counts_by_budget
@@ -65,8 +66,12 @@ def transactions(request):
         queryset = queryset.filter(category_id=int(request.GET["category"]))
     if "search" in request.GET:
         queryset = search(queryset, request.GET["search"])
+    if "kind" in request.GET:
+        queryset = queryset.filter(kind=request.GET["kind"])
+    if "amount_min" in request.GET:
+        queryset = amount_bound(queryset, Decimal(request.GET["amount_min"]), at_least=True)
     order = ("-amount_minor", "-id") if request.GET.get("ordering") == "-amount" else ("-date", "-id")
-    narrowed = any(name in request.GET for name in ("date_after", "category", "search"))
+    narrowed = any(name in request.GET for name in ("date_after", "category", "search", "kind", "amount_min"))
     count, results = _page(user, queryset, order, int(request.GET.get("limit", 50)), narrowed=narrowed)
     return JsonResponse({"count": count, "results": results})
 

@@ -60,6 +60,26 @@ def search(queryset, value: str):
     )
 
 
+def amount_bound(queryset, value: Decimal, *, at_least: bool):
+    """Rows whose amount, in their budget's currency, is at least (or at most) ``value``.
+
+    Amounts are stored in each budget's minor units, so the bound is converted per currency
+    exponent: the bound is the budget's, a CASE on its currency (none for a currency outside
+    MINOR_UNITS, so such a row never matches). One comparison of the column with an
+    expression of the budget's row, rather than one condition per exponent OR-ed together:
+    in the list's count, a nested loop over the caller's budgets, PostgreSQL then reads each
+    budget's matching range of tx_budget_amount_idx (budget_id = b.id AND amount_minor >=
+    CASE ... END) instead of filtering every entry of the budget (docs/performance.md)."""
+    whens = []
+    for exponent, currencies in CURRENCIES_BY_EXPONENT.items():
+        scaled = value.scaleb(exponent)
+        bound = math.ceil(scaled) if at_least else math.floor(scaled)
+        whens.append(When(budget__currency__in=currencies, then=Value(bound)))
+    per_budget = Case(*whens, default=None, output_field=BigIntegerField())
+    lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
+    return queryset.filter(**{lookup: per_budget})
+
+
 class TransactionFilter(django_filters.FilterSet):
     budget = ScopedModelChoiceFilter(model=Budget)
     category = ScopedModelChoiceFilter(model=Category)
@@ -88,21 +108,4 @@ class TransactionFilter(django_filters.FilterSet):
         return search(queryset, value)
 
     def filter_amount(self, queryset, name, value: Decimal):
-        """Amounts are stored in each budget's minor units, so the bound is converted per
-        currency exponent: the bound is the budget's, a CASE on its currency (none for a
-        currency outside MINOR_UNITS, so such a row never matches).
-
-        One comparison of the column with an expression of the budget's row, rather than one
-        condition per exponent OR-ed together: in the list's count, a nested loop over the
-        caller's budgets, PostgreSQL then reads each budget's matching range of
-        tx_budget_amount_idx (budget_id = b.id AND amount_minor >= CASE ... END) instead of
-        filtering every entry of the budget (docs/performance.md)."""
-        at_least = name == "amount_min"
-        whens = []
-        for exponent, currencies in CURRENCIES_BY_EXPONENT.items():
-            scaled = value.scaleb(exponent)
-            bound = math.ceil(scaled) if at_least else math.floor(scaled)
-            whens.append(When(budget__currency__in=currencies, then=Value(bound)))
-        per_budget = Case(*whens, default=None, output_field=BigIntegerField())
-        lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
-        return queryset.filter(**{lookup: per_budget})
+        return amount_bound(queryset, value, at_least=name == "amount_min")
