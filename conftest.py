@@ -31,6 +31,34 @@ def transaction_count_drift() -> dict[int, tuple[int, int]]:
     }
 
 
+def month_total_drift() -> dict[tuple, tuple]:
+    """(budget, month, kind, category) keys whose kept total differs from their rows:
+    {key: ((total, entries) kept, (total, entries) of the rows)}; None for no such key."""
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncMonth
+
+    from transactions.models import BudgetMonthTotal, Transaction
+
+    groups = (
+        Transaction.objects.order_by()
+        .annotate(month=TruncMonth("date"))
+        .values_list("budget_id", "month", "kind", "category_id")
+        .annotate(total=Sum("amount_minor"), entries=Count("id"))
+    )
+    rows = {(b, m, k, c or 0): (t, n) for b, m, k, c, t, n in groups}
+    kept = {
+        (b, m, k, c): (t, n)
+        for b, m, k, c, t, n in BudgetMonthTotal.objects.values_list(
+            "budget_id", "month", "kind", "category_key", "total_minor", "entries"
+        )
+    }
+    return {
+        key: (kept.get(key), rows.get(key))
+        for key in rows.keys() | kept.keys()
+        if kept.get(key) != rows.get(key)
+    }
+
+
 @pytest.fixture
 def counts_unchecked(request):
     """For a test that skews the transaction counters on purpose."""
@@ -39,8 +67,9 @@ def counts_unchecked(request):
 
 @pytest.fixture(autouse=True)
 def _transaction_counts_stay_exact(request):
-    """Every test that used the database ends with each budget's transaction counter equal
-    to its rows, so the whole suite exercises the counting triggers' write paths."""
+    """Every test that used the database ends with each budget's transaction counter, and
+    each of its month totals, equal to its rows, so the whole suite exercises the counting
+    and month total triggers' write paths."""
     db_fixture = next((name for name in ("transactional_db", "db") if name in request.fixturenames), None)
     if db_fixture is None and request.node.get_closest_marker("django_db") is None:
         yield
@@ -50,6 +79,7 @@ def _transaction_counts_stay_exact(request):
     yield
     if not getattr(request.node, "counts_unchecked", False):
         assert transaction_count_drift() == {}
+        assert month_total_drift() == {}
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,9 @@ from bench.measure import Client, measure, physical_floor, summarise
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "bench.example"
 SUMMARY_DATE = "2026-10-15"
+# 36 months up to the data sets' last (seed_bench dates rows up to 2026-11-01).
+REPORT_FROM, REPORT_TO = "2023-12", "2026-11"
+EXPORT_ROUNDS = 3
 
 
 def _capture_sql(floor_path: str) -> None:
@@ -145,6 +148,39 @@ class Dataset:
                     f"/bench/households/{household}/balances/?user={recent_id}",
                 )
             )
+        # Issue 16's cases for search, the kind and amount filters and the report (bench-recent:
+        # the table's "?search=Rail", "?amount_min=100 / ?kind=income" and "50,000-row budget,
+        # report/monthly over 36 months").
+        cases.append(
+            (
+                "g. search Rail (best-placed)",
+                recent_token,
+                "GET",
+                "/api/v1/transactions/?search=Rail&limit=50",
+                f"/bench/transactions/?user={recent_id}&search=Rail&limit=50",
+            )
+        )
+        for name, query in (("g. kind=income", "kind=income"), ("g. amount_min=100", "amount_min=100")):
+            cases.append(
+                (
+                    f"{name} (best-placed)",
+                    recent_token,
+                    "GET",
+                    f"/api/v1/transactions/?{query}&limit=50",
+                    f"/bench/transactions/?user={recent_id}&{query}&limit=50",
+                )
+            )
+        cases.append(
+            (
+                "g. report 36 months",
+                recent_token,
+                "GET",
+                f"/api/v1/budgets/{big}/report/monthly/?from={REPORT_FROM}&to={REPORT_TO}",
+                f"/bench/budgets/{big}/report/?user={recent_id}&from={REPORT_FROM}&to={REPORT_TO}",
+            )
+        )
+        self.export_path = f"/api/v1/transactions/export/?budget={big}"
+        self.recent_token = recent_token
         if self.label == "1M":
             page = json.loads(api.request("GET", "/api/v1/transactions/?limit=1")[1])
             row_id = page["results"][0]["id"]
@@ -230,7 +266,7 @@ class Dataset:
 def run_rounds(datasets: list[Dataset], args) -> list[dict]:
     """Each endpoint on each data set in turn, ``args.rounds`` times: the two data sets are
     measured minutes apart at most, so the growth ratio compares like with like."""
-    names = [case[0] for case in datasets[0].cases]
+    names = [case[0] for case in datasets[0].cases if _selected(case[0], args)]
     samples: dict[tuple[str, str], list[dict]] = {}
     for round_no in range(args.rounds):
         print(f"round {round_no + 1} of {args.rounds}", flush=True)
@@ -252,6 +288,36 @@ def run_rounds(datasets: list[Dataset], args) -> list[dict]:
                 if part in rounds[0]:
                     row[part] = summarise([r[part] for r in rounds])
             results.append(row)
+    return results
+
+
+def _selected(name: str, args) -> bool:
+    return not args.cases or any(part in name for part in args.cases.split(","))
+
+
+def measure_exports(datasets: list[Dataset]) -> list[dict]:
+    """The CSV export of bench-recent's largest budget (50,000 rows at 1M), EXPORT_ROUNDS
+    times per data set: rows per second from request to last byte (bench/export.py)."""
+    from bench.export import export_once
+
+    results = []
+    for dataset in datasets:
+
+        def export(dataset=dataset):
+            return export_once(dataset.port, dataset.recent_token, dataset.export_path)
+
+        export()  # warms the worker
+        runs = [export() for _ in range(EXPORT_ROUNDS)]
+        rates = sorted(r["rows_per_s"] for r in runs)
+        results.append(
+            {
+                "dataset": dataset.label,
+                "rows": runs[0]["rows"],
+                "bytes": runs[0]["bytes"],
+                "median_rows_per_s": rates[len(rates) // 2],
+                "runs": runs,
+            }
+        )
     return results
 
 
@@ -284,6 +350,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--capture-sql", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cases", default="", help="only the cases whose name holds one of these comma-separated parts"
+    )
+    parser.add_argument("--no-export", action="store_true", help="skip the export's rows/s")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -293,8 +363,10 @@ def main() -> None:
     datasets = []
     try:
         datasets.append(Dataset("1M", args.db_1m, args.port))
-        datasets.append(Dataset("10k", args.db_10k, args.port + 1))
+        if args.db_10k:  # an empty --db-10k measures the 1M data set alone
+            datasets.append(Dataset("10k", args.db_10k, args.port + 1))
         results = run_rounds(datasets, args)
+        exports = [] if args.no_export else measure_exports(datasets)
     finally:
         for dataset in datasets:
             dataset.close()
@@ -314,6 +386,12 @@ def main() -> None:
 
     floors = print_floors(results)
 
+    for export in exports:
+        print(
+            f"\nExport ({export['dataset']}): {export['rows']:,} rows, {export['bytes'] / 1e6:.1f} MB, "
+            f"median {export['median_rows_per_s']:,.0f} rows/s over {EXPORT_ROUNDS} (target >= 150,000)"
+        )
+
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -326,7 +404,10 @@ def main() -> None:
         "load_average": os.getloadavg(),
     }
     (out / f"bench-{stamp}.json").write_text(
-        json.dumps({"machine": machine, "results": results, "growth": growth, "floors": floors}, indent=2)
+        json.dumps(
+            {"machine": machine, "results": results, "growth": growth, "floors": floors, "exports": exports},
+            indent=2,
+        )
     )
     print(f"\nJSON: bench/results/bench-{stamp}.json")
 

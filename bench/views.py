@@ -4,6 +4,7 @@ BENCH_ENDPOINTS is on; the caller names the user (bench data only)."""
 
 import json
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Q, Sum
 from django.http import HttpResponseBadRequest, JsonResponse
@@ -12,9 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from budgets.models import Budget
+from transactions.filters import amount_bound, search
 from transactions.models import Transaction
 from transactions.pagination import top_n_ids
-from transactions.selectors import transaction_counts_by_budget
+from transactions.selectors import budget_monthly_report, transaction_counts_by_budget
 
 TX_FIELDS = (
     "id",
@@ -62,8 +64,14 @@ def transactions(request):
         queryset = queryset.filter(date__gte=request.GET["date_after"], date__lte=request.GET["date_before"])
     if "category" in request.GET:
         queryset = queryset.filter(category_id=int(request.GET["category"]))
+    if "search" in request.GET:
+        queryset = search(queryset, request.GET["search"])
+    if "kind" in request.GET:
+        queryset = queryset.filter(kind=request.GET["kind"])
+    if "amount_min" in request.GET:
+        queryset = amount_bound(queryset, Decimal(request.GET["amount_min"]), at_least=True)
     order = ("-amount_minor", "-id") if request.GET.get("ordering") == "-amount" else ("-date", "-id")
-    narrowed = "date_after" in request.GET or "category" in request.GET
+    narrowed = any(name in request.GET for name in ("date_after", "category", "search", "kind", "amount_min"))
     count, results = _page(user, queryset, order, int(request.GET.get("limit", 50)), narrowed=narrowed)
     return JsonResponse({"count": count, "results": results})
 
@@ -126,6 +134,14 @@ def summary(request, pk: int):
     for category in categories:
         category["spent"] = spent.get(category["id"]) or 0
     return JsonResponse({"period_start": start, "period_end": end, **totals, "by_category": categories})
+
+
+@require_GET
+def report(request, pk: int):
+    """The monthly report's floor: the same selector, no DRF."""
+    budget = Budget.objects.visible_to(_user(request)).get(pk=pk)
+    first, last = (date.fromisoformat(request.GET[name] + "-01") for name in ("from", "to"))
+    return JsonResponse(budget_monthly_report(budget=budget, first_month=first, last_month=last))
 
 
 @csrf_exempt

@@ -59,6 +59,9 @@ class Transaction(models.Model):
                 name="tx_budget_category_idx",
             ),
             models.Index(fields=["budget", "created_by"], name="tx_budget_creator_idx"),
+            # ?kind=: each budget's matching rows counted index-only over their own range, and
+            # the page read in date order straight off it (docs/performance.md, issue 16).
+            models.Index(fields=["budget", "kind", "date", "id"], name="tx_budget_kind_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="tx_amount_positive"),
@@ -231,3 +234,38 @@ class Settlement(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount_minor} {self.currency} {self.from_user_id} -> {self.to_user_id}"
+
+
+class BudgetMonthTotal(models.Model):
+    """The sum and number of a budget's transactions of one kind and category in one month:
+    the monthly report reads these instead of its transactions (docs/performance.md).
+
+    Kept exact by triggers on the transaction table (transactions/month_totals.py, installed
+    by migration 0005), whatever writes the rows, as BudgetTransactionCount is. Nothing in
+    Python writes it. A key whose last row goes is deleted, so every row here has
+    ``entries`` > 0. On SQLite, a migration that rebuilds the transaction table drops its
+    triggers: month_totals.reinstall_on_sqlite() puts them back, as counting's does."""
+
+    # Its own index would repeat the unique key's first column.
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="+", db_index=False)
+    month = models.DateField(help_text="The month's first day.")
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    # Not a foreign key: a deleted category's rows move to 0 (none) by the trigger on the
+    # transactions' SET NULL, and a foreign key's cascade would race that move.
+    category_key = models.BigIntegerField(help_text="The category's id; 0 for none.")
+    total_minor = models.BigIntegerField(default=0)
+    entries = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "month", "kind", "category_key"], name="tx_month_total_key"
+            ),
+        ]
+        indexes = [
+            # The triggers delete the keys left empty: only those are in this index.
+            models.Index(fields=["budget"], condition=Q(entries=0), name="tx_month_total_empty_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.budget_id} {self.month:%Y-%m} {self.kind} {self.category_key}: {self.total_minor}"

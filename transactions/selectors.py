@@ -4,16 +4,14 @@ Sums run in the database over integer minor units, so they are exact on both
 SQLite and PostgreSQL; the API renders them with the currency's minor units.
 """
 
-import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, Sum
-from django.db.models.functions import TruncMonth
 
 from budgets.models import Budget
 from money.amounts import format_amount
-from transactions.models import BudgetTransactionCount, Kind, Transaction
+from transactions.models import BudgetMonthTotal, BudgetTransactionCount, Kind, Transaction
 
 EXPENSE = Q(kind=Kind.EXPENSE)
 INCOME = Q(kind=Kind.INCOME)
@@ -92,34 +90,31 @@ def _months(first: date, last: date) -> list[date]:
 
 
 def budget_monthly_report(*, budget: Budget, first_month: date, last_month: date) -> dict:
-    """Income, expenses, net and expenses by category per month, in three queries."""
-    last_day = last_month.replace(day=calendar.monthrange(last_month.year, last_month.month)[1])
-    in_range = Transaction.objects.filter(budget=budget, date__gte=first_month, date__lte=last_day).order_by()
-    totals = (
-        in_range.annotate(month=TruncMonth("date"))
-        .values("month")
-        .annotate(income=Sum("amount_minor", filter=INCOME), expenses=Sum("amount_minor", filter=EXPENSE))
-    )
-    per_category = (
-        in_range.filter(EXPENSE)
-        .annotate(month=TruncMonth("date"))
-        .values("month", "category_id")
-        .annotate(expenses=Sum("amount_minor"))
-    )
+    """Income, expenses, net and expenses by category per month, in two queries: the
+    budget's month totals (BudgetMonthTotal, kept by triggers: at most one row per month,
+    kind and category, whatever the number of transactions) and its category names."""
+    totals = BudgetMonthTotal.objects.filter(
+        budget=budget, month__gte=first_month, month__lte=last_month, entries__gt=0
+    ).values_list("month", "kind", "category_key", "total_minor")
+    income_by_month: dict[str, int] = {}
+    expenses_by_month: dict[str, int] = {}
+    categories_by_month: dict[str, list[tuple[int | None, int]]] = {}
+    for month, kind, category_key, total in totals:
+        key = _month_key(month)
+        if kind == Kind.INCOME:
+            income_by_month[key] = income_by_month.get(key, 0) + total
+        else:
+            expenses_by_month[key] = expenses_by_month.get(key, 0) + total
+            categories_by_month.setdefault(key, []).append((category_key or None, total))
     names = dict(budget.categories.values_list("pk", "name"))
-    by_month = {_month_key(r["month"]): r for r in totals}
-    categories_by_month: dict = {}
-    for r in per_category:
-        categories_by_month.setdefault(_month_key(r["month"]), []).append(r)
     currency = budget.currency
     months = []
     for month in _months(first_month, last_month):
         key = _month_key(month)
-        row = by_month.get(key, {})
-        income, expenses = row.get("income") or 0, row.get("expenses") or 0
+        income, expenses = income_by_month.get(key, 0), expenses_by_month.get(key, 0)
         cats = sorted(
             categories_by_month.get(key, []),
-            key=lambda r: (r["category_id"] is None, names.get(r["category_id"], ""), r["category_id"] or 0),
+            key=lambda r: (r[0] is None, names.get(r[0], ""), r[0] or 0),
         )
         months.append(
             {
@@ -129,11 +124,11 @@ def budget_monthly_report(*, budget: Budget, first_month: date, last_month: date
                 "net": format_amount(income - expenses, currency),
                 "by_category": [
                     {
-                        "id": r["category_id"],
-                        "name": names.get(r["category_id"]) if r["category_id"] else None,
-                        "expenses": format_amount(r["expenses"], currency),
+                        "id": category_id,
+                        "name": names.get(category_id) if category_id else None,
+                        "expenses": format_amount(spent, currency),
                     }
-                    for r in cats
+                    for category_id, spent in cats
                 ],
             }
         )

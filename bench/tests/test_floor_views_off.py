@@ -17,6 +17,8 @@ pytestmark = pytest.mark.django_db
         "/bench/budgets/?user={user}",
         "/bench/budgets/{budget}/summary/?user={user}&date=2026-01-15",
         "/bench/households/{budget}/balances/?user={user}",
+        "/bench/transactions/?user={user}&search=Floor&limit=50",
+        "/bench/budgets/{budget}/report/?user={user}&from=2025-12&to=2026-11",
     ],
 )
 def test_floor_views_are_not_served_by_default(anon, path):

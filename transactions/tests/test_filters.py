@@ -4,6 +4,8 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
@@ -272,3 +274,35 @@ def listed_page(client, **params) -> list[int]:
     response = client.get(LIST, params)
     assert response.status_code == 200, response.json()
     return [item["id"] for item in response.json()["results"]]
+
+
+_CURRENCIES = ["EUR", "JPY", "BHD", "CLF"]
+
+
+@pytest.fixture
+def every_exponent(db):
+    """Rows of 1, 9, 10, 99, 100, 1,000 and 12,345 minor units in a budget of each exponent."""
+    owner = UserFactory()
+    for currency in _CURRENCIES:
+        budget = BudgetFactory(owner=owner, currency=currency)
+        for minor in (1, 9, 10, 99, 100, 1_000, 12_345):
+            TransactionFactory(budget=budget, amount_minor=minor)
+    return owner
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    bound=st.decimals(min_value=0, max_value=200, places=4, allow_nan=False, allow_infinity=False),
+    name=st.sampled_from(["amount_min", "amount_max"]),
+)
+def test_amount_bounds_match_the_decimal_amount_in_each_currency(every_exponent, client_for, bound, name):
+    """Against Decimal arithmetic: a row is kept when its amount, in its budget's currency,
+    is at least (at most) the bound, whatever the bound's places."""
+    expected = {
+        tx.pk
+        for tx in Transaction.objects.filter(budget__owner=every_exponent).select_related("budget")
+        if (tx.amount >= bound if name == "amount_min" else tx.amount <= bound)
+    }
+    response = client_for(every_exponent).get(LIST, {name: str(bound), "limit": 500})
+    assert response.status_code == 200, response.json()
+    assert {item["id"] for item in response.json()["results"]} == expected
