@@ -50,7 +50,7 @@ def search(queryset, value: str):
     On PostgreSQL, where the separator cannot be part of a match, the three columns are
     searched as one text, ``payee <US> description <US> notes`` (US, the unit separator
     chr(31)): the expression the trigram index tx_search_trgm_idx is built on
-    (migration 0005), and one UPPER() and LIKE per row instead of three. A match there
+    (migration 0006), and one UPPER() and LIKE per row instead of three. A match there
     lies within one column, since it cannot span a separator the term does not hold,
     so the rows are those of the three icontains (test_search.py compares them)."""
     if connections[queryset.db].vendor == "postgresql" and SEARCH_SEPARATOR not in value:

@@ -2,7 +2,7 @@
 case-insensitively" (Django's icontains on each column), whichever SQL serves it.
 
 On PostgreSQL the filter searches the three columns as one text joined by the unit
-separator, under a trigram index (transactions/filters.py, migration 0005); these tests hold
+separator, under a trigram index (transactions/filters.py, migration 0006); these tests hold
 its rows to the three plain icontains, on terms that are easy to get wrong: LIKE's own
 characters, backslashes, case, non-ASCII letters whose case maps oddly, a term that would
 match across two columns, and the separator itself.
