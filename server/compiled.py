@@ -7,7 +7,7 @@ only its values, ``compiled_sql`` builds it once with placeholder values, keeps 
 and where each placeholder landed among the parameters, and from then on returns that SQL
 with the request's values in their places. Values always travel as parameters, never in
 the SQL text (which, being identical each time, PostgreSQL also prepares once per
-connection; see server/env.py).
+connection: DATABASE_PREPARE_THRESHOLD in server/settings.py).
 """
 
 from collections.abc import Callable
