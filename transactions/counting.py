@@ -121,15 +121,18 @@ def reinstall_on_sqlite(apps, schema_editor) -> None:
         schema_editor.execute(sql, params=None)
 
 
-def installed_triggers(connection) -> set[str]:
-    """The count triggers present on the transaction table (for tests and checks)."""
+def triggers_on(connection, table: str) -> set[str]:
+    """The names of the (non-internal) triggers on ``table``, on PostgreSQL or SQLite."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [SOURCE]
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [table]
             )
         else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [SOURCE]
-            )
-        return {row[0] for row in cursor.fetchall()} & set(TRIGGERS)
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def installed_triggers(connection) -> set[str]:
+    """The count triggers present on the transaction table (for tests and checks)."""
+    return triggers_on(connection, SOURCE) & set(TRIGGERS)

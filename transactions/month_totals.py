@@ -18,6 +18,8 @@ cascade may delete its totals before its transactions, and a decrement of a key 
 gone is a no-op, where an upsert would recreate it.
 """
 
+from transactions.counting import triggers_on
+
 # ruff: noqa: S608 - the SQL here is built from this module's constant table and column names.
 
 SOURCE = "transactions_transaction"
@@ -178,13 +180,4 @@ def reinstall_on_sqlite(apps, schema_editor) -> None:
 
 def installed_triggers(connection) -> set[str]:
     """The month total triggers present on the transaction table (for tests and checks)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [SOURCE]
-            )
-        else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [SOURCE]
-            )
-        return {row[0] for row in cursor.fetchall()} & set(TRIGGERS)
+    return triggers_on(connection, SOURCE) & set(TRIGGERS)
