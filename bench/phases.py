@@ -134,8 +134,8 @@ class _Response:
         self.status = int(status.split()[0])
 
 
-def call(handler, method: str, path: str, *, token: str | None, body: bytes = b"", headers=None) -> int:
-    """One request through the WSGI handler; its status."""
+def environ_for(method: str, path: str, *, token: str | None, body: bytes = b"", headers=None) -> dict:
+    """The WSGI environ of one API request, as gunicorn would hand it to Django."""
     path_info, _, query = path.partition("?")
     environ = {
         "REQUEST_METHOD": method,
@@ -158,6 +158,12 @@ def call(handler, method: str, path: str, *, token: str | None, body: bytes = b"
         environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     for name, value in (headers or {}).items():
         environ["HTTP_" + name.upper().replace("-", "_")] = value
+    return environ
+
+
+def call(handler, method: str, path: str, *, token: str | None, body: bytes = b"", headers=None) -> int:
+    """One request through the WSGI handler; its status."""
+    environ = environ_for(method, path, token=token, body=body, headers=headers)
     answer = _Response()
     response = handler(environ, answer)
     for _chunk in response:

@@ -7,8 +7,22 @@ from money.admin import money
 from transactions.models import Settlement, Split, SplitShare, Transaction
 
 
+class _ReadOnly(admin.ModelAdmin):
+    """Transactions and shared costs change only through the API's services (their locks
+    and checks): the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(_ReadOnly):
     list_display = ["date", "kind", "amount_display", "budget", "category", "payee", "created_by"]
     list_select_related = ["budget", "category", "created_by"]
     list_filter = ["kind", ("budget__currency", admin.AllValuesFieldListFilter), "date"]
@@ -33,28 +47,6 @@ class TransactionAdmin(admin.ModelAdmin):
     @admin.display(description="Amount", ordering="amount_minor")
     def amount_display(self, tx: Transaction) -> str:
         return money(tx.amount_minor, tx.budget.currency)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class _ReadOnly(admin.ModelAdmin):
-    """Shared costs change only through the API's services (their locks and checks)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SplitShareInline(admin.TabularInline):

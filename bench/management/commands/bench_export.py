@@ -13,7 +13,6 @@ process's peak resident set) before the measured exports and after, from /proc/s
 run one mode per process so that the peak is that mode's.
 """
 
-import io
 import json
 import time
 
@@ -25,6 +24,7 @@ from django.db import close_old_connections, transaction
 
 from accounts.models import User
 from accounts.services import token_pair_for
+from bench import phases
 from bench.management.commands.seed_bench import BENCH_PASSWORD as PASSWORD
 from budgets.models import Budget, BudgetUserObjectPermission
 from budgets.shares import VIEW_CODENAME, codename_id
@@ -138,21 +138,7 @@ class Command(BaseCommand):
 
     def _export(self, handler, token: str, path: str) -> tuple[int, int]:
         """(data rows, bytes) of one export, its body read chunk by chunk and dropped."""
-        path_info, _, query = path.partition("?")
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": path_info,
-            "QUERY_STRING": query,
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "REMOTE_ADDR": "127.0.0.1",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(),
-            "wsgi.errors": io.StringIO(),
-            "HTTP_HOST": "127.0.0.1:8000",
-            "HTTP_AUTHORIZATION": f"Bearer {token}",
-        }
+        environ = phases.environ_for("GET", path, token=token)
         status = []
         response = handler(environ, lambda code, headers, exc_info=None: status.append(int(code.split()[0])))
         lines = size = 0
