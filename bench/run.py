@@ -245,9 +245,16 @@ class Dataset:
         else:
             api_body = floor_body = lambda i: None
         common = {"requests": args.requests, "warmup": args.warmup, "concurrency": args.concurrency}
+        # A keyed POST alternates with the same POST without a key (issue 15 prices the key).
+        paired = (lambda: Client(port, token)) if keyed else None
         row = {
             "api": measure(
-                lambda: Client(port, token, idempotency_keys=keyed), method, path, api_body, **common
+                lambda: Client(port, token, idempotency_keys=keyed),
+                method,
+                path,
+                api_body,
+                paired_with=paired,
+                **common,
             ),
             "framework": measure(lambda: Client(port), method, floor_path, floor_body, **common),
         }
