@@ -12,14 +12,17 @@ per visible budget however many rows they hold; any other filter counts matching
 per budget over the (budget, …) indexes.
 """
 
+from typing import NamedTuple
+
 from django.db import connections
-from django.db.models import Count, F
+from django.db.models import Count
 from django.db.models.expressions import RawSQL
 
 from budgets.models import Budget
 from permissions.scoping import dangerously_unscoped
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
+from transactions.models import SplitShare
 from transactions.selectors import transaction_counts_by_budget
 
 # Orderings whose per-budget index exists: ("-date", "-id") etc. (see Transaction.Meta.indexes).
@@ -80,17 +83,73 @@ def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def with_page_columns(queryset):
-    """The two joined columns a page shows, annotated on the page's query only (joins in
-    the count or top-N queries would cost their index-ordered scans): the budget's
-    currency for amounts and the recorder's email (TransactionSerializer reads both). A split
-    comes in the same query (a join on its primary key); its shares in one more, only when
-    the page holds a split."""
-    return (
-        queryset.annotate(budget_currency=F("budget__currency"), recorder_email=F("created_by__email"))
-        .select_related("split")
-        .prefetch_related("split__shares")
-    )
+class SplitRow(NamedTuple):
+    household_id: int
+    paid_by_id: int | None
+    mode: str
+    shares: list
+
+
+class ShareRow(NamedTuple):
+    user_id: int | None
+    amount_minor: int
+    weight: object  # Decimal or None
+
+
+class PageRow(NamedTuple):
+    """One transaction of a page, as plain values: what TransactionSerializer shows, with
+    the budget's currency, the recorder's email and the split read in the page's query.
+    Model instances (and Django's prefetch for the split's shares) cost more Python than
+    the page's SQL takes to run."""
+
+    pk: int
+    budget_id: int
+    category_id: int | None
+    kind: str
+    amount_minor: int
+    date: object
+    payee: str
+    description: str
+    notes: str
+    created_by_id: int | None
+    created_at: object
+    updated_at: object
+    version: int
+    budget_currency: str
+    recorder_email: str | None
+    split: SplitRow | None
+
+
+# The page's columns, in PageRow's order up to the split's (which become a SplitRow).
+PAGE_COLUMNS = (
+    *("id", "budget_id", "category_id", "kind", "amount_minor", "date", "payee", "description", "notes"),
+    *("created_by_id", "created_at", "updated_at", "version", "budget__currency", "created_by__email"),
+    *("split__household", "split__paid_by", "split__mode"),
+)
+_SPLIT_AT = PAGE_COLUMNS.index("split__household")
+
+
+def page_rows(queryset) -> list[PageRow]:
+    """The page's rows (``queryset`` is sliced and ordered): one query for the rows with
+    their budget's currency, recorder and split (joins on primary keys), and one more for
+    the splits' shares, only when the page holds a split."""
+    rows = list(queryset.values_list(*PAGE_COLUMNS))
+    split_ids = [row[0] for row in rows if row[_SPLIT_AT + 2] is not None]
+    shares: dict[int, list[ShareRow]] = {pk: [] for pk in split_ids}
+    if split_ids:
+        for split_id, *share in (
+            SplitShare.objects.filter(split_id__in=split_ids)
+            .order_by("split_id", "user_id")
+            .values_list("split_id", "user_id", "amount_minor", "weight")
+        ):
+            shares[split_id].append(ShareRow(*share))
+    return [
+        PageRow(
+            *row[:_SPLIT_AT],
+            None if row[_SPLIT_AT + 2] is None else SplitRow(*row[_SPLIT_AT:], shares[row[0]]),
+        )
+        for row in rows
+    ]
 
 
 class TransactionPagination(LimitOffsetPagination):
@@ -105,7 +164,7 @@ class TransactionPagination(LimitOffsetPagination):
         self.count = sum(per_budget.values())
         if self.count == 0 or self.offset >= self.count:
             return []
-        return list(self.page(queryset, per_budget))
+        return self.page(queryset, per_budget)
 
     @staticmethod
     def rows_per_budget(queryset, request) -> dict[int, int]:
@@ -132,7 +191,7 @@ class TransactionPagination(LimitOffsetPagination):
             if len(budgets) == 1:
                 # One budget: its (budget, order, id) index gives the page directly.
                 queryset = queryset.filter(budget_id=budgets[0])
-            return with_page_columns(queryset)[self.offset : self.offset + self.limit]
+            return page_rows(queryset[self.offset : self.offset + self.limit])
         # Rows by primary key among the page's ids, in one query with them. The scoping
         # predicate is not repeated here: with it, the planner walks the budgets' index and
         # filters (10 ms for a 50,000-row budget against 1 ms by primary key). The ids come
@@ -145,4 +204,4 @@ class TransactionPagination(LimitOffsetPagination):
             .filter(pk__in=top_n_ids(queryset, budgets, order, offset=self.offset, limit=self.limit))
             .order_by(*order)
         )
-        return [row for row in with_page_columns(page) if row.budget_id in per_budget]
+        return [row for row in page_rows(page) if row.budget_id in per_budget]
