@@ -18,16 +18,21 @@ from django.db import connections
 from django.db.models import Count
 from django.db.models.expressions import RawSQL
 
+from accounts.models import User
 from budgets.models import Budget
 from permissions.scoping import dangerously_unscoped
+from server.compiled import compiled_sql
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
-from transactions.models import SplitShare
+from transactions.models import SplitShare, Transaction
 from transactions.selectors import transaction_counts_by_budget
 
 # Orderings whose per-budget index exists: ("-date", "-id") etc. (see Transaction.Meta.indexes).
 INDEXED_ORDER_FIELDS = {"date", "amount_minor", "created_at"}
 MAX_BUDGETS_FOR_TOP_N = 200
+# Pages whose offset + limit stays within this are served by SQL compiled once per shape
+# (the per-budget LIMIT is part of the SQL, so each depth is one shape); deeper ones build it.
+MAX_COMPILED_DEPTH = 1_000
 # Query parameters that never narrow the rows (an empty value is a filter left out).
 NOT_NARROWING = PAGINATION_PARAMS | {"ordering"}
 
@@ -42,16 +47,18 @@ def _top_n_order(queryset) -> tuple[str, ...] | None:
     return order
 
 
-def top_n_ids(queryset, budgets: list[int], order: tuple[str, ...], *, offset: int, limit: int) -> RawSQL:
+def top_n_ids(
+    queryset, budgets: list[int], order: tuple[str, ...], *, offset: int, limit: int, depth: int | None = None
+) -> RawSQL:
     """The page's ids, as a subquery: for each budget (LATERAL over the id list), its first
-    offset+limit matching rows off its (budget, <order>, id) index, then the page of the
-    merged rows. The filters, scoping included, are planned once."""
+    ``depth`` (offset+limit) matching rows off its (budget, <order>, id) index, then the
+    page of the merged rows. The filters, scoping included, are planned once."""
     field = order[0].lstrip("-")
     direction = "DESC" if order[0].startswith("-") else "ASC"
     per_budget = (
         queryset.filter(budget_id=RawSQL("page_budget.id", ()))
         .order_by(*order)
-        .values_list("id", field)[: offset + limit]
+        .values_list("id", field)[: offset + limit if depth is None else depth]
     )
     inner_sql, inner_params = per_budget.query.sql_with_params()
     # Interpolated: the ORM's compiled SQL and a fixed keyword; values are parameters.
@@ -133,15 +140,23 @@ def page_rows(queryset) -> list[PageRow]:
     """The page's rows (``queryset`` is sliced and ordered): one query for the rows with
     their budget's currency, recorder and split (joins on primary keys), and one more for
     the splits' shares, only when the page holds a split."""
-    rows = list(queryset.values_list(*PAGE_COLUMNS))
-    split_ids = [row[0] for row in rows if row[_SPLIT_AT + 2] is not None]
-    shares: dict[int, list[ShareRow]] = {pk: [] for pk in split_ids}
-    if split_ids:
-        for split_id, *share in (
+    return _as_page_rows(
+        list(queryset.values_list(*PAGE_COLUMNS)),
+        lambda split_ids: (
             SplitShare.objects.filter(split_id__in=split_ids)
             .order_by("split_id", "user_id")
             .values_list("split_id", "user_id", "amount_minor", "weight")
-        ):
+        ),
+    )
+
+
+def _as_page_rows(rows: list[tuple], read_shares) -> list[PageRow]:
+    """PAGE_COLUMNS tuples as PageRows; ``read_shares(split_ids)`` gives the splits' shares
+    as (split_id, user_id, amount_minor, weight), in split then user order."""
+    split_ids = [row[0] for row in rows if row[_SPLIT_AT + 2] is not None]
+    shares: dict[int, list[ShareRow]] = {pk: [] for pk in split_ids}
+    if split_ids:
+        for split_id, *share in read_shares(split_ids):
             shares[split_id].append(ShareRow(*share))
     return [
         PageRow(
@@ -152,6 +167,54 @@ def page_rows(queryset) -> list[PageRow]:
     ]
 
 
+def narrowing_params(request) -> set[str]:
+    """The query parameters that narrow the rows (an empty value is a filter left out)."""
+    return {name for name, value in request.query_params.items() if value != ""} - NOT_NARROWING
+
+
+def _caller(user_id: int) -> User:
+    """A stand-in for the caller in a compiled builder: an active user with this id, so the
+    page goes through the one scoping path (visible_to) with the id as its value."""
+    return User(pk=user_id, is_active=True)
+
+
+def compiled_page(user, order: tuple[str, ...], budgets: list[int], *, budget, offset: int, limit: int):
+    """The page of a list narrowed by nothing but (at most) one budget, on PostgreSQL: the
+    same top-N and page queries as the generic path, compiled once per (order, depth,
+    budget filter) and run with this request's values (server/compiled.py). The rows come
+    back as PageRow; the shares of the page's splits in one more query when it holds one."""
+    depth = offset + limit
+
+    def build(user_id, budget_ids, page_limit, page_offset, *budget_filter):
+        scoped = Transaction.objects.visible_to(_caller(user_id))
+        if budget_filter:
+            scoped = scoped.filter(budget_id=budget_filter[0])
+        ids = top_n_ids(scoped, budget_ids, order, offset=page_offset, limit=page_limit, depth=depth)
+        unscoped = dangerously_unscoped(Transaction, reason="ids from the scoped top-N; foreign rows dropped")
+        return unscoped.filter(pk__in=ids).order_by(*order).values_list(*PAGE_COLUMNS)
+
+    values = (user.pk, budgets, limit, offset, *(() if budget is None else (budget,)))
+    sql, params = compiled_sql(("transaction-page", order, depth, budget is not None), build, *values)
+    with connections[Transaction.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return _as_page_rows(cursor.fetchall(), _compiled_shares)
+
+
+def _compiled_shares(split_ids: list[int]):
+    sql, params = compiled_sql(
+        ("split-shares-of-page",),
+        lambda ids: (
+            SplitShare.objects.filter(split_id__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+            .order_by("split_id", "user_id")
+            .values_list("split_id", "user_id", "amount_minor", "weight")
+        ),
+        split_ids,
+    )
+    with connections[SplitShare.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 class TransactionPagination(LimitOffsetPagination):
     """Two queries: matching rows per visible budget (which gives the count and the
     budgets worth reading), then the page's rows."""
@@ -160,6 +223,7 @@ class TransactionPagination(LimitOffsetPagination):
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
+        self.narrowing = narrowing_params(request)
         per_budget = self.rows_per_budget(queryset, request)
         self.count = sum(per_budget.values())
         if self.count == 0 or self.offset >= self.count:
@@ -169,7 +233,7 @@ class TransactionPagination(LimitOffsetPagination):
     @staticmethod
     def rows_per_budget(queryset, request) -> dict[int, int]:
         """Matching rows per visible budget (budgets with none left out)."""
-        narrowing = {name for name, value in request.query_params.items() if value != ""} - NOT_NARROWING
+        narrowing = narrowing_params(request)
         if narrowing <= {"budget"}:
             counts = transaction_counts_by_budget(user=request.user)
             if not narrowing:
@@ -197,11 +261,20 @@ class TransactionPagination(LimitOffsetPagination):
         # filters (10 ms for a 50,000-row budget against 1 ms by primary key). The ids come
         # from the scoped query; a row moved meanwhile to a budget outside the list is
         # dropped, never shown.
-        page = (
-            dangerously_unscoped(
-                queryset.model, reason="ids from the scoped top-N; foreign rows dropped below"
+        if self.narrowing <= {"budget"} and self.offset + self.limit <= MAX_COMPILED_DEPTH:
+            # The view's queryset is the caller's scope, the budget filter and the ordering,
+            # all of which the compiled page rebuilds from the same path.
+            budget = int(self.request.query_params["budget"]) if self.narrowing else None
+            rows = compiled_page(
+                self.request.user, order, budgets, budget=budget, offset=self.offset, limit=self.limit
             )
-            .filter(pk__in=top_n_ids(queryset, budgets, order, offset=self.offset, limit=self.limit))
-            .order_by(*order)
-        )
-        return [row for row in page_rows(page) if row.budget_id in per_budget]
+        else:
+            page = (
+                dangerously_unscoped(
+                    queryset.model, reason="ids from the scoped top-N; foreign rows dropped below"
+                )
+                .filter(pk__in=top_n_ids(queryset, budgets, order, offset=self.offset, limit=self.limit))
+                .order_by(*order)
+            )
+            rows = page_rows(page)
+        return [row for row in rows if row.budget_id in per_budget]

@@ -45,10 +45,24 @@ def expected_ids(ordering: str) -> list[int]:
     return [pk for pk, _ in sorted(rows, key=lambda r: (r[1], r[0]), reverse=ordering.startswith("-"))]
 
 
+@pytest.fixture(params=["compiled", "built"])
+def page_sql(request, monkeypatch):
+    """On PostgreSQL, a page no deeper than MAX_COMPILED_DEPTH comes from SQL compiled once
+    (transactions/pagination.py compiled_page); deeper ones build it per request. Both
+    must give the same pages: "built" lowers the bound to 0. Each test compiles afresh."""
+    from server import compiled
+    from transactions import pagination
+
+    monkeypatch.setattr(compiled, "_compiled", {})
+    if request.param == "built":
+        monkeypatch.setattr(pagination, "MAX_COMPILED_DEPTH", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("ordering", ["-date", "date", "-amount", "amount", "-created_at"])
 @pytest.mark.parametrize(("offset", "limit"), [(0, 10), (25, 20), (85, 10), (0, 500)])
 def test_pages_follow_the_requested_order_exactly(
-    client_for, member_with_three_budgets, ordering, offset, limit
+    client_for, member_with_three_budgets, page_sql, ordering, offset, limit
 ):
     client = client_for(member_with_three_budgets)
     response = client.get(LIST, {"ordering": ordering, "offset": offset, "limit": limit})
@@ -56,6 +70,21 @@ def test_pages_follow_the_requested_order_exactly(
     body = response.json()
     assert body["count"] == 90
     assert [r["id"] for r in body["results"]] == expected_ids(ordering)[offset : offset + limit]
+
+
+@pytest.mark.parametrize("ordering", ["-date", "amount"])
+def test_one_budgets_pages_hold_only_its_rows_in_order(
+    client_for, member_with_three_budgets, page_sql, ordering
+):
+    """?budget= is the other list the compiled page serves; the same SQL, sent for each
+    budget in turn (and again for the first), gives each budget's own rows."""
+    client = client_for(member_with_three_budgets)
+    budgets = sorted(set(Transaction.objects.values_list("budget_id", flat=True)))
+    for budget in [*budgets, budgets[0]]:
+        body = client.get(LIST, {"budget": budget, "ordering": ordering, "offset": 3, "limit": 20}).json()
+        mine = set(Transaction.objects.filter(budget_id=budget).values_list("pk", flat=True))
+        assert body["count"] == len(mine) == 30
+        assert [r["id"] for r in body["results"]] == [pk for pk in expected_ids(ordering) if pk in mine][3:23]
 
 
 def test_default_order_is_newest_date_then_id(client_for, member_with_three_budgets):
@@ -104,6 +133,7 @@ def test_a_row_that_left_the_callers_budgets_between_queries_is_not_shown(
     into the page's ids."""
     from django.db.models.expressions import RawSQL
 
+    from server import compiled
     from transactions import pagination
     from transactions.tests.factories import TransactionFactory
 
@@ -111,11 +141,14 @@ def test_a_row_that_left_the_callers_budgets_between_queries_is_not_shown(
     real = pagination.top_n_ids
     calls = []
 
-    def with_foreign_row(queryset, budgets, order, *, offset, limit):
+    def with_foreign_row(queryset, budgets, order, **page):
         calls.append(budgets)
-        ids = real(queryset, budgets, order, offset=offset, limit=limit)
+        ids = real(queryset, budgets, order, **page)
         return RawSQL(f"SELECT %s UNION ALL ({ids.sql})", (foreign.pk, *ids.params))
 
+    # The page's SQL is compiled once per process: this test's (with the foreign id built in)
+    # must not outlive it.
+    monkeypatch.setattr(compiled, "_compiled", {})
     monkeypatch.setattr(pagination, "top_n_ids", with_foreign_row)
     body = client_for(member_with_three_budgets).get(LIST, {"limit": 50}).json()
     ids = [row["id"] for row in body["results"]]
