@@ -12,19 +12,17 @@ per visible budget however many rows they hold; any other filter counts matching
 per budget over the (budget, …) indexes.
 """
 
-from typing import NamedTuple
-
 from django.db import connections
 from django.db.models import Count
 from django.db.models.expressions import RawSQL
 
-from accounts.models import User
 from budgets.models import Budget
 from permissions.scoping import dangerously_unscoped
 from server.compiled import compiled_sql
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
-from transactions.models import SplitShare, Transaction
+from transactions.models import Transaction
+from transactions.rows import PAGE_COLUMNS, as_page_rows, caller, page_rows
 from transactions.selectors import transaction_counts_by_budget
 
 # Orderings whose per-budget index exists: ("-date", "-id") etc. (see Transaction.Meta.indexes).
@@ -90,92 +88,9 @@ def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-class SplitRow(NamedTuple):
-    household_id: int
-    paid_by_id: int | None
-    mode: str
-    shares: list
-
-
-class ShareRow(NamedTuple):
-    user_id: int | None
-    amount_minor: int
-    weight: object  # Decimal or None
-
-
-class PageRow(NamedTuple):
-    """One transaction of a page, as plain values: what TransactionSerializer shows, with
-    the budget's currency, the recorder's email and the split read in the page's query.
-    Model instances (and Django's prefetch for the split's shares) cost more Python than
-    the page's SQL takes to run."""
-
-    pk: int
-    budget_id: int
-    category_id: int | None
-    kind: str
-    amount_minor: int
-    date: object
-    payee: str
-    description: str
-    notes: str
-    created_by_id: int | None
-    created_at: object
-    updated_at: object
-    version: int
-    budget_currency: str
-    recorder_email: str | None
-    split: SplitRow | None
-
-
-# The page's columns, in PageRow's order up to the split's (which become a SplitRow).
-PAGE_COLUMNS = (
-    *("id", "budget_id", "category_id", "kind", "amount_minor", "date", "payee", "description", "notes"),
-    *("created_by_id", "created_at", "updated_at", "version", "budget__currency", "created_by__email"),
-    *("split__household", "split__paid_by", "split__mode"),
-)
-_SPLIT_AT = PAGE_COLUMNS.index("split__household")
-
-
-def page_rows(queryset) -> list[PageRow]:
-    """The page's rows (``queryset`` is sliced and ordered): one query for the rows with
-    their budget's currency, recorder and split (joins on primary keys), and one more for
-    the splits' shares, only when the page holds a split."""
-    return _as_page_rows(
-        list(queryset.values_list(*PAGE_COLUMNS)),
-        lambda split_ids: (
-            SplitShare.objects.filter(split_id__in=split_ids)
-            .order_by("split_id", "user_id")
-            .values_list("split_id", "user_id", "amount_minor", "weight")
-        ),
-    )
-
-
-def _as_page_rows(rows: list[tuple], read_shares) -> list[PageRow]:
-    """PAGE_COLUMNS tuples as PageRows; ``read_shares(split_ids)`` gives the splits' shares
-    as (split_id, user_id, amount_minor, weight), in split then user order."""
-    split_ids = [row[0] for row in rows if row[_SPLIT_AT + 2] is not None]
-    shares: dict[int, list[ShareRow]] = {pk: [] for pk in split_ids}
-    if split_ids:
-        for split_id, *share in read_shares(split_ids):
-            shares[split_id].append(ShareRow(*share))
-    return [
-        PageRow(
-            *row[:_SPLIT_AT],
-            None if row[_SPLIT_AT + 2] is None else SplitRow(*row[_SPLIT_AT:], shares[row[0]]),
-        )
-        for row in rows
-    ]
-
-
 def narrowing_params(request) -> set[str]:
     """The query parameters that narrow the rows (an empty value is a filter left out)."""
     return {name for name, value in request.query_params.items() if value != ""} - NOT_NARROWING
-
-
-def _caller(user_id: int) -> User:
-    """A stand-in for the caller in a compiled builder: an active user with this id, so the
-    page goes through the one scoping path (visible_to) with the id as its value."""
-    return User(pk=user_id, is_active=True)
 
 
 def compiled_page(user, order: tuple[str, ...], budgets: list[int], *, budget, offset: int, limit: int):
@@ -186,7 +101,7 @@ def compiled_page(user, order: tuple[str, ...], budgets: list[int], *, budget, o
     depth = offset + limit
 
     def build(user_id, budget_ids, page_limit, page_offset, *budget_filter):
-        scoped = Transaction.objects.visible_to(_caller(user_id))
+        scoped = Transaction.objects.visible_to(caller(user_id))
         if budget_filter:
             scoped = scoped.filter(budget_id=budget_filter[0])
         ids = top_n_ids(scoped, budget_ids, order, offset=page_offset, limit=page_limit, depth=depth)
@@ -197,22 +112,7 @@ def compiled_page(user, order: tuple[str, ...], budgets: list[int], *, budget, o
     sql, params = compiled_sql(("transaction-page", order, depth, budget is not None), build, *values)
     with connections[Transaction.objects.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return _as_page_rows(cursor.fetchall(), _compiled_shares)
-
-
-def _compiled_shares(split_ids: list[int]):
-    sql, params = compiled_sql(
-        ("split-shares-of-page",),
-        lambda ids: (
-            SplitShare.objects.filter(split_id__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
-            .order_by("split_id", "user_id")
-            .values_list("split_id", "user_id", "amount_minor", "weight")
-        ),
-        split_ids,
-    )
-    with connections[SplitShare.objects.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        return as_page_rows(cursor.fetchall())
 
 
 class TransactionPagination(LimitOffsetPagination):

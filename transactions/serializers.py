@@ -8,7 +8,7 @@ from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
 from server.fields import ChoiceField, StrictCharField, iso_datetime
 from transactions.models import Kind, Transaction
-from transactions.pagination import PageRow
+from transactions.rows import PageRow
 from transactions.splits.serializers import SplitInputSerializer, SplitSerializer, split_representation
 
 TEXT_LIMITS = {"payee": 200, "description": 500, "notes": 2000}

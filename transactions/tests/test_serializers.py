@@ -12,7 +12,7 @@ from accounts.tests.factories import UserFactory
 from budgets.tests.factories import BudgetFactory, CategoryFactory
 from money.currencies import MINOR_UNITS
 from transactions.models import Transaction
-from transactions.pagination import page_rows
+from transactions.rows import page_rows
 from transactions.serializers import TransactionSerializer
 from transactions.tests.factories import TransactionFactory
 
