@@ -28,9 +28,12 @@ from transactions.selectors import transaction_counts_by_budget
 # Orderings whose per-budget index exists: ("-date", "-id") etc. (see Transaction.Meta.indexes).
 INDEXED_ORDER_FIELDS = {"date", "amount_minor", "created_at"}
 MAX_BUDGETS_FOR_TOP_N = 200
-# Pages whose offset + limit stays within this are served by SQL compiled once per shape
-# (the per-budget LIMIT is part of the SQL, so each depth is one shape); deeper ones build it.
+# Pages whose offset + limit stays within this are served by SQL compiled once per shape;
+# deeper ones build it. The per-budget LIMIT is part of the SQL, so it is rounded up to a
+# multiple of DEPTH_STEP (reading a few more index entries per budget is still exact, the
+# page is cut after the merge): at most 20 depths per ordering are ever compiled.
 MAX_COMPILED_DEPTH = 1_000
+DEPTH_STEP = 50
 # Query parameters that never narrow the rows (an empty value is a filter left out).
 NOT_NARROWING = PAGINATION_PARAMS | {"ordering"}
 
@@ -98,7 +101,7 @@ def compiled_page(user, order: tuple[str, ...], budgets: list[int], *, budget, o
     same top-N and page queries as the generic path, compiled once per (order, depth,
     budget filter) and run with this request's values (server/compiled.py). The rows come
     back as PageRow; the shares of the page's splits in one more query when it holds one."""
-    depth = offset + limit
+    depth = -(-(offset + limit) // DEPTH_STEP) * DEPTH_STEP
 
     def build(user_id, budget_ids, page_limit, page_offset, *budget_filter):
         scoped = Transaction.objects.visible_to(caller(user_id))

@@ -50,7 +50,7 @@ class TransactionSerializer(serializers.ModelSerializer):
         the generic loop was the largest part of the request after the SQL. The declared
         fields still describe the schema; test_serializers.py checks this output against
         the generic one for every field."""
-        if hasattr(tx, "budget_currency"):  # a list page's PageRow (transactions/pagination.py)
+        if hasattr(tx, "budget_currency"):  # a PageRow (transactions/rows.py): a list page or a retrieve
             currency = tx.budget_currency
             recorder = (
                 None if tx.created_by_id is None else {"id": tx.created_by_id, "email": tx.recorder_email}

@@ -100,7 +100,7 @@ class TransactionViewSet(
 
     def with_related(self, queryset):
         if self.action == "list":
-            return queryset  # the paginator adds the page's two joined columns
+            return queryset  # the paginator reads the page as PageRows (transactions/rows.py)
         return queryset.select_related("budget", "created_by", "split").prefetch_related("split__shares")
 
     def retrieve(self, request, pk=None):
