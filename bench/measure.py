@@ -37,10 +37,33 @@ class Client:
         return response.status, data, dict(response.getheaders())
 
 
+def _timed(client, method: str, path: str, body, expected: int) -> float:
+    started = time.perf_counter()
+    status, data, _ = client.request(method, path, body)
+    elapsed = (time.perf_counter() - started) * 1000
+    if status != expected:
+        raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
+    return elapsed
+
+
 def measure(
-    make_client, method: str, path: str, body_for, *, requests: int, warmup: int, concurrency: int
+    make_client,
+    method: str,
+    path: str,
+    body_for,
+    *,
+    requests: int,
+    warmup: int,
+    concurrency: int,
+    paired_with=None,
 ) -> dict:
+    """Sequential latencies, then throughput at ``concurrency``. ``paired_with``: a second
+    client factory for the same request without what is being priced (an Idempotency-Key):
+    its requests alternate with the measured ones in one sequence, so whatever the machine
+    or the database does meanwhile (a table growing, autovacuum, a busy minute) weighs on
+    both alike; their latencies come back as ``paired_latencies``."""
     client = make_client()
+    paired = paired_with() if paired_with else None
     expected = 201 if method == "POST" else 200
     queries = None
     for i in range(warmup):
@@ -48,13 +71,13 @@ def measure(
         if status != expected:
             raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
         queries = headers.get("X-Query-Count")
-    latencies = []
+        if paired:
+            _timed(paired, method, path, body_for(i), expected)
+    latencies, paired_latencies = [], []
     for i in range(requests):
-        started = time.perf_counter()
-        status, data, _ = client.request(method, path, body_for(warmup + i))
-        latencies.append((time.perf_counter() - started) * 1000)
-        if status != expected:
-            raise SystemExit(f"{method} {path} -> {status}: {data[:300]!r}")
+        if paired:
+            paired_latencies.append(_timed(paired, method, path, body_for(warmup + i), expected))
+        latencies.append(_timed(client, method, path, body_for(warmup + i), expected))
 
     per_thread = max(1, requests // concurrency)
     errors: list[str] = []
@@ -79,6 +102,7 @@ def measure(
         "latencies": latencies,
         "rps": per_thread * concurrency / elapsed,
         "queries": int(queries) if queries else None,
+        **({"paired_latencies": paired_latencies} if paired else {}),
     }
 
 
@@ -86,7 +110,7 @@ def summarise(rounds: list[dict]) -> dict:
     """Percentiles over every round's sequential samples; the median round's req/s."""
     latencies = [ms for r in rounds for ms in r["latencies"]]
     rates = sorted(r["rps"] for r in rounds if "rps" in r)
-    return {
+    summary = {
         "p50": percentile(latencies, 50),
         "p90": percentile(latencies, 90),
         "p99": percentile(latencies, 99),
@@ -94,6 +118,11 @@ def summarise(rounds: list[dict]) -> dict:
         "queries": rounds[0].get("queries"),
         "samples": len(latencies),
     }
+    paired = [ms for r in rounds for ms in r.get("paired_latencies", ())]
+    if paired:
+        summary["paired_p50"] = percentile(paired, 50)
+        summary["paired_p99"] = percentile(paired, 99)
+    return summary
 
 
 def physical_floor(database_url: str, statements: list[str], *, repeat: int) -> dict:

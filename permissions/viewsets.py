@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound
 from permissions.classes import IsOwner, IsShared
 from permissions.scoping import VIEW, visible
 
-_PROTECTED = ("get_queryset", "get_object")
+_PROTECTED = ("get_queryset", "get_object", "get_row")
 
 # DRF action -> tenant action asked of visible_to for the permission check.
 DEFAULT_ACTIONS = {
@@ -33,6 +33,9 @@ class TenantViewSet(viewsets.GenericViewSet):
     adds joins and annotations to the already scoped queryset."""
 
     model = None
+    # Optional: read_row(user, pk) -> the row ``pk`` as plain values if ``user`` may view it
+    # (read through the model's visible_to), else None; get_row() serves it to a retrieve.
+    read_row = None
     scope_actions: dict[str, str] = {}
     scope_action: str | None = None  # set per @action through its kwargs
     permission_classes = [IsOwner | IsShared]
@@ -75,3 +78,18 @@ class TenantViewSet(viewsets.GenericViewSet):
             raise NotFound() from None
         self.check_object_permissions(self.request, obj)
         return obj
+
+    def get_row(self):
+        """get_object() for a read-only answer (a retrieve) as the viewset's plain values
+        (``read_row``): the same 404 for an object the caller cannot see as for a missing
+        or malformed id, then the same object permission checks."""
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            raise NotFound() from None
+        row = type(self).read_row(self.request.user, pk)
+        if row is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, row)
+        return row

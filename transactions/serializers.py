@@ -8,6 +8,7 @@ from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
 from server.fields import ChoiceField, StrictCharField, iso_datetime
 from transactions.models import Kind, Transaction
+from transactions.rows import PageRow
 from transactions.splits.serializers import SplitInputSerializer, SplitSerializer, split_representation
 
 TEXT_LIMITS = {"payee": 200, "description": 500, "notes": 2000}
@@ -49,7 +50,7 @@ class TransactionSerializer(serializers.ModelSerializer):
         the generic loop was the largest part of the request after the SQL. The declared
         fields still describe the schema; test_serializers.py checks this output against
         the generic one for every field."""
-        if hasattr(tx, "budget_currency"):  # a list page: annotated by transactions/pagination.py
+        if hasattr(tx, "budget_currency"):  # a list page's PageRow (transactions/pagination.py)
             currency = tx.budget_currency
             recorder = (
                 None if tx.created_by_id is None else {"id": tx.created_by_id, "email": tx.recorder_email}
@@ -78,8 +79,10 @@ class TransactionSerializer(serializers.ModelSerializer):
 
 
 def _split_of(tx, currency: str) -> dict | None:
-    """The split a page or a detail read joined in (select_related("split"), its shares
-    prefetched: transactions/pagination.py, the views); otherwise read now."""
+    """The split a page read with its rows (PageRow), or a detail read joined in
+    (select_related("split"), its shares prefetched: the views); otherwise read now."""
+    if isinstance(tx, PageRow):
+        return None if tx.split is None else split_representation(tx.split, tx.split.shares, currency)
     try:
         split = tx.split
     except Transaction.split.RelatedObjectDoesNotExist:

@@ -20,6 +20,7 @@ from transactions import services
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction
 from transactions.pagination import TransactionPagination
+from transactions.rows import transaction_row
 from transactions.schema_examples import TRANSACTION_EXAMPLE
 from transactions.serializers import TransactionInputSerializer, TransactionSerializer
 from transactions.splits.serializers import document_split_errors
@@ -68,9 +69,12 @@ _WRITES = ["create", "update", "partial_update"]
 @extend_schema_view(
     list=extend_schema(
         summary="List transactions",
-        description="Transactions of every budget you can see, newest date first, paginated. "
+        description="Transactions of every budget you can see, newest date first. "
         "Filter by budget, category, kind, dates (inclusive), amount bounds, who recorded them "
-        "and text; sort with `ordering`.",
+        "and text; sort with `ordering`. Paginated by `limit`/`offset`, with the exact `count`; "
+        "or, to walk every row, by `cursor`: `cursor=start` for the first page, then follow "
+        "`next` until it is null. A cursor page has no `count` and costs the same however deep "
+        "the walk goes; rows added meanwhile never make it repeat or skip another row.",
     ),
     retrieve=extend_schema(
         summary="Get a transaction",
@@ -95,11 +99,16 @@ class TransactionViewSet(
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilter
     pagination_class = TransactionPagination
+    read_row = staticmethod(transaction_row)
 
     def with_related(self, queryset):
         if self.action == "list":
             return queryset  # the paginator adds the page's two joined columns
         return queryset.select_related("budget", "created_by", "split").prefetch_related("split__shares")
+
+    def retrieve(self, request, pk=None):
+        # Plain values, read through visible_to by SQL compiled once (transactions/rows.py).
+        return Response(self.get_serializer(self.get_row()).data)
 
     def _input(self, data, **kwargs):
         serializer = TransactionInputSerializer(data=data, context={"request": self.request}, **kwargs)

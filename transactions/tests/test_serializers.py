@@ -12,6 +12,7 @@ from accounts.tests.factories import UserFactory
 from budgets.tests.factories import BudgetFactory, CategoryFactory
 from money.currencies import MINOR_UNITS
 from transactions.models import Transaction
+from transactions.rows import page_rows
 from transactions.serializers import TransactionSerializer
 from transactions.tests.factories import TransactionFactory
 
@@ -67,18 +68,15 @@ def test_timestamps_keep_drfs_format(db, field):
     assert TransactionSerializer(tx).data[field].endswith("Z")
 
 
-def test_the_lists_annotated_rows_serialise_like_joined_ones(db):
-    """The list annotates the budget's currency and the recorder's email instead of joining
-    their models (transactions/pagination.py); the output is the same."""
-    from django.db.models import F
-
+def test_a_list_pages_rows_serialise_like_joined_instances(db):
+    """The list reads its page as plain values with the budget's currency and the recorder's
+    email joined (transactions/pagination.py, PageRow); the output is the same."""
     budget = BudgetFactory(currency="JPY")
     ids = [TransactionFactory(budget=budget).pk, TransactionFactory(budget=budget, created_by=None).pk]
-    annotated = Transaction.objects.filter(pk__in=ids).annotate(
-        budget_currency=F("budget__currency"), recorder_email=F("created_by__email")
-    )
+    rows = page_rows(Transaction.objects.filter(pk__in=ids).order_by("pk"))
     joined = {
         tx.pk: tx for tx in Transaction.objects.filter(pk__in=ids).select_related("budget", "created_by")
     }
-    for tx in annotated:
-        assert TransactionSerializer(tx).data == generic(joined[tx.pk])
+    assert [row.pk for row in rows] == sorted(ids)
+    for row in rows:
+        assert TransactionSerializer(row).data == generic(joined[row.pk])
