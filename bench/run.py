@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from bench.floors import print_floors
 from bench.gunicorn import floor_sql, login, start_gunicorn, stop
 from bench.measure import Client, measure, physical_floor, summarise
+from bench.ratios import ADVISER_QUERIES, ADVISERS, MULTI_HOUSEHOLD_CASE, print_list_ratios
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "bench.example"
@@ -179,6 +180,7 @@ class Dataset:
                 f"/bench/budgets/{big}/report/?user={recent_id}&from={REPORT_FROM}&to={REPORT_TO}",
             )
         )
+        cases += self._issue16_cases(recent_token, recent_id)
         self.export_path = f"/api/v1/transactions/export/?budget={big}"
         self.recent_token = recent_token
         if self.label == "1M":
@@ -213,6 +215,53 @@ class Dataset:
                     f"/bench/transactions/create/?user={recent_id}",
                     target,
                     "idempotency_keys",
+                )
+            )
+        return cases
+
+    def _issue16_cases(self, recent_token: str, recent_id: int) -> list[tuple]:
+        """Issue 16's list cases (bench/ratios.py): the two advisers' lists, each beside its
+        framework floor, the list of the member of five households, and bench-recent's page
+        of 500 (what the advisers' limit=500 costs for a member: 500 rows to serialise)."""
+        cases = [
+            (
+                "h. recent limit=500",
+                recent_token,
+                "GET",
+                "/api/v1/transactions/?limit=500",
+                f"/bench/transactions/?user={recent_id}&limit=500",
+            )
+        ]
+        for budgets in ADVISERS:
+            found = login(self.port, f"bench-adviser-{budgets}@{DOMAIN}", required=False)
+            if found is None:
+                print(
+                    f"[{self.label}] no bench-adviser-{budgets}: seeded before issue 16 "
+                    "(drop the database and run make bench to seed it again)",
+                    flush=True,
+                )
+                continue
+            token, user_id = found
+            for label, query in ADVISER_QUERIES:
+                cases.append(
+                    (
+                        f"h. adviser {budgets} {label}",
+                        token,
+                        "GET",
+                        f"/api/v1/transactions/?{query}",
+                        f"/bench/transactions/?user={user_id}&{query}",
+                    )
+                )
+        found = login(self.port, f"bench-households@{DOMAIN}", required=False)
+        if found is not None:
+            token, user_id = found
+            cases.append(
+                (
+                    MULTI_HOUSEHOLD_CASE,
+                    token,
+                    "GET",
+                    "/api/v1/transactions/?limit=50",
+                    f"/bench/transactions/?user={user_id}&limit=50",
                 )
             )
         return cases
@@ -392,6 +441,7 @@ def main() -> None:
             print(f"  {row['endpoint']:<31} {factor:5.2f}x")
 
     floors = print_floors(results)
+    list_ratios = print_list_ratios(results)
 
     for export in exports:
         print(
@@ -412,7 +462,14 @@ def main() -> None:
     }
     (out / f"bench-{stamp}.json").write_text(
         json.dumps(
-            {"machine": machine, "results": results, "growth": growth, "floors": floors, "exports": exports},
+            {
+                "machine": machine,
+                "results": results,
+                "growth": growth,
+                "floors": floors,
+                "list_ratios": list_ratios,
+                "exports": exports,
+            },
             indent=2,
         )
     )

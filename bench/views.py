@@ -15,7 +15,7 @@ from accounts.models import User
 from budgets.models import Budget
 from transactions.filters import amount_bound, search
 from transactions.models import Transaction
-from transactions.pagination import top_n_ids
+from transactions.pagination import window_page_ids
 from transactions.selectors import budget_monthly_report, transaction_counts_by_budget
 
 TX_FIELDS = (
@@ -39,9 +39,9 @@ def _user(request) -> User:
     return User.objects.get(pk=int(request.GET["user"]))
 
 
-def _page(user, queryset, order, limit: int, *, narrowed: bool) -> tuple[int, list[dict]]:
+def _page(user, queryset, order, limit: int, *, narrowed: bool, offset: int = 0) -> tuple[int, list[dict]]:
     """The same queries as the API's paginator: rows per budget (the counters, or a count
-    when filters narrow the list), then the page's rows by id among the per-budget top-N."""
+    when filters narrow the list), then the page's rows by id among the window's."""
     from django.db import connection
     from django.db.models import Count
 
@@ -50,10 +50,26 @@ def _page(user, queryset, order, limit: int, *, narrowed: bool) -> tuple[int, li
     else:
         per_budget = transaction_counts_by_budget(user=user)
     count = sum(per_budget.values())
-    if connection.vendor == "postgresql" and per_budget:
-        page_ids = top_n_ids(queryset, sorted(per_budget), order, offset=0, limit=limit)
+    if connection.vendor == "postgresql" and len(per_budget) > 1:
+        page_ids = window_page_ids(
+            queryset,
+            scope=Budget.objects.visible_pks(user),
+            weights=per_budget,
+            order=order,
+            offset=offset,
+            limit=limit,
+        )
         return count, list(Transaction.objects.filter(pk__in=page_ids).order_by(*order).values(*TX_FIELDS))
-    return count, list(queryset.order_by(*order).values(*TX_FIELDS)[:limit])
+    if len(per_budget) == 1:
+        queryset = queryset.filter(budget_id=next(iter(per_budget)))
+    return count, list(queryset.order_by(*order).values(*TX_FIELDS)[offset : offset + limit])
+
+
+ORDERS = {
+    "-amount": ("-amount_minor", "-id"),
+    "amount": ("amount_minor", "id"),
+    "date": ("date", "id"),
+}
 
 
 @require_GET
@@ -70,9 +86,16 @@ def transactions(request):
         queryset = queryset.filter(kind=request.GET["kind"])
     if "amount_min" in request.GET:
         queryset = amount_bound(queryset, Decimal(request.GET["amount_min"]), at_least=True)
-    order = ("-amount_minor", "-id") if request.GET.get("ordering") == "-amount" else ("-date", "-id")
+    order = ORDERS.get(request.GET.get("ordering", ""), ("-date", "-id"))
     narrowed = any(name in request.GET for name in ("date_after", "category", "search", "kind", "amount_min"))
-    count, results = _page(user, queryset, order, int(request.GET.get("limit", 50)), narrowed=narrowed)
+    count, results = _page(
+        user,
+        queryset,
+        order,
+        int(request.GET.get("limit", 50)),
+        narrowed=narrowed,
+        offset=int(request.GET.get("offset", 0)),
+    )
     return JsonResponse({"count": count, "results": results})
 
 

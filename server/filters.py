@@ -17,8 +17,9 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs
 
 
-# Query parameters that never reach a filterset: pagination reads them itself.
-PAGINATION_PARAMS = frozenset({"limit", "offset"})
+# Query parameters that never reach a filterset: pagination reads them itself (cursor: the
+# transaction list's, transactions/pagination.py; other lists ignore it).
+PAGINATION_PARAMS = frozenset({"limit", "offset", "cursor"})
 
 
 class FilterBackend(DjangoFilterBackend):

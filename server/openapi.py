@@ -331,6 +331,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             paginator = self._get_paginator()
             for name in (paginator.limit_query_param, paginator.offset_query_param):
                 extra.setdefault(name, set()).update(PAGINATION_ERROR_CODES)
+            for name, codes in getattr(paginator, "schema_error_codes", {}).items():
+                extra.setdefault(name, set()).update(codes)
         return extra
 
     def _determine_fields_with_error_codes(self):

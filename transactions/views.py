@@ -69,9 +69,12 @@ _WRITES = ["create", "update", "partial_update"]
 @extend_schema_view(
     list=extend_schema(
         summary="List transactions",
-        description="Transactions of every budget you can see, newest date first, paginated. "
+        description="Transactions of every budget you can see, newest date first. "
         "Filter by budget, category, kind, dates (inclusive), amount bounds, who recorded them "
-        "and text; sort with `ordering`.",
+        "and text; sort with `ordering`. Paginated by `limit`/`offset`, with the exact `count`; "
+        "or, to walk every row, by `cursor`: `cursor=start` for the first page, then follow "
+        "`next` until it is null. A cursor page has no `count` and costs the same however deep "
+        "the walk goes; rows added meanwhile never make it repeat or skip another row.",
     ),
     retrieve=extend_schema(
         summary="Get a transaction",

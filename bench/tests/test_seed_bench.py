@@ -115,3 +115,45 @@ def test_a_tenth_of_the_transactions_are_split_exactly_among_members(client_for)
         sum(row["total"] for row in shares)
         == SplitShare.objects.filter(household=household).aggregate(t=Sum("amount_minor"))["t"]
     )
+
+
+def test_issue_16_users_advisers_and_a_member_of_five_households(client_for):
+    """The advisers' admin grants are what the staff grants API writes for "view" (one
+    view_budget row each, source admin, granted by the staff member), on the busy budgets,
+    the smaller adviser's among the larger's; the member of five households sees their
+    shared budgets."""
+    from budgets.models import GrantSource
+    from budgets.shares import VIEW_CODENAME, codename_id, share_keys, shares_for
+
+    seed()
+    staff = User.objects.get(email="bench-staff@bench.example")
+    assert staff.is_staff and staff.has_perm("budgets.manage_grants")
+    granted = {}
+    for n in (500, 2000):
+        adviser = User.objects.get(email=f"bench-adviser-{n}@bench.example")
+        rows = BudgetUserObjectPermission.objects.filter(user=adviser)
+        assert set(rows.values_list("permission_id", "source", "granted_by")) == {
+            (codename_id(VIEW_CODENAME), GrantSource.ADMIN, staff.pk)
+        }
+        granted[n] = set(rows.values_list("content_object_id", flat=True))
+        # The staff grants API reads them as admin "view" grants.
+        shares = shares_for(share_keys(user=adviser))
+        assert {(s.permission, s.granted_by) for s in shares} == {("view", GrantSource.ADMIN)}
+        body = client_for(adviser).get("/api/v1/transactions/", {"limit": 1}).json()
+        assert body["count"] == Transaction.objects.filter(budget_id__in=granted[n]).count() > 0
+    # --scale small has 43 busy budgets: both advisers get all of them.
+    assert granted[500] <= granted[2000] and len(granted[2000]) == 43
+    # The busy budgets hold the same number of rows each, more than the others' average.
+    per_busy = set(
+        Transaction.objects.filter(budget_id__in=granted[2000])
+        .values("budget_id")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+    assert len(per_busy) == 1 and per_busy.pop() > Transaction.objects.count() / Budget.objects.count()
+
+    many = User.objects.get(email="bench-households@bench.example")
+    homes = Household.objects.filter(memberships__user=many)
+    assert homes.count() == 5
+    assert set(many.groups.values_list("pk", flat=True)) == set(homes.values_list("group_id", flat=True))
+    assert client_for(many).get("/api/v1/transactions/").json()["count"] > 0

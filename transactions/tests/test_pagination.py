@@ -47,15 +47,15 @@ def expected_ids(ordering: str) -> list[int]:
 
 @pytest.fixture(params=["compiled", "built"])
 def page_sql(request, monkeypatch):
-    """On PostgreSQL, a page no deeper than MAX_COMPILED_DEPTH comes from SQL compiled once
-    (transactions/pagination.py compiled_page); deeper ones build it per request. Both
-    must give the same pages: "built" lowers the bound to 0. Each test compiles afresh."""
+    """On PostgreSQL, an unfiltered or one-budget list's page comes from SQL compiled once
+    (transactions/pagination.py compiled_page); other lists build it per request. Both
+    must give the same pages: "built" turns compiling off. Each test compiles afresh."""
     from server import compiled
     from transactions import pagination
 
     monkeypatch.setattr(compiled, "_compiled", {})
     if request.param == "built":
-        monkeypatch.setattr(pagination, "MAX_COMPILED_DEPTH", 0)
+        monkeypatch.setattr(pagination, "COMPILE_PAGES", False)
     return request.param
 
 
@@ -125,37 +125,65 @@ def test_list_runs_at_most_four_queries_with_several_budgets(
 
 
 def test_a_row_that_left_the_callers_budgets_between_queries_is_not_shown(
-    client_for, member_with_three_budgets, monkeypatch
+    client_for, member_with_three_budgets, page_sql, monkeypatch
 ):
     """The page's rows are read by id without repeating the scoping predicate (it misleads
     the planner); a row whose budget is no longer among the caller's, as when an editor
     moves it away between the two queries, is dropped. Simulated by slipping a foreign id
-    into the page's ids."""
+    into the page's ids, compiled or built, by offset or by cursor."""
     from django.db.models.expressions import RawSQL
 
-    from server import compiled
     from transactions import pagination
     from transactions.tests.factories import TransactionFactory
 
     foreign = TransactionFactory(date=datetime.date(2026, 12, 31))  # newest: first in the order
-    real = pagination.top_n_ids
+    real = pagination.window_sql
     calls = []
 
-    def with_foreign_row(queryset, budgets, order, **page):
-        calls.append(budgets)
-        ids = real(queryset, budgets, order, **page)
+    def with_foreign_row(queryset, **page):
+        calls.append(page["budgets"])
+        ids = real(queryset, **page)
         return RawSQL(f"SELECT %s UNION ALL ({ids.sql})", (foreign.pk, *ids.params))
 
-    # The page's SQL is compiled once per process: this test's (with the foreign id built in)
-    # must not outlive it.
-    monkeypatch.setattr(compiled, "_compiled", {})
-    monkeypatch.setattr(pagination, "top_n_ids", with_foreign_row)
-    body = client_for(member_with_three_budgets).get(LIST, {"limit": 50}).json()
-    ids = [row["id"] for row in body["results"]]
-    assert foreign.pk not in ids
-    assert ids == [pk for pk in expected_ids("-date") if pk != foreign.pk][:50]
-    # PostgreSQL reads the page this way; SQLite reads it from the scoped query directly.
-    assert len(calls) == (1 if connection.vendor == "postgresql" else 0)
+    monkeypatch.setattr(pagination, "window_sql", with_foreign_row)
+    for params in ({"limit": 50}, {"limit": 50, "cursor": "start"}):
+        body = client_for(member_with_three_budgets).get(LIST, params).json()
+        ids = [row["id"] for row in body["results"]]
+        assert foreign.pk not in ids
+        assert ids == [pk for pk in expected_ids("-date") if pk != foreign.pk][:50]
+    # PostgreSQL reads the page this way (compiled once, or built for each request); SQLite
+    # reads it from the scoped query directly.
+    expected_calls = {"compiled": 1, "built": 2}[page_sql] if connection.vendor == "postgresql" else 0
+    assert len(calls) == expected_calls
+
+
+def test_the_window_reads_only_budgets_of_the_callers_scope(
+    client_for, member_with_three_budgets, page_sql, monkeypatch
+):
+    """The window's SQL checks its budget list against the caller's scope itself: a foreign
+    budget slipped into the list the counters gave (and so into the paginator's own check of
+    the rows' budgets) still yields none of its rows."""
+    from transactions import pagination
+    from transactions.tests.factories import TransactionFactory
+
+    stranger_budget = BudgetFactory()
+    foreign = TransactionFactory.create_batch(5, budget=stranger_budget, date=datetime.date(2026, 12, 31))
+    real = pagination.transaction_counts_by_budget
+
+    def with_a_foreign_budget(*, user):
+        return {**real(user=user), stranger_budget.pk: 5}
+
+    monkeypatch.setattr(pagination, "transaction_counts_by_budget", with_a_foreign_budget)
+    client = client_for(member_with_three_budgets)
+    foreign_ids = {tx.pk for tx in foreign}
+    for params in ({"limit": 500}, {"limit": 500, "cursor": "start"}, {"ordering": "amount", "offset": 3}):
+        body = client.get(LIST, params).json()
+        assert not foreign_ids & {row["id"] for row in body["results"]}, params
+    if connection.vendor == "postgresql":
+        body = client.get(LIST, {"limit": 500}).json()
+        assert [row["id"] for row in body["results"]] == [
+            pk for pk in expected_ids("-date") if pk not in foreign_ids
+        ]
 
 
 def test_narrowed_counts_stay_exact_when_the_statements_are_reused(client_for, member_with_three_budgets):
@@ -174,3 +202,29 @@ def test_narrowed_counts_stay_exact_when_the_statements_are_reused(client_for, m
         expected = visible.filter(date__gte=start, date__lte=end, amount_minor__gte=low)
         assert body["count"] == expected.count()
         assert sorted(r["id"] for r in body["results"]) == sorted(expected.values_list("pk", flat=True))
+
+
+def test_a_searched_list_is_planned_for_its_term(client_for, member_with_three_budgets, monkeypatch):
+    """A search's statements are sent unprepared on PostgreSQL, so they are planned for the term
+    each time: a generic plan read the trigram index once per budget (planned_for_their_values).
+    The connection's own setting is back afterwards; other lists stay prepared."""
+    from transactions import pagination
+
+    seen = []
+    real = pagination.planned_for_their_values
+
+    def spy(alias, when):
+        seen.append(when)
+        return real(alias, when)
+
+    monkeypatch.setattr(pagination, "planned_for_their_values", spy)
+    client = client_for(member_with_three_budgets)
+    for params in ({"search": "payee 1"}, {"search": "payee 1", "cursor": "start"}, {"kind": "expense"}):
+        assert client.get(LIST, params).status_code == 200
+    assert seen == [True, True, False]
+    if connection.vendor == "postgresql":
+        configured = connection.settings_dict["OPTIONS"].get("prepare_threshold")
+        assert connection.connection.prepare_threshold == configured
+        with real(connection.alias, True):
+            assert connection.connection.prepare_threshold is None
+        assert connection.connection.prepare_threshold == configured

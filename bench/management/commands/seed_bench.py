@@ -9,6 +9,16 @@ Two known people anchor the measurements:
   recent transactions, one of them holding about 50,000 rows;
 - bench-old@bench.example: the same shape, but every row of their visible budgets is
   more than two years old.
+
+And the users that expose issue 16's slow cases (bench/run.py's "h." cases):
+
+- bench-adviser-500@bench.example and bench-adviser-2000@bench.example: an adviser with admin
+  "view" grants (what the staff grants API writes: one view_budget guardian row per budget,
+  source "admin", granted by bench-staff@bench.example) on 500 and on 2,000 busy budgets, the
+  500 among the 2,000. The busy budgets hold 44% of the transactions between them (220 rows
+  each at 1,000,000), so the 500-budget adviser sees 110,000 rows and the other 440,000;
+- bench-households@bench.example: a member of five households, the five with the most budgets
+  shared with them (among those with room for a sixth member).
 """
 
 import datetime
@@ -17,9 +27,10 @@ import sys
 import time
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import Count
 
 from accounts.models import User
 from budgets.models import (
@@ -70,6 +81,14 @@ TODAY = datetime.date(2026, 11, 1)
 DAYS = 3 * 365
 ANCHOR_SHARED_BUDGETS = 10
 BIG_BUDGET_ROWS = 50_000
+# Issue 16's users (see the module's docstring).
+ADVISER_BUDGETS = (500, 2_000)
+BUSY_BUDGETS = max(ADVISER_BUDGETS)
+BUSY_SHARE = 0.44  # of all transactions, spread evenly over the busy budgets
+MULTI_HOUSEHOLDS = 5
+ADVISER_EMAIL = "bench-adviser-{}@" + DOMAIN
+STAFF_EMAIL = f"bench-staff@{DOMAIN}"
+MULTI_EMAIL = f"bench-households@{DOMAIN}"
 PAYEES = ("Supermarket", "Rail", "Bookshop", "Garage", "Landlord", "Power Co", "Cafe", "Pharmacy", "Bakery")
 
 
@@ -114,7 +133,12 @@ class Command(BaseCommand):
             households = self._households(users, sizes["households"])
             budgets = self._budgets(users, households, sizes["budgets"])
             categories = self._categories(budgets)
-        self._transactions(budgets, categories, sizes["transactions"])
+            # The busy budgets: every ninth of those that are neither anchor, as many as the
+            # larger adviser's grants (fewer at --scale small).
+            others = budgets[2 * ANCHOR_SHARED_BUDGETS :]
+            busy = others[::9][:BUSY_BUDGETS]
+            extra_users = self._issue16_users(busy)
+        self._transactions(budgets, categories, sizes["transactions"], busy)
         with transaction.atomic():
             self._splits(sizes["transactions"])
         if connection.vendor == "postgresql":
@@ -125,7 +149,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Seeded {len(users):,} users, {len(households):,} households, {len(budgets):,} budgets, "
             f"{sizes['transactions']:,} transactions in {time.monotonic() - started:.0f}s. "
-            f"Bench logins: bench-recent@{DOMAIN}, bench-old@{DOMAIN} / {BENCH_PASSWORD}"
+            f"Bench logins: bench-recent@{DOMAIN}, bench-old@{DOMAIN}, "
+            f"{', '.join(u.email for u in extra_users)} / {BENCH_PASSWORD}"
         )
 
     # People and households ------------------------------------------------------------
@@ -256,14 +281,70 @@ class Command(BaseCommand):
             by_budget.setdefault(category.budget_id, []).append(category.pk)
         return by_budget
 
+    # Issue 16's users: advisers and a member of five households ---------------------------
+
+    def _issue16_users(self, busy: list[Budget]) -> list[User]:
+        """The advisers' admin grants, set-based: the rows the staff grants API writes for a
+        "view" grant (budgets.services.grant_to_user: one view_budget row, source admin,
+        granted_by the staff member), bulk-inserted instead of one service call per budget.
+        The member of five households joins them as the invitations would (a membership and
+        the household group's row)."""
+        progress = Progress("advisers", 1, self.stream)
+        password = make_password(BENCH_PASSWORD)
+        staff = User(email=STAFF_EMAIL, password=password, first_name="Staff", is_staff=True)
+        advisers = [
+            User(email=ADVISER_EMAIL.format(n), password=password, first_name=f"Adviser{n}")
+            for n in ADVISER_BUDGETS
+        ]
+        multi = User(email=MULTI_EMAIL, password=password, first_name="Many")
+        created = User.objects.bulk_create([staff, *advisers, multi])
+        staff.user_permissions.add(
+            Permission.objects.get(content_type__app_label="budgets", codename="manage_grants")
+        )
+        view_id = codename_id(VIEW_CODENAME)
+        BudgetUserObjectPermission.objects.bulk_create(
+            [
+                BudgetUserObjectPermission(
+                    content_object=budget,
+                    user=adviser,
+                    permission_id=view_id,
+                    source=GrantSource.ADMIN,
+                    granted_by=staff,
+                )
+                for adviser, n in zip(advisers, ADVISER_BUDGETS, strict=True)
+                for budget in busy[:n]
+            ],
+            batch_size=5000,
+        )
+        # The five households (past the anchors') with the most budgets shared with them and
+        # fewer than five members, fewest ids first among equals.
+        members = dict(Membership.objects.order_by().values_list("household_id").annotate(n=Count("id")))
+        anchors = set(Household.objects.order_by("pk").values_list("pk", flat=True)[:2])
+        ranked = (
+            BudgetGroupObjectPermission.objects.filter(permission_id=view_id, group__household__isnull=False)
+            .order_by()
+            .values_list("group__household")
+            .annotate(n=Count("id"))
+            .order_by("-n", "group__household")
+        )
+        chosen = [h for h, _ in ranked if h not in anchors and members.get(h, 0) < 5][:MULTI_HOUSEHOLDS]
+        homes = Household.objects.filter(pk__in=chosen)
+        Membership.objects.bulk_create([Membership(household=h, user=multi, role=Role.MEMBER) for h in homes])
+        User.groups.through.objects.bulk_create(
+            [User.groups.through(user_id=multi.pk, group_id=h.group_id) for h in homes]
+        )
+        progress.advance(1)
+        return created[1:]
+
     # Transactions -------------------------------------------------------------------------
 
-    def _transactions(self, budgets, categories, count: int) -> None:
+    def _transactions(self, budgets, categories, count: int, busy: list[Budget]) -> None:
         progress = Progress("transactions", count, self.stream)
         rng = self.rng
         recent_anchor = budgets[:ANCHOR_SHARED_BUDGETS]
         old_anchor = budgets[ANCHOR_SHARED_BUDGETS : 2 * ANCHOR_SHARED_BUDGETS]
-        others = budgets[2 * ANCHOR_SHARED_BUDGETS :]
+        busy_ids = {b.pk for b in busy}
+        others = [b for b in budgets[2 * ANCHOR_SHARED_BUDGETS :] if b.pk not in busy_ids]
         big = min(BIG_BUDGET_ROWS, count // 20)
         anchor_rows = min(count // 50, 2_000)  # per anchor budget besides the big one
 
@@ -274,6 +355,11 @@ class Command(BaseCommand):
             for budget in old_anchor:
                 yield budget, anchor_rows, 2 * 365 + 1, DAYS  # every row over two years old
             remaining = count - big - anchor_rows * (len(recent_anchor) - 1) - anchor_rows * len(old_anchor)
+            # The busy budgets' share (220 rows each at 1M), then the rest evenly.
+            per_busy = min(int(count * BUSY_SHARE), max(remaining, 0)) // max(len(busy), 1)
+            for budget in busy:
+                yield budget, per_busy, 0, DAYS
+            remaining -= per_busy * len(busy)
             per, extra = divmod(max(remaining, 0), len(others))
             for index, budget in enumerate(others):
                 yield budget, per + (1 if index < extra else 0), 0, DAYS
