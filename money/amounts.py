@@ -43,7 +43,7 @@ def parse_amount_fast(text: str, places: int) -> int | None:
     """parse_amount(text, <a currency of ``places``>) for a text it certainly accepts (a
     positive plain decimal, no whitespace, within its places and MAX_MINOR), without
     Decimal; None for anything else, which parse_amount() then answers (many rows at once:
-    the import, bulk/). test_money_property.py holds the two to the same results."""
+    the import, bulk/). transactions/tests/test_csv_fast_path.py holds the two to the same results."""
     if len(text) > 40:
         return None
     match = _PLAIN_AMOUNT.fullmatch(text)

@@ -17,7 +17,7 @@ import gc
 import re
 import threading
 from contextlib import contextmanager
-from time import monotonic
+from time import monotonic, perf_counter
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -357,6 +357,7 @@ class _CopyWriter:
         self.fixed = (f"{budget.pk}\t{actor.pk}\t", f"\t{now}\t{now}\n")
         self.thread: threading.Thread | None = None
         self.failure: BaseException | None = None
+        self.copied: list[tuple[str, float]] = []  # the thread's statements, logged by _join()
 
     def __enter__(self):
         return self
@@ -372,6 +373,9 @@ class _CopyWriter:
         if self.thread is not None:
             self.thread.join()
             self.thread = None
+        if connection.queries_logged:  # as Django logs its own statements (query counts in tests)
+            connection.queries_log.extend({"sql": sql, "time": f"{seconds:.3f}"} for sql, seconds in self.copied)
+        self.copied = []
         failure, self.failure = self.failure, None
         return failure
 
@@ -418,8 +422,10 @@ class _CopyWriter:
         try:
             with raw.cursor() as cursor:
                 for sql, payload in work:
+                    start = perf_counter()
                     with cursor.copy(sql) as copy:
                         copy.write(payload)
+                    self.copied.append((sql, perf_counter() - start))
         except BaseException as exc:  # raised in the request's thread by wait()
             self.failure = exc
 

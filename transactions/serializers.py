@@ -163,7 +163,7 @@ def validated_items_fast(items: list, scoped_rows: dict) -> list[dict] | None:
     the context's preloaded rows; a kind, a plain decimal amount within the budget's places,
     an ISO date, text within its length and no split); None otherwise, and the serializer
     decides (and words every error). bulk/ with 1,000 items spent more in DRF's field-by-field
-    validation than in its SQL; test_bulk_fast_path.py holds the two to the same results."""
+    validation than in its SQL; test_csv_fast_path.py holds the two to the same results."""
     budgets, categories = scoped_rows.get(Budget, {}), scoped_rows.get(Category, {})
     validated = []
     for item in items:

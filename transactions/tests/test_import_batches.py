@@ -3,9 +3,10 @@ time (on PostgreSQL by COPY from a second thread) records exactly what one batch
 the same rows, skips, categories and splits, all or nothing, whatever the batch boundaries."""
 
 import datetime
+from contextlib import contextmanager
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from server.tests.helpers import assert_error
 from transactions import imports
@@ -148,32 +149,54 @@ def test_splits_in_later_batches_divide_as_in_one(monkeypatch, client_for, batch
     ]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY runs on PostgreSQL only")
-def test_a_copy_past_the_time_limit_is_rolled_back_as_import_timeout(world, settings, monkeypatch):
-    """The time limit reaches the COPY on the writer's thread too: its QueryCanceled becomes
-    the 503, nothing is recorded, and the connection serves the next request."""
+@contextmanager
+def _slow_inserts(monkeypatch):
+    """PostgreSQL: every row's insert sleeps 10 ms (a trigger), so a COPY of 100 rows outlives
+    a 1 s statement_timeout on the writer's thread. SQLite, which has no statement time limit:
+    the second batch's write fails as SQLite's write does when its lock wait runs out."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER test_slow_insert BEFORE INSERT ON transactions_transaction "
+                "FOR EACH ROW EXECUTE FUNCTION test_slow_insert()"
+            )
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TRIGGER test_slow_insert ON transactions_transaction")
+                cursor.execute("DROP FUNCTION test_slow_insert()")
+        return
+    write, writes = imports._OrmWriter.write, []
+
+    def locked_on_the_second(self, batch):
+        writes.append(batch)
+        if len(writes) == 2:
+            raise OperationalError("database is locked")
+        return write(self, batch)
+
+    monkeypatch.setattr(imports._OrmWriter, "write", locked_on_the_second)
+    yield
+    monkeypatch.setattr(imports._OrmWriter, "write", write)
+    assert len(writes) == 2  # the first batch was written, then undone
+
+
+def test_a_write_past_the_time_limit_is_rolled_back_as_import_timeout(world, settings, monkeypatch):
+    """The time limit reaches a batch's write (on PostgreSQL the COPY on the writer's thread):
+    its error becomes the 503, nothing is recorded, and the connection serves the next request."""
     settings.IMPORT_TIMEOUT_SECONDS = 1
     monkeypatch.setattr(imports, "BATCH_ROWS", 100)
     owner = _client(world.owner)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$"
-        )
-        cursor.execute(
-            "CREATE TRIGGER test_slow_insert BEFORE INSERT ON transactions_transaction "
-            "FOR EACH ROW EXECUTE FUNCTION test_slow_insert()"
-        )
-    try:
-        before = db_state()
-        rows = "".join(f"2026-06-{1 + i % 28:02d},{i + 1}.00,expense,,Slow {i},,\n" for i in range(300))
+    before = db_state()
+    rows = "".join(f"2026-06-{1 + i % 28:02d},{i + 1}.00,expense,,Slow {i},,\n" for i in range(300))
+    with _slow_inserts(monkeypatch):
         response = import_csv(owner, world.budget.pk, IMPORT_HEADER + rows)
-        assert_error(response, 503, "import_timeout", attr=None)
-        assert db_state() == before
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER test_slow_insert ON transactions_transaction")
-            cursor.execute("DROP FUNCTION test_slow_insert()")
+    assert_error(response, 503, "import_timeout", attr=None)
+    assert db_state() == before
     after = import_csv(owner, world.budget.pk, IMPORT_HEADER + "2026-07-01,1.00,expense,,Ok,,\n")
     assert after.status_code == 201, after.json()
 
