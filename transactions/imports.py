@@ -374,7 +374,8 @@ class _CopyWriter:
             self.thread.join()
             self.thread = None
         if connection.queries_logged:  # as Django logs its own statements (query counts in tests)
-            connection.queries_log.extend({"sql": sql, "time": f"{seconds:.3f}"} for sql, seconds in self.copied)
+            logged = [{"sql": sql, "time": f"{seconds:.3f}"} for sql, seconds in self.copied]
+            connection.queries_log.extend(logged)
         self.copied = []
         failure, self.failure = self.failure, None
         return failure
