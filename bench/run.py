@@ -7,7 +7,9 @@ between the two data sets endpoint by endpoint (so the growth ratio is not a com
 two different minutes of a busy machine), beside two floors measured in the same rounds:
 the framework floor (a bare Django view, same rows via .values() and JsonResponse, same
 gunicorn) and the physical floor (the floor view's SQL run directly through psycopg and
-JSON-encoded). Prints a table and writes JSON to bench/results/.
+JSON-encoded). Then, on each data set, the CSV export's rows/s, and the CSV import of 50,000
+rows, its dry run and bulk/ of 1,000 items, each beside its database floor (bench/writes.py;
+--cases "i." runs only these). Prints a table and writes JSON to bench/results/.
 """
 
 import argparse
@@ -22,6 +24,8 @@ from bench.floors import print_floors
 from bench.gunicorn import floor_sql, login, start_gunicorn, stop
 from bench.measure import Client, measure, physical_floor, summarise
 from bench.ratios import ADVISER_QUERIES, ADVISERS, MULTI_HOUSEHOLD_CASE, print_list_ratios
+from bench.writes import CASES as WRITE_CASES
+from bench.writes import WriteCases, format_write
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "bench.example"
@@ -183,6 +187,7 @@ class Dataset:
         cases += self._issue16_cases(recent_token, recent_id)
         self.export_path = f"/api/v1/transactions/export/?budget={big}"
         self.recent_token = recent_token
+        self.big_budget = next(b for b in budgets if b["id"] == big)
         if self.label == "1M":
             page = json.loads(api.request("GET", "/api/v1/transactions/?limit=1")[1])
             row_id = page["results"][0]["id"]
@@ -315,6 +320,11 @@ class Dataset:
             row["physical"]["queries"] = len(statements)
         return row
 
+    def write_cases(self) -> WriteCases:
+        """Issue 16's import and bulk cases: the owner of bench-recent's largest budget writes to it."""
+        token, _ = login(self.port, self.big_budget["owner"]["email"])
+        return WriteCases(self.port, self.database_url, self.big_budget, token)
+
     def close(self) -> None:
         stop(self.process)
 
@@ -349,6 +359,19 @@ def run_rounds(datasets: list[Dataset], args) -> list[dict]:
 
 def _selected(name: str, args) -> bool:
     return not args.cases or any(part in name for part in args.cases.split(","))
+
+
+def measure_writes(datasets: list[Dataset], args) -> list[dict]:
+    """The import of 50,000 rows, its dry run and bulk/ of 1,000 items on each data set
+    (bench/writes.py), after the read cases: each run's rows are deleted after it."""
+    results = []
+    if not any(_selected(name, args) for name in WRITE_CASES):
+        return results
+    for dataset in datasets:
+        print(f"[{dataset.label}] import and bulk", flush=True)
+        for row in dataset.write_cases().measure(lambda name: _selected(name, args)):
+            results.append({"dataset": dataset.label, **row})
+    return results
 
 
 def measure_exports(datasets: list[Dataset]) -> list[dict]:
@@ -410,6 +433,7 @@ def main() -> None:
         "--cases", default="", help="only the cases whose name holds one of these comma-separated parts"
     )
     parser.add_argument("--no-export", action="store_true", help="skip the export's rows/s")
+    parser.add_argument("--no-writes", action="store_true", help="skip the import and bulk cases")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -423,6 +447,7 @@ def main() -> None:
             datasets.append(Dataset("10k", args.db_10k, args.port + 1))
         results = run_rounds(datasets, args)
         exports = [] if args.no_export else measure_exports(datasets)
+        writes = [] if args.no_writes else measure_writes(datasets, args)
     finally:
         for dataset in datasets:
             dataset.close()
@@ -449,6 +474,11 @@ def main() -> None:
             f"median {export['median_rows_per_s']:,.0f} rows/s over {EXPORT_ROUNDS} (target >= 150,000)"
         )
 
+    if writes:
+        print("\nImport and bulk (issue 16, item 5), request sent to answer read:")
+        for row in writes:
+            print("  " + format_write(row["dataset"], row))
+
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -469,6 +499,7 @@ def main() -> None:
                 "floors": floors,
                 "list_ratios": list_ratios,
                 "exports": exports,
+                "writes": writes,
             },
             indent=2,
         )

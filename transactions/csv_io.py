@@ -7,13 +7,14 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 
-from money.amounts import format_amount, parse_amount
-from money.currencies import MINOR_UNITS
+from money.amounts import format_amount, parse_amount, parse_amount_fast
+from money.currencies import MINOR_UNITS, minor_units
 from server.exceptions import PayloadTooLarge
 from server.fields import ChoiceField
 from transactions.models import Kind
@@ -81,8 +82,19 @@ def read_upload(upload) -> str:
     return text
 
 
-def parse_rows(text: str, *, currency: str) -> tuple[list[tuple[int, dict]], list[dict]]:
-    """-> ([(line, row)], [errors]). Lines count from 1 (the header)."""
+class Records(NamedTuple):
+    """A file's rows as cells, before any is validated: ``rows`` are (line, cells) pairs, a
+    row's line the file line it starts on (the header is line 1)."""
+
+    names: list[str]
+    rows: list[tuple[int, list[str]]]
+    # Some row has a paid_by or split_with cell that is not blank.
+    may_split: bool
+
+
+def read_records(text: str) -> Records:
+    """The header checked and the rows counted, not validated: an oversized file is refused
+    at once, and the limit counts rows, not the errors they produce."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -90,37 +102,146 @@ def parse_rows(text: str, *, currency: str) -> tuple[list[tuple[int, dict]], lis
         raise ParseError(f"The file is not valid CSV: {exc}", code="not_csv") from None
     names = [h.strip().lower() for h in header or []]
     _check_header(names)
-    # Count the rows before validating any: an oversized file is refused at once, and the
-    # limit counts rows, not the errors they produce.
     # A row's line is the file line it starts on (the header is line 1); reader.line_num is
-    # the line it ends on, later when a quoted cell holds a line break.
-    records = []
-    start = reader.line_num + 1
+    # the line it ends on, later when a quoted cell holds a line break. When no cell does
+    # (each row read one line), the lines follow from the rows' places, without asking.
+    first = reader.line_num + 1
     try:
-        for values in reader:
-            if any(v.strip() for v in values):
-                records.append((start, values))
-            start = reader.line_num + 1
+        rows = list(reader)
     except csv.Error as exc:
         raise ParseError(
             f"The file is not valid CSV near line {reader.line_num}: {exc}", code="not_csv"
         ) from None
+    if reader.line_num == first - 1 + len(rows):
+        records = [(first + i, values) for i, values in enumerate(rows) if "".join(values).strip()]
+    else:
+        records = _records_by_line(text)
     if len(records) > MAX_IMPORT_ROWS:
         raise PayloadTooLarge(f"The file has more than {MAX_IMPORT_ROWS} rows.", code="too_many_rows")
-    rows, errors = [], []
-    for line, values in records:
-        if len(values) != len(names):
-            errors.append(
-                _error(line, None, "invalid_row", f"Expected {len(names)} cells, found {len(values)}.")
-            )
-            continue
-        cells = dict(zip(names, values, strict=True))
-        row, row_errors = _parse_row(cells, currency=currency, line=line)
-        if row_errors:
-            errors.extend(row_errors)
-        else:
+    split_at = [names.index(name) for name in SPLIT_COLUMNS if name in names]
+    may_split = any(len(values) > at and values[at].strip() for at in split_at for _, values in records)
+    return Records(names, records, may_split)
+
+
+def _records_by_line(text: str) -> list[tuple[int, list[str]]]:
+    """(line, cells) of each row that is not all blank, a row's line the one it starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)  # the header, read once already
+    records = []
+    start = reader.line_num + 1
+    for values in reader:
+        if "".join(values).strip():  # not every cell blank
+            records.append((start, values))
+        start = reader.line_num + 1
+    return records
+
+
+class RowParser:
+    """Validates rows of one file: (line, cells) -> (line, row) or its errors.
+
+    Each row first takes a fast path that accepts exactly the rows whose every cell the
+    full path (_parse_row: DRF's fields, parse_amount, the split columns) accepts, with the
+    same result; any other row goes through the full path, so that every error keeps its
+    code and message (test_csv_fast_path.py compares the two)."""
+
+    def __init__(self, names: list[str], *, currency: str):
+        self.names, self.currency = names, currency
+        self.width = len(names)
+        self.places = minor_units(currency)
+        self.columns = [
+            names.index(name)
+            for name in ("date", "kind", "amount", "category", "payee", "description", "notes")
+        ]
+        self.currency_at = names.index("currency") if "currency" in names else None
+        split_at = [names.index(name) if name in names else None for name in SPLIT_COLUMNS]
+        self.split_at = split_at if any(at is not None for at in split_at) else None
+        # Cell -> what the fast path reads in it (_SLOW: the full path decides).
+        self.dates: dict[str, object] = {}
+        self.amounts: dict[str, object] = {}
+        self.categories: dict[str, object] = {}
+
+    def parse(self, records: Iterable[tuple[int, list[str]]]) -> tuple[list[tuple[int, dict]], list[dict]]:
+        rows, errors = [], []
+        fast = self._fast_row
+        for line, values in records:
+            if len(values) != self.width:
+                errors.append(
+                    _error(line, None, "invalid_row", f"Expected {self.width} cells, found {len(values)}.")
+                )
+                continue
+            row = fast(values)
+            if row is None:
+                row, row_errors = _parse_row(
+                    dict(zip(self.names, values, strict=True)), currency=self.currency, line=line
+                )
+                if row_errors:
+                    errors.extend(row_errors)
+                    continue
             rows.append((line, row))
-    return rows, errors
+        return rows, errors
+
+    def _fast_row(self, values: list[str]) -> dict | None:
+        """The row, if the fast path certainly accepts every cell; else None. The cells a
+        file repeats most (dates, amounts, categories) are read once each."""
+        date_at, kind_at, amount_at, category_at, payee_at, description_at, notes_at = self.columns
+        cell = values[date_at]
+        day = self.dates.get(cell)
+        if day is None:
+            day = self.dates[cell] = _fast_date(cell.strip())
+        kind = values[kind_at].strip()
+        cell = values[amount_at]
+        amount = self.amounts.get(cell)
+        if amount is None:
+            amount = self.amounts[cell] = parse_amount_fast(cell.strip(), self.places) or _SLOW
+        cell = values[category_at]
+        category = self.categories.get(cell)
+        if category is None:
+            category = self.categories[cell] = _fast_text("category", cell)
+        if day is _SLOW or kind not in _KINDS or amount is _SLOW or category is _SLOW:
+            return None
+        payee = _fast_text("payee", values[payee_at])
+        description = _fast_text("description", values[description_at])
+        notes = _fast_text("notes", values[notes_at])
+        if payee is _SLOW or description is _SLOW or notes is _SLOW:
+            return None
+        if self.currency_at is not None:
+            stated = values[self.currency_at]
+            if stated and stated.strip() and stated.strip().upper() != self.currency:
+                return None
+        split = None
+        if self.split_at:
+            paid_by, split_with = (values[i] if i is not None else "" for i in self.split_at)
+            if paid_by.strip() or split_with.strip():
+                split, split_errors = _parse_split({"paid_by": paid_by, "split_with": split_with}, 0)
+                if split_errors:
+                    return None
+        return {
+            "split": split,
+            "date": day,
+            "kind": kind,
+            "amount_minor": amount,
+            "category_name": category or None,
+            "payee": payee,
+            "description": description,
+            "notes": notes,
+        }
+
+
+def _fast_date(value: str):
+    if not _ISO_DATE.match(value):
+        return _SLOW
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return _SLOW
+
+
+def _fast_text(name: str, cell: str):
+    """A text cell as _parse_row reads it (stripped, the export's quote dropped), or _SLOW."""
+    value = cell.strip()
+    if value[:1] == "'":
+        value = unneutralise(value)
+    return value if len(value) <= _TEXT_LIMITS[name] else _SLOW
 
 
 # DRF's fields, bound once: building a serializer per row deep-copies every field and

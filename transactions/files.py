@@ -147,18 +147,17 @@ class TransactionFileViewSet(TenantViewSet):
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > csv_io.MAX_IMPORT_BYTES + 64 * 1024:
             raise PayloadTooLarge("The file is larger than 5 MB.", code="file_too_large")
-        with import_slot():
+        with import_slot(), imports.cyclic_gc_paused():
             params = ImportRequestSerializer(data=request.data, context={"request": request})
             params.is_valid(raise_exception=True)
             budget = params.validated_data["budget"]
             require(request.user, budget, "change", services.cannot_edit(budget))
             text = csv_io.read_upload(params.validated_data["file"])
-            rows, errors = csv_io.parse_rows(text, currency=budget.currency)
+            records = csv_io.read_records(text)  # the header and the row limit, before any lock
             result = imports.transactions_import(
                 actor=request.user,
                 budget=budget,
-                rows=rows,
-                errors=errors,
+                records=records,
                 create_categories=params.validated_data["create_categories"],
                 dry_run=params.validated_data["dry_run"],
                 household=params.validated_data.get("household"),

@@ -1,8 +1,9 @@
 """How many CSV imports run at once in the whole deployment (IMPORT_MAX_CONCURRENT).
 
-An import holds a worker for a few seconds (50,000 rows: about 4 s on PostgreSQL); without
-a limit, a handful of them at once would hold every sync worker and starve the API. One over
-the limit answers 429 with Retry-After at once, before the file is read.
+An import holds a worker for a few seconds (50,000 rows: 3 to 5 s on PostgreSQL on a busy
+2-core machine, docs/performance.md); without a limit, a handful of them at once would hold
+every sync worker and starve the API. One over the limit answers 429 with Retry-After at once,
+before the file is read.
 
 PostgreSQL: session advisory locks, one per slot, so the limit holds across workers and
 machines, and a slot is freed when its request ends or its connection drops. SQLite (one

@@ -1,9 +1,13 @@
+import datetime
+import re
+
 from rest_framework import serializers
 
 from budgets.models import Budget, Category
 from households.models import Household
 from households.serializers import UserRefSerializer
-from money.amounts import format_amount, parse_amount
+from money.amounts import format_amount, parse_amount, parse_amount_fast
+from money.currencies import minor_units
 from money.fields import AmountField, MoneyInputField
 from permissions.fields import ScopedPrimaryKeyRelatedField
 from server.fields import ChoiceField, StrictCharField, iso_datetime
@@ -145,6 +149,70 @@ class TransactionInputSerializer(serializers.Serializer):
                 {"category": ["This category belongs to another budget."]}, code="category_budget_mismatch"
             )
         return attrs
+
+
+_KINDS = frozenset(Kind.values)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# What DRF's CharField refuses in a string besides its length: NUL and lone surrogates.
+_REFUSED_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+
+def validated_items_fast(items: list, scoped_rows: dict) -> list[dict] | None:
+    """What TransactionInputSerializer(data=items, many=True) validates ``items`` to, when
+    every item is a plain one it certainly accepts (ids as integers among ``scoped_rows``,
+    the context's preloaded rows; a kind, a plain decimal amount within the budget's places,
+    an ISO date, text within its length and no split); None otherwise, and the serializer
+    decides (and words every error). bulk/ with 1,000 items spent more in DRF's field-by-field
+    validation than in its SQL; test_csv_fast_path.py holds the two to the same results."""
+    budgets, categories = scoped_rows.get(Budget, {}), scoped_rows.get(Category, {})
+    validated = []
+    for item in items:
+        if type(item) is not dict or item.get("split") is not None:
+            return None
+        budget_id, kind, amount, day = (
+            item.get("budget"),
+            item.get("kind"),
+            item.get("amount"),
+            item.get("date"),
+        )
+        if (
+            type(budget_id) is not int
+            or type(kind) is not str
+            or type(amount) is not str
+            or type(day) is not str
+        ):
+            return None
+        budget = budgets.get(budget_id)
+        if budget is None or kind not in _KINDS or not _ISO_DATE.fullmatch(day):
+            return None
+        minor = parse_amount_fast(amount, minor_units(budget.currency))
+        if minor is None:
+            return None
+        try:
+            date = datetime.date.fromisoformat(day)
+        except ValueError:
+            return None
+        data = {"budget": budget, "kind": kind, "amount_minor": minor, "date": date}
+        if "category" in item:
+            category_id = item["category"]
+            if category_id is None:
+                data["category"] = None
+            elif type(category_id) is int and category_id in categories:
+                category = data["category"] = categories[category_id]
+                if category.budget_id != budget.pk:
+                    return None
+            else:
+                return None
+        for name, limit in TEXT_LIMITS.items():
+            if name in item:
+                value = item[name]
+                if type(value) is not str or len(value) > limit or _REFUSED_CHARACTERS.search(value):
+                    return None
+                data[name] = value.strip()
+        if "split" in item:
+            data["split"] = None
+        validated.append(data)
+    return validated
 
 
 class ImportRequestSerializer(serializers.Serializer):

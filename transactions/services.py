@@ -11,9 +11,11 @@ A write that makes, changes or drops a split (transactions/splits/) locks the sp
 households before the budgets (docs/architecture.md, the lock order).
 """
 
+import json
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
@@ -228,6 +230,8 @@ def transaction_delete(
 
 @transaction.atomic
 def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transaction]:
+    """The items' transactions, in their order, each with its budget, author and split (or
+    none) cached for the answer."""
     splits = [item.pop("split", None) for item in items]
     households = lock_split_households(households_of(splits))
     budgets = {item["budget"].pk: item["budget"] for item in items}
@@ -240,10 +244,67 @@ def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transact
             raise ValidationError(
                 {str(index): {"category": [_missing_category(category.pk).detail["category"][0]]}}
             )
+    if not any(splits) and connection.vendor == "postgresql":
+        return _insert_many(actor=actor, items=items, locked=locked)
     rows = [_row(actor=actor, data={**item, "budget": locked[item["budget"].pk]}) for item in items]
     created = Transaction.objects.bulk_create(rows, batch_size=500)
     writer = SplitWriter(actor=actor, locked_households=households)
     for index, (row, split) in enumerate(zip(created, splits, strict=True)):
         if split:
             writer.write(tx=row, budget=row.budget, spec=split, path=(str(index), "split"))
+        else:
+            row._state.fields_cache["split"] = None  # known: none (the answer reads no split)
     return created
+
+
+# The columns bulk/ sends, in the order _insert_many() passes them; created_at and updated_at
+# are one parameter for all; id and version are the database's.
+_SENT = ("budget_id", "created_by_id", "category_id", "kind", "amount_minor", "date", "payee", "description",
+         "notes")  # fmt: skip
+_CASTS = ("bigint", "bigint", "bigint", "text", "bigint", "date", "text", "text", "text")
+_FIELDS_IN_ORDER = [field.attname for field in Transaction._meta.concrete_fields]
+
+
+def _insert_many(*, actor: User, items: list[dict], locked: dict[int, Budget]) -> list[Transaction]:
+    """PostgreSQL, items without a split: their rows in one INSERT ... SELECT over a JSON
+    array of the values, in the items' order, RETURNING the ids and versions the database
+    gave them; then each row as a model instance with its budget, author and (no) split
+    cached for the answer. Preparing each row's values through bulk_create, or adapting one
+    array per column, cost more than the database's insert of 1,000 rows."""
+    now = timezone.now()
+    values = [
+        [
+            item["budget"].pk,
+            actor.pk,
+            item["category"].pk if item.get("category") is not None else None,
+            item["kind"],
+            item["amount_minor"],
+            item["date"].isoformat(),
+            item.get("payee", ""),
+            item.get("description", ""),
+            item.get("notes", ""),
+        ]
+        for item in items
+    ]
+    columns = ", ".join(_SENT)
+    cells = ", ".join(f"(row->>{n})::{cast}" for n, cast in enumerate(_CASTS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The values are parameters; the names are this module's constants. jsonb keeps
+            # every string exactly (NUL and lone surrogates never get past validation).
+            f"INSERT INTO {Transaction._meta.db_table} ({columns}, created_at, updated_at) "  # noqa: S608
+            f"SELECT {cells}, %s, %s FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e (row, place) "
+            "ORDER BY place RETURNING id, version",
+            [now, now, json.dumps(values)],
+        )
+        returned = cursor.fetchall()
+    rows = []
+    for (pk, version), sent, item in zip(returned, values, items, strict=True):
+        fields = dict(zip(_SENT, sent, strict=True))
+        fields.update(id=pk, version=version, date=item["date"], created_at=now, updated_at=now)
+        row = Transaction(*[fields[name] for name in _FIELDS_IN_ORDER])
+        row._state.adding, row._state.db = False, connection.alias
+        cache = row._state.fields_cache
+        cache["budget"], cache["created_by"], cache["split"] = locked[item["budget"].pk], actor, None
+        rows.append(row)
+    return rows

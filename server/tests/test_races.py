@@ -604,6 +604,133 @@ def _race_imports(server, budget, users, csv_text):
     )
 
 
+def _import_call(budget, user, csv_text, **fields) -> Call:
+    boundary = "race-boundary"
+    parts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in {"budget": budget.pk, **fields}.items()
+    )
+    body = (
+        f'{parts}--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="rows.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\n{csv_text}\r\n--{boundary}--\r\n"
+    )
+    return Call(
+        "POST",
+        "/transactions/import/",
+        body.encode(),
+        token(user),
+        {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+
+
+# Sixteen rows in four batches of four, each batch in a month of its own: each reads the
+# budget's rows on its dates (the duplicate check) before it is written, and the pause on that
+# read holds the import, its budget locked, across four writes.
+_BATCHED_FILE = "date,amount,kind,category,payee,description,notes\n" + "".join(
+    f"2026-{month:02d}-{day:02d},{month}.{day:02d},expense,Food,Shop {month}-{day},,\n"
+    for month in range(1, 5)
+    for day in range(1, 5)
+)
+_BATCH_PAUSES = at(("FROM transactions_transaction", 0.02))
+
+
+@pytest.fixture
+def batches_of_four(monkeypatch):
+    from transactions import imports
+
+    monkeypatch.setattr(imports, "BATCH_ROWS", 4)
+
+
+def test_import_racing_the_revocation_of_the_importers_share(server, batches_of_four):
+    """An editor imports a file in several batches while the owner revokes their share. The
+    import locks the budget before its first batch and checks the editor's right under that
+    lock; the revocation takes the same lock. So either the whole file lands and the share
+    goes after it, or the share went first and nothing is recorded: never part of the file,
+    never a row written by someone who had lost the right."""
+    outcomes = set()
+    for _ in _trials():
+        budget = BudgetFactory()
+        CategoryFactory(budget=budget, name="Food")
+        (editor,) = _editors_of(budget, 1)
+        imported, revoked = race(
+            server,
+            [
+                _import_call(budget, editor, _BATCHED_FILE),
+                Call("DELETE", f"/budgets/{budget.pk}/shares/users/{editor.pk}/", token=token(budget.owner)),
+            ],
+            pauses={**_BATCH_PAUSES, **at(("DELETE FROM budgets_budgetuserobjectpermission", 0.03))},
+        )
+        outcomes.add(imported.status)
+        assert revoked.status == 204, revoked
+        recorded = Transaction.objects.filter(budget=budget)
+        if imported.status == 201:
+            assert imported.body["created"] == 16 and recorded.count() == 16, imported
+            assert set(recorded.values_list("created_by_id", flat=True)) == {editor.pk}
+        else:
+            assert imported.codes in (["does_not_exist"], ["permission_denied"]), imported
+            assert not recorded.exists()
+    print("OUTCOMES", outcomes)
+
+
+@pytest.mark.parametrize("create_categories", [False, True])
+def test_import_racing_the_delete_of_a_category_it_names(server, batches_of_four, create_categories):
+    """Every row names "Food" while the owner deletes that category. The import reads the
+    budget's categories under the budget's lock, which the delete also takes: either every
+    row lands in Food and the delete then leaves them uncategorised (SET NULL), or Food was
+    gone first and the file is refused (unknown_category), or, with create_categories, lands
+    in a new Food. Never a row naming a category that no longer exists, never a 5xx."""
+    outcomes = set()
+    for _ in _trials():
+        budget = BudgetFactory()
+        food = CategoryFactory(budget=budget, name="Food")
+        extra = {"create_categories": "true"} if create_categories else {}
+        imported, deleted = race(
+            server,
+            [
+                _import_call(budget, budget.owner, _BATCHED_FILE, **extra),
+                Call("DELETE", f"/categories/{food.pk}/", token=token(budget.owner)),
+            ],
+            pauses={**_BATCH_PAUSES, **at(("DELETE FROM budgets_category", 0.03))},
+        )
+        assert deleted.status == 204, deleted
+        recorded = Transaction.objects.filter(budget=budget)
+        categories = set(recorded.values_list("category_id", flat=True))
+        if imported.status == 201 and imported.body["categories_created"]:
+            outcomes.add("delete, then import with a new Food")
+            assert create_categories and imported.body["categories_created"] == ["Food"], imported
+            (new_food,) = Category.objects.filter(budget=budget, name="Food")
+            assert recorded.count() == 16 and categories == {new_food.pk}
+        elif imported.status == 201:
+            outcomes.add("import, then delete")
+            assert recorded.count() == 16 and categories == {None}, imported
+        else:
+            outcomes.add("delete, then a refused import")
+            assert not create_categories, imported
+            assert set(imported.codes) == {"unknown_category"} and len(imported.codes) == 16, imported
+            assert not recorded.exists()
+    print("OUTCOMES", outcomes)
+
+
+def test_import_racing_its_budget_delete(server, batches_of_four):
+    """The budget deleted while a file is imported into it: the import is recorded whole
+    before the delete (which then takes the rows with it), or refused; never a 5xx, never
+    rows left behind."""
+    for _ in _trials():
+        budget = BudgetFactory()
+        CategoryFactory(budget=budget, name="Food")
+        imported, deleted = race(
+            server,
+            [
+                _import_call(budget, budget.owner, _BATCHED_FILE),
+                Call("DELETE", f"/budgets/{budget.pk}/", token=token(budget.owner)),
+            ],
+            pauses={**_BATCH_PAUSES, **at(("DELETE FROM budgets_budget", 0.03))},
+        )
+        assert deleted.status == 204, deleted
+        assert imported.status == 201 or imported.codes == ["does_not_exist"], imported
+        assert not Transaction.objects.filter(budget_id=budget.pk).exists()
+
+
 # Folding one way: the check and the constraint agree ----------------------------------------
 
 

@@ -354,35 +354,39 @@ def on_household_deleting(sender, *, household, force, **kwargs) -> None:
 # The CSV import's splits (paid_by, split_with columns) --------------------------------------
 
 
-def import_split_specs(
-    *, household: Household, budget: Budget, actor: User, rows: list[tuple[int, dict]]
-) -> tuple[dict[int, dict], list[dict]]:
-    """The split of each row that names one (by line), resolved under the household's and the
-    budget's locks: emails of current members who can view the budget, or an error naming
-    "<line>.paid_by" / "<line>.split_with". Two queries however many rows."""
-    members = {
-        email.lower(): pk
-        for pk, email in Membership.objects.filter(household=household).values_list("user_id", "user__email")
-    }
-    if actor.pk not in members.values():
-        raise split_error(("household",), _unknown(household.pk), "does_not_exist")
-    specs: dict[int, dict] = {}
-    errors: list[dict] = []
-    for line, row in rows:
-        split = row["split"]
-        if split is None:
-            continue
+class ImportSplits:
+    """The CSV import's splits (paid_by and split_with columns), resolved under the
+    household's and the budget's locks: who the household's current members are and which of
+    them can view the budget, read once for the whole file (two queries however many rows),
+    then each row's split checked against them: emails of current members who can view the
+    budget, or an error naming "<line>.paid_by" / "<line>.split_with"."""
+
+    def __init__(self, *, household: Household, budget: Budget, actor: User):
+        self.household, self.budget = household, budget
+        self.members = {
+            email.lower(): pk
+            for pk, email in Membership.objects.filter(household=household).values_list(
+                "user_id", "user__email"
+            )
+        }
+        if actor.pk not in self.members.values():
+            raise split_error(("household",), _unknown(household.pk), "does_not_exist")
+        self.emails = {pk: email for email, pk in self.members.items()}
+        self.everyone = sorted(self.members.values())
+        self.viewers = budget_viewers_among(budget=budget, user_ids=self.everyone)
+
+    def resolve(self, line: int, split: dict) -> tuple[dict | None, dict | None]:
+        """(spec, None) for a split that holds, else (None, the row's error)."""
+        members = self.members
         payer = members.get(split["paid_by"])
         if payer is None:
-            errors.append(_import_error(line, "paid_by", split["paid_by"], "not_a_member"))
-            continue
+            return None, _import_error(line, "paid_by", split["paid_by"], "not_a_member")
         missing = [email for email, _ in split["members"] if email not in members]
         if missing:
-            errors.append(_import_error(line, "split_with", missing[0], "not_a_member"))
-            continue
+            return None, _import_error(line, "split_with", missing[0], "not_a_member")
         weighted = any(weight is not None for _, weight in split["members"])
-        specs[line] = {
-            "household": household,
+        spec = {
+            "household": self.household,
             "paid_by": payer,
             "mode": SplitMode.SHARES if weighted else SplitMode.EQUAL,
             "shares": [
@@ -390,30 +394,47 @@ def import_split_specs(
                 for email, weight in split["members"]
             ],
         }
-    everyone = {
-        pk for spec in specs.values() for pk in (spec["paid_by"], *(s["user"] for s in spec["shares"]))
-    }
-    if any(not spec["shares"] for spec in specs.values()):
-        everyone |= set(members.values())
-    viewers = budget_viewers_among(budget=budget, user_ids=everyone)
-    emails = {pk: email for email, pk in members.items()}
-    for line, spec in list(specs.items()):
-        people = [("paid_by", spec["paid_by"])] + [
-            ("split_with", pk) for pk in ([s["user"] for s in spec["shares"]] or sorted(members.values()))
+        people = [("paid_by", payer)] + [
+            ("split_with", pk) for pk in ([s["user"] for s in spec["shares"]] or self.everyone)
         ]
-        blind = next(((field, pk) for field, pk in people if pk not in viewers), None)
+        blind = next(((field, pk) for field, pk in people if pk not in self.viewers), None)
         if blind is not None:
             field, pk = blind
-            errors.append(
-                {
-                    "line": line,
-                    "field": field,
-                    "code": "cannot_view_budget",
-                    "detail": f'{emails[pk]} cannot view budget "{budget.pk}"; share it with them first.',
-                }
-            )
-            del specs[line]
-    return specs, errors
+            return None, {
+                "line": line,
+                "field": field,
+                "code": "cannot_view_budget",
+                "detail": f'{self.emails[pk]} cannot view budget "{self.budget.pk}"; '
+                "share it with them first.",
+            }
+        return spec, None
+
+    def rows(self, *, tx_id: int, amount_minor: int, kind: str, spec: dict) -> tuple[dict, list[dict]]:
+        """The Split and SplitShare rows (as field values) of a new transaction's checked spec."""
+        entries = spec["shares"] or [{"user": user} for user in self.everyone]
+        parts = _allocate(amount_minor, spec["mode"], entries, ("split",))
+        sign = -1 if kind == Kind.INCOME else 1
+        currency, household_id = self.budget.currency, self.household.pk
+        split = {
+            "transaction_id": tx_id,
+            "household_id": household_id,
+            "paid_by_id": spec["paid_by"],
+            "mode": spec["mode"],
+            "currency": currency,
+        }
+        shares = [
+            {
+                "split_id": tx_id,
+                "household_id": household_id,
+                "currency": currency,
+                "user_id": entry["user"],
+                "payer_id": spec["paid_by"],
+                "amount_minor": sign * parts[entry["user"]],
+                "weight": entry.get("weight"),
+            }
+            for entry in entries
+        ]
+        return split, shares
 
 
 def _import_error(line: int, field: str, email: str, code: str) -> dict:
@@ -423,38 +444,3 @@ def _import_error(line: int, field: str, email: str, code: str) -> dict:
         "code": code,
         "detail": f'"{email}" is not a member of this household.',
     }
-
-
-def splits_bulk_insert(
-    *, budget: Budget, pairs: list[tuple[Transaction, dict]], members: Iterable[int]
-) -> None:
-    """Splits of new transactions (specs already checked under the locks), in two statements."""
-    members = sorted(members)
-    splits, shares = [], []
-    for tx, spec in pairs:
-        entries = spec["shares"] or [{"user": user} for user in members]
-        parts = _allocate(tx.amount_minor, spec["mode"], entries, ("split",))
-        sign = -1 if tx.kind == Kind.INCOME else 1
-        splits.append(
-            Split(
-                transaction=tx,
-                household=spec["household"],
-                paid_by_id=spec["paid_by"],
-                mode=spec["mode"],
-                currency=budget.currency,
-            )
-        )
-        shares.extend(
-            SplitShare(
-                split_id=tx.pk,
-                household=spec["household"],
-                currency=budget.currency,
-                user_id=entry["user"],
-                payer_id=spec["paid_by"],
-                amount_minor=sign * parts[entry["user"]],
-                weight=entry.get("weight"),
-            )
-            for entry in entries
-        )
-    Split.objects.bulk_create(splits, batch_size=1000)
-    SplitShare.objects.bulk_create(shares, batch_size=2000)

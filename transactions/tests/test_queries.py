@@ -14,7 +14,7 @@ from accounts.tests.factories import UserFactory
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
 from households.tests.factories import make_household
 from transactions.models import Transaction
-from transactions.tests.helpers import BULK, LIST, report_url, summary_url
+from transactions.tests.helpers import BULK, IMPORT_HEADER, LIST, import_csv, report_url, summary_url
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +203,42 @@ def test_writes_lock_their_budget_and_check_under_the_lock_in_a_fixed_number_of_
     assert len(_write_queries(client, "patch", f"{LIST}{tx.pk}/", {"notes": "paid"})) == 5
     # user, transaction, the right (permission class), lock, the row again, the right again, delete
     assert len(_write_queries(as_editor, "delete", f"{LIST}{tx.pk}/")) == 7
+
+
+def test_import_runs_a_fixed_number_of_queries_per_batch_whatever_its_rows(
+    owner_with_one_budget, monkeypatch
+):
+    """An import costs a fixed few statements for the file and two per batch of BATCH_ROWS
+    rows (the budget's rows on the batch's new dates, for duplicates; the batch's rows in one
+    write: COPY on PostgreSQL, one INSERT on SQLite), however many rows each batch holds."""
+    from transactions import imports
+
+    _, budget, client = owner_with_one_budget
+    CategoryFactory(budget=budget, name="Food")
+    calls = iter(range(2000, 2100))
+
+    def import_queries(batches: int, rows_per_batch: int) -> list[str]:
+        monkeypatch.setattr(imports, "BATCH_ROWS", rows_per_batch)
+        year = next(calls)  # each file on dates of its own; each batch in a month of its own
+        lines = "".join(
+            f"{year}-{batch + 1:02d}-{row % 28 + 1:02d},{row + 1}.00,expense,"
+            f"{'Food' if row % 2 else f'New {year}'},Payee {row},,\n"
+            for batch in range(batches)
+            for row in range(rows_per_batch)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = import_csv(client, budget.pk, IMPORT_HEADER + lines, create_categories="true")
+        assert response.status_code == 201, response.json()
+        assert response.json()["created"] == batches * rows_per_batch
+        assert response.json()["categories_created"] == [f"New {year}"]
+        statements = [q["sql"] for q in queries.captured_queries]
+        return [sql for sql in statements if not sql.startswith(("SAVEPOINT", "RELEASE"))]
+
+    one, four_small, four_large = import_queries(1, 5), import_queries(4, 5), import_queries(4, 40)
+    assert len(four_small) == len(four_large)
+    assert len(four_small) - len(one) == 3 * 2
+    writes = [sql for sql in four_large if sql.startswith(("COPY", 'INSERT INTO "transactions_transaction"'))]
+    assert len(writes) == 4
+    reads = [sql for sql in four_large if 'FROM "transactions_transaction"' in sql]
+    assert len(reads) == 4
+    assert Transaction.objects.filter(budget=budget).count() == 5 + 4 * 5 + 4 * 40
