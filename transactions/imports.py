@@ -11,6 +11,7 @@ from psycopg.errors import QueryCanceled
 
 from accounts.models import User
 from budgets.models import Budget, Category
+from history.context import before_raw_write
 from server.exceptions import ServiceUnavailable
 from transactions.csv_io import errors_as_validation_error
 from transactions.models import Transaction
@@ -217,6 +218,7 @@ def _insert_imported(*, budget: Budget, actor: User, rows: list[dict]) -> None:
         return
     table = Transaction._meta.db_table
     columns = ", ".join(_IMPORT_COLUMNS)
+    before_raw_write(connection)  # COPY passes no cursor wrapper: the change log's context first
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(

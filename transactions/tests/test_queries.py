@@ -191,15 +191,17 @@ def test_writes_lock_their_budget_and_check_under_the_lock_in_a_fixed_number_of_
     def locks(statements):
         return [s for s in statements if "FOR NO KEY UPDATE" in s or "FOR UPDATE" in s]
 
-    # user, budget (field), lock, insert
+    # user, budget (field), lock, insert, the budget's new knowledge (the Server-Knowledge header)
     created = _write_queries(client, "post", LIST, new)
-    assert len(created) == 4 and len(locks(created)) == (connection.vendor == "postgresql")
+    assert len(created) == 5 and len(locks(created)) == (connection.vendor == "postgresql")
+    assert "budgets_budgetknowledge" in created[-1]
     # + the category (field), the category again under the lock
-    assert len(_write_queries(client, "post", LIST, {**new, "category": food.pk})) == 6
+    assert len(_write_queries(client, "post", LIST, {**new, "category": food.pk})) == 7
     # + the editor's right under the lock
-    assert len(_write_queries(as_editor, "post", LIST, new)) == 5
+    assert len(_write_queries(as_editor, "post", LIST, new)) == 6
     tx = Transaction.objects.filter(budget=budget).first()
-    # user, transaction, lock, the row again, update
-    assert len(_write_queries(client, "patch", f"{LIST}{tx.pk}/", {"notes": "paid"})) == 5
-    # user, transaction, the right (permission class), lock, the row again, the right again, delete
-    assert len(_write_queries(as_editor, "delete", f"{LIST}{tx.pk}/")) == 7
+    # user, transaction, lock, the row again, update, the knowledge
+    assert len(_write_queries(client, "patch", f"{LIST}{tx.pk}/", {"notes": "paid"})) == 6
+    # user, transaction, the right (permission class), lock, the row again, the right again, delete,
+    # the knowledge
+    assert len(_write_queries(as_editor, "delete", f"{LIST}{tx.pk}/")) == 8
