@@ -10,8 +10,12 @@ before its rows: a row committed in between comes again next time (its knowledge
 the one answered), never not at all.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers
@@ -117,12 +121,21 @@ class BudgetSyncViewSet(TenantViewSet):
     def with_related(self, queryset):
         # The budget's knowledge comes with it, read before its rows (module docstring).
         kept = BudgetKnowledge.objects.filter(budget_id=OuterRef("pk"))
+        # Past the retention a deletion counts as pruned whether or not prune_tombstones has
+        # run yet: the 410 does not wait for cron.
+        cutoff = timezone.now() - timedelta(days=settings.TOMBSTONE_RETENTION_DAYS)
+        expired = Tombstone.objects.filter(budget_id=OuterRef("pk"), deleted_at__lt=cutoff).order_by(
+            "-knowledge"
+        )
         return (
             queryset.select_related("owner")
             .with_rights(self.request.user)
             .annotate(
                 server_knowledge=Coalesce(Subquery(kept.values("server_knowledge")), 0),
-                tombstone_floor=Coalesce(Subquery(kept.values("tombstone_floor")), 0),
+                tombstone_floor=Greatest(
+                    Coalesce(Subquery(kept.values("tombstone_floor")), 0),
+                    Coalesce(Subquery(expired.values("knowledge")[:1]), 0),
+                ),
             )
         )
 

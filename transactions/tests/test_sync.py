@@ -231,6 +231,28 @@ def test_past_the_retention_a_sync_from_before_the_pruned_deletions_is_gone(api,
     assert api.get(changes_url(budget.pk)).status_code == 200  # a full sync always works
 
 
+def test_past_the_retention_the_410_does_not_wait_for_prune_tombstones(api, budget, settings):
+    settings.TOMBSTONE_RETENTION_DAYS = 90
+    early = knowledge(budget)
+    first = TransactionFactory(budget=budget).pk
+    Transaction.objects.filter(pk=first).delete()
+    old = timezone.now() - datetime.timedelta(days=91)
+    Tombstone.objects.filter(object_id=first).update(deleted_at=old)
+    after_it = knowledge(budget)
+    assert Tombstone.objects.filter(budget_id=budget.pk).count() == 1  # not pruned
+
+    assert_error(
+        api.get(changes_url(budget.pk), {"last_knowledge_of_server": early}), 410, code="resync_required"
+    )
+    assert (
+        api.get(changes_url(budget.pk), {"last_knowledge_of_server": after_it}).json()["transactions"] == []
+    )
+    # Within the retention the same deletion is still reported.
+    settings.TOMBSTONE_RETENTION_DAYS = 92
+    body = api.get(changes_url(budget.pk), {"last_knowledge_of_server": early}).json()
+    assert body["transactions"] == [{"id": first, "deleted": True}]
+
+
 def test_deleting_a_budget_takes_its_knowledge_and_tombstones(api, budget):
     TransactionFactory(budget=budget).delete()
     assert Tombstone.objects.filter(budget_id=budget.pk).exists()
@@ -359,6 +381,10 @@ def test_a_client_replaying_changes_in_steps_holds_exactly_the_budgets_rows(clie
     assert client["knowledge"] == everything["server_knowledge"]
     assert client["categories"] == {row["id"]: row for row in everything["categories"]}
     assert client["transactions"] == {row["id"]: row for row in everything["transactions"]}
+    # And against the budget's rows as the rest of the API shows them, not changes/ alone.
+    assert set(client["categories"]) == set(budget.categories.values_list("id", flat=True))
+    listed = api.get(TX, {"budget": budget.pk, "limit": 500}).json()["results"]
+    assert client["transactions"] == {row["id"]: {**row, "deleted": False} for row in listed}
 
 
 def test_rows_written_before_the_feature_reach_a_client_through_a_full_sync(api, budget):
