@@ -290,7 +290,39 @@ def test_deleting_a_household_in_the_admin_records_each_membership_and_share(own
     ]
     shares = [e for e in events if e.object_type == "share"]
     assert len(shares) == 2 and {e.action for e in shares} == {"delete"}
+    assert len(events) == len(memberships) + len(shares)  # nothing else, nothing twice
     assert {e.source for e in events} <= {"admin", "system"}
+
+
+def test_the_staff_grants_api_records_each_guardian_row_as_the_admins(budget, client_for):
+    staff, _ = _admin_client()
+    outsider = UserFactory()
+    api = client_for(staff)
+    start = mark()
+    created = api.post(
+        "/api/v1/admin/grants/",
+        {"budget": budget.pk, "user": outsider.pk, "permission": "edit"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    rows = sorted(
+        BudgetUserObjectPermission.objects.filter(content_object=budget, user=outsider).values_list(
+            "pk", flat=True
+        )
+    )
+    events = events_after(start)
+    assert summary(events) == [("share", pk, "create") for pk in rows]
+    assert {(e.budget_id, e.source, e.actor_id, e.request_id) for e in events} == {
+        (budget.pk, "admin", staff.pk, created["X-Request-ID"])
+    }
+
+    revoked_from = mark()
+    assert api.delete(f"/api/v1/admin/grants/u{rows[0]}/").status_code == 204
+    gone = set(rows) - set(BudgetUserObjectPermission.objects.values_list("pk", flat=True))
+    assert gone
+    revoked = events_after(revoked_from)
+    assert sorted(summary(revoked)) == sorted(("share", pk, "delete") for pk in gone)
+    assert {(e.source, e.actor_id) for e in revoked} == {("admin", staff.pk)}
 
 
 # --- cascades --------------------------------------------------------------------------------
@@ -436,6 +468,28 @@ def test_leaving_a_household_records_the_membership_and_the_revoked_shares(owner
         ("delete", "system", leaver.pk, budget.pk)
     }
     assert all(e.request_id == response["X-Request-ID"] for e in events)
+
+
+def test_removing_a_member_records_the_membership_and_the_shares_it_revokes_once_each(
+    owner, budget, client_for
+):
+    removed = UserFactory()
+    home = make_household(owner, members=[removed])
+    share_user(budget, removed, "edit")
+    membership = home.memberships.get(user=removed)
+    share_rows = sorted(BudgetUserObjectPermission.objects.filter(user=removed).values_list("pk", flat=True))
+    start = mark()
+    response = client_for(owner).delete(f"/api/v1/households/{home.pk}/members/{removed.pk}/")
+    assert response.status_code == 204, response.content
+    events = events_after(start)
+    assert sorted(summary(events)) == sorted(
+        [("membership", membership.pk, "delete"), *[("share", pk, "delete") for pk in share_rows]]
+    )
+    (ended,) = [e for e in events if e.object_type == "membership"]
+    assert (ended.source, ended.actor_id, ended.household_id) == ("api", owner.pk, home.pk)
+    assert {(e.source, e.actor_id, e.budget_id) for e in events if e.object_type == "share"} == {
+        ("system", owner.pk, budget.pk)
+    }
 
 
 def test_joining_changing_a_role_and_settling_up_are_recorded(owner, client_for):
