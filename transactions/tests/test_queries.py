@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from budgets.models import BudgetKnowledge
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
 from households.tests.factories import make_household
 from transactions.models import Transaction
@@ -118,6 +119,22 @@ def test_filtered_list_stays_constant(owner_with_one_budget):
     full, body = count_queries(client, LIST, params)
     assert len(body["results"]) == 500
     assert one == full
+
+
+# Committed writes: one test transaction would give every row the same knowledge.
+@pytest.mark.django_db(transaction=True)
+def test_list_since_a_knowledge_runs_the_same_queries_at_1_and_at_500_changed_rows(owner_with_one_budget):
+    owner, budget, client = owner_with_one_budget
+    add_rows(budget, 300, categories=[], authors=[owner])  # before the knowledge: never listed
+    since = BudgetKnowledge.objects.get(budget_id=budget.pk).server_knowledge
+    params = {"limit": 500, "budget": budget.pk, "last_knowledge_of_server": since}
+    add_rows(budget, 1, categories=[], authors=[owner])
+    one, body = count_queries(client, LIST, params)
+    assert body["count"] == 1
+    add_rows(budget, 499, categories=[], authors=[owner])
+    full, body = count_queries(client, LIST, params)
+    assert body["count"] == len(body["results"]) == 500
+    assert one == full <= LIST_QUERIES
 
 
 @pytest.mark.parametrize(
