@@ -185,6 +185,28 @@ class Dataset:
             )
         )
         cases += self._issue16_cases(recent_token, recent_id)
+        # Issue 18: delta sync with 100 changes, and the first page of the ~50,000-row budget's
+        # history, beside the plain list (case a., best-placed) they are held to.
+        since, synced = self._hundred_changes(api, editable, counts, target)
+        if synced is not None:
+            cases.append(
+                (
+                    "h. changes/ 100 changes",
+                    recent_token,
+                    "GET",
+                    f"/api/v1/budgets/{synced}/changes/?last_knowledge_of_server={since}",
+                    f"/bench/transactions/?user={recent_id}&limit=50",
+                )
+            )
+        cases.append(
+            (
+                "h. history first page",
+                recent_token,
+                "GET",
+                f"/api/v1/budgets/{big}/history/",
+                f"/bench/transactions/?user={recent_id}&limit=50",
+            )
+        )
         self.export_path = f"/api/v1/transactions/export/?budget={big}"
         self.recent_token = recent_token
         self.big_budget = next(b for b in budgets if b["id"] == big)
@@ -270,6 +292,28 @@ class Dataset:
                 )
             )
         return cases
+
+    @staticmethod
+    def _hundred_changes(api, editable: list[dict], counts: dict, target: int) -> tuple[int, int | None]:
+        """Changes 100 transactions of bench-recent's largest editable budget (not the create
+        case's, when there is another), one request each: (its knowledge before them, the
+        budget), so that changes/ since that knowledge answers exactly those 100 rows."""
+        choices = sorted((b["id"] for b in editable), key=lambda pk: (pk == target, -counts.get(pk, 0)))
+        if not choices or counts.get(choices[0], 0) < 100:
+            return 0, None
+        budget = choices[0]
+        page = json.loads(api.request("GET", f"/api/v1/transactions/?budget={budget}&limit=100")[1])
+        since = None
+        for row in page["results"]:
+            status, data, headers = api.request(
+                "PATCH", f"/api/v1/transactions/{row['id']}/", {"notes": f"bench {time.time_ns()}"}
+            )
+            if status != 200:
+                raise SystemExit(f"PATCH for the changes case -> {status}: {data[:300]!r}")
+            known = dict(pair.split("=") for pair in headers["Server-Knowledge"].split(", "))
+            if since is None:
+                since = int(known[str(budget)]) - 1
+        return since, budget
 
     def measure_case(self, case: tuple, args, round_no: int) -> dict:
         _name, token, method, path, floor_path, *rest = case

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from budgets.querysets import BudgetQuerySet, CategoryQuerySet
+from budgets.sync_fields import knowledge_field
 from money.amounts import from_minor
 from money.currencies import CURRENCY_CHOICES
 from server.versioning import version_field
@@ -93,12 +94,14 @@ class Category(models.Model):
     allocated_minor = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     version = version_field()
+    knowledge = knowledge_field()
 
     objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name_plural = "categories"
+        indexes = [models.Index(fields=["budget", "knowledge"], name="budgets_category_sync_idx")]
         constraints = [
             models.UniqueConstraint("budget", Lower("name"), name="budgets_category_name_ci_unique"),
             models.CheckConstraint(
@@ -151,3 +154,51 @@ class BudgetGroupObjectPermission(GroupObjectPermissionBase, _GrantRecord):  # n
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+# Delta sync (budgets/sync.py): kept by database triggers, never written from Python -------
+
+
+class BudgetKnowledge(models.Model):
+    """A budget's ``server_knowledge``: raised once by every transaction that writes the
+    budget, its categories or its transactions. No row: nothing written since the feature
+    came (knowledge 0). Not a foreign key: the budget's deletion trigger removes it."""
+
+    budget_id = models.BigIntegerField(primary_key=True)
+    server_knowledge = models.BigIntegerField(default=0, db_default=0)
+    tombstone_floor = models.BigIntegerField(
+        default=0,
+        db_default=0,
+        help_text="The tombstones up to this knowledge were pruned: a client that knows less syncs again.",
+    )
+    last_transaction = models.BigIntegerField(
+        null=True, help_text="PostgreSQL: the transaction (pg_current_xact_id) that raised it last."
+    )
+
+    def __str__(self):
+        return f"{self.budget_id}: {self.server_knowledge}"
+
+
+class Tombstone(models.Model):
+    """A category or transaction that left a budget (deleted, or moved to another), and the
+    budget's knowledge then: what a delta sync reports as ``{"id": ..., "deleted": true}``."""
+
+    budget_id = models.BigIntegerField()
+    object_type = models.CharField(max_length=11)
+    object_id = models.BigIntegerField()
+    knowledge = models.BigIntegerField()
+    deleted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["budget_id", "knowledge"], name="budgets_tombstone_sync_idx"),
+            models.Index(fields=["deleted_at"], name="budgets_tombstone_age_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(object_type__in=["category", "transaction"]), name="budgets_tombstone_type_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.object_type} {self.object_id} left budget {self.budget_id} at {self.knowledge}"

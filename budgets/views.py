@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from budgets import selectors, services
 from budgets.filters import BudgetFilter, CategoryFilter
+from budgets.history import budget_events, category_events, household_activity
 from budgets.models import Budget, Category
 from budgets.serializers import (
     BudgetInputSerializer,
@@ -17,6 +18,15 @@ from budgets.serializers import (
     ShareLevelSerializer,
     ShareSerializer,
 )
+from budgets.sync import KnowledgeHeaderMixin
+from history.api import (
+    HISTORY_DOCS,
+    EventPageSerializer,
+    HistoryQuerySerializer,
+    document_history_errors,
+    history_page,
+)
+from households.models import Household
 from permissions.viewsets import TenantViewSet
 from server.conditional import ETagMixin, precondition_of
 from server.openapi import CREATED_ID, document_links, on_created
@@ -31,6 +41,7 @@ document_links(
                     "budgets_partial_update",
                     "budgets_destroy",
                     "budgets_shares_list",
+                    "budgets_history_retrieve",
                 ),
                 "CategoriesCreate": {
                     "operationId": "categories_create",
@@ -39,7 +50,12 @@ document_links(
             }
         },
         "categories_create": {
-            "201": on_created("categories_retrieve", "categories_partial_update", "categories_destroy")
+            "201": on_created(
+                "categories_retrieve",
+                "categories_partial_update",
+                "categories_destroy",
+                "categories_history_retrieve",
+            )
         },
     }
 )
@@ -91,8 +107,14 @@ def _valid(serializer_class, data, **kwargs):
 @extend_validation_errors(["currency_locked"], field_name="currency", actions=["update", "partial_update"])
 @extend_validation_errors(["no_common_household"], field_name="user", actions=["share_user"])
 @extend_validation_errors(["not_a_member"], field_name="household", actions=["share_household"])
+@document_history_errors(actions=["history"])
 class BudgetViewSet(
-    ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+    KnowledgeHeaderMixin,
+    ETagMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
 ):
     """Budgets I own plus those shared with me. Viewers read; editors also change;
     only the owner deletes and shares."""
@@ -100,6 +122,7 @@ class BudgetViewSet(
     model = Budget
     serializer_class = BudgetSerializer
     filterset_class = BudgetFilter
+    knowledge_actions = ("create", "update", "partial_update")
 
     def with_related(self, queryset):
         return queryset.select_related("owner").with_rights(self.request.user)
@@ -119,6 +142,7 @@ class BudgetViewSet(
         data = _valid(BudgetInputSerializer, request.data)
         with transaction.atomic():  # the answer is read under the write's locks
             budget = services.budget_create(owner=request.user, **data)
+            self.wrote(budget.pk)
             return Response(self.get_serializer(self._fresh(budget.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -148,10 +172,24 @@ class BudgetViewSet(
         data = _valid(BudgetInputSerializer, request.data, instance=budget, partial=partial)
         with transaction.atomic():  # the answer is read under the write's locks
             services.budget_update(budget=budget, actor=request.user, precondition=precondition, **data)
+            self.wrote(budget.pk)
             return Response(self.get_serializer(self._fresh(budget.pk)).data)
 
     def perform_destroy(self, instance):
         services.budget_delete(budget=instance, precondition=self.precondition_for(instance))
+
+    @extend_schema(
+        summary="Get a budget's history",
+        description="Every change to the budget, its categories, its transactions (deleted ones "
+        "included: their history stays here), their splits and, for the owner and editors, its "
+        "shares; to whoever can view the budget now. " + HISTORY_DOCS,
+        parameters=[HistoryQuerySerializer],
+        responses={200: EventPageSerializer},
+    )
+    @action(detail=True, methods=["get"], scope_action="view", pagination_class=None, filterset_class=None)
+    def history(self, request, pk=None):
+        budget = self.get_object()
+        return history_page(request, budget_events(budget, can_change=budget.can_change))
 
     @extend_schema(
         summary="List a budget's shares",
@@ -270,8 +308,14 @@ class BudgetViewSet(
     ),
 )
 @extend_validation_errors(["unique"], field_name="name", actions=["create", "partial_update"])
+@document_history_errors(actions=["history"])
 class CategoryViewSet(
-    ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+    KnowledgeHeaderMixin,
+    ETagMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
 ):
     """Categories follow their budget: view to read, edit to write."""
 
@@ -279,6 +323,7 @@ class CategoryViewSet(
     serializer_class = CategorySerializer
     filterset_class = CategoryFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    knowledge_actions = ("create", "partial_update", "destroy")
 
     def with_related(self, queryset):
         return queryset.select_related("budget")
@@ -300,6 +345,7 @@ class CategoryViewSet(
     def create(self, request):
         data = _valid(CategoryInputSerializer, request.data, context={"request": request})
         category = services.category_create(actor=request.user, **data)
+        self.wrote(category.budget_id)
         return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -316,9 +362,49 @@ class CategoryViewSet(
         category = services.category_update(
             category=category, actor=request.user, precondition=precondition, **data
         )
+        self.wrote(category.budget_id)
         return Response(self.get_serializer(category).data)
 
     def perform_destroy(self, instance):
         services.category_delete(
             category=instance, actor=self.request.user, precondition=self.precondition_for(instance)
         )
+        self.wrote(instance.budget_id)
+
+    @extend_schema(
+        summary="Get a category's history",
+        description="Every change to the category, to whoever can view its budget now. " + HISTORY_DOCS,
+        parameters=[HistoryQuerySerializer],
+        responses={200: EventPageSerializer},
+    )
+    @action(detail=True, methods=["get"], scope_action="view", pagination_class=None, filterset_class=None)
+    def history(self, request, pk=None):
+        return history_page(request, category_events(self.get_object()))
+
+
+@document_history_errors(actions=["activity"])
+class HouseholdActivityViewSet(TenantViewSet):
+    """households/{id}/activity/ (registered under households/): served here, above
+    households, because it shows the budgets shared with the household."""
+
+    model = Household
+    serializer_class = EventPageSerializer
+    filterset_class = None
+    pagination_class = None
+
+    def with_related(self, queryset):
+        # The caller's role comes with the row: the owner check reads it without a query.
+        return queryset.with_my_role(self.request.user)
+
+    @extend_schema(
+        summary="Get a household's activity",
+        description="What happened in the household: its memberships and settlements, and every "
+        "change to the budgets shared with it (and to its splits and shares) that you can view now, "
+        "never a budget you cannot view, even one you could view before. Members only. " + HISTORY_DOCS,
+        parameters=[HistoryQuerySerializer],
+        responses={200: EventPageSerializer},
+    )
+    @action(detail=True, methods=["get"], scope_action="view")
+    def activity(self, request, pk=None):
+        events, budgets = household_activity(self.get_object(), request.user)
+        return history_page(request, events, budgets=budgets)

@@ -9,7 +9,7 @@ write:
 - it belongs to the caller (the signed-in user; for a route without sign-in, the client's
   address) and to the method and path: another user's same key is another request;
 - the first request runs inside one database transaction with the record of its answer
-  (status, body, Location/ETag/Content-Type): both are kept, or neither is;
+  (status, body, Location/ETag/Content-Type/Server-Knowledge): both are kept, or neither is;
 - a retry with the same body (compared canonically: JSON by value, a form by its fields
   and the files' contents) gets that answer byte for byte, with ``Idempotent-Replayed:
   true``, and nothing is written again; with another body, 422 ``idempotency_key_reused``;
@@ -52,7 +52,8 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 # Answers that carry credentials: never stored, so the header is ignored there.
 EXEMPT_PATHS = ("/api/v1/auth/token/", "/api/v1/auth/token/refresh/", "/api/v1/auth/logout/")
-KEPT_HEADERS = ("Content-Type", "Location", "ETag")
+# Server-Knowledge: a write's new delta-sync knowledge (budgets/sync.py), as the first answer said it.
+KEPT_HEADERS = ("Content-Type", "Location", "ETag", "Server-Knowledge")
 
 _BARE = re.compile(r"[\x21-\x7e]{1,255}")
 _QUOTED = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\]){1,255})"')

@@ -23,6 +23,15 @@ class Conflict(exceptions.APIException):
         self.extra = extra or {}
 
 
+class Gone(exceptions.APIException):
+    """What the client asks about is no longer kept (410): say, deletions older than the
+    retention, for a delta sync that starts too far back."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = "What this request asks about is no longer kept."
+    default_code = "gone"
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is temporarily unavailable."

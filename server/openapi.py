@@ -105,6 +105,8 @@ ERROR_CODES = {
     403: ErrorCodes("permission_denied"),
     # server/integrity.py: a clash with a concurrent write, nothing written
     409: ErrorCodes("conflict", "concurrent_change"),
+    # server/exceptions.py Gone: registered by the routes that answer it
+    410: ErrorCodes(),
     # server/conditional.py: If-Match on a versioned object
     412: ErrorCodes("precondition_failed"),
     413: ErrorCodes("payload_too_large"),
@@ -119,6 +121,7 @@ ERROR_CODES = {
 ErrorCodes401, ErrorCodes403, ErrorCodes409 = ERROR_CODES[401], ERROR_CODES[403], ERROR_CODES[409]
 ErrorCodes413, ErrorCodes429, ErrorCodes503 = ERROR_CODES[413], ERROR_CODES[429], ERROR_CODES[503]
 ErrorCodes412, ErrorCodes422, ErrorCodes428 = ERROR_CODES[412], ERROR_CODES[422], ERROR_CODES[428]
+ErrorCodes410 = ERROR_CODES[410]
 
 
 def document_error_codes(status: int, *codes: str) -> None:
@@ -189,6 +192,7 @@ def _error_response_serializer(status_code: int, type_enum):
 ErrorResponse401Serializer = _error_response_serializer(401, ClientErrorEnum)
 ErrorResponse403Serializer = _error_response_serializer(403, ClientErrorEnum)
 ErrorResponse409Serializer = _error_response_serializer(409, ClientErrorEnum)
+ErrorResponse410Serializer = _error_response_serializer(410, ClientErrorEnum)
 ErrorResponse412Serializer = _error_response_serializer(412, ClientErrorEnum)
 ErrorResponse413Serializer = _error_response_serializer(413, ClientErrorEnum)
 ErrorResponse422Serializer = _error_response_serializer(422, ClientErrorEnum)
@@ -302,6 +306,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             response.setdefault("headers", {}).update(ETAG_HEADER)
         if status_code == "412":
             response.setdefault("headers", {}).update(ETAG_HEADER)
+        # Headers a view names for an action's successful answers (``response_headers``).
+        extra = getattr(self.view, "response_headers", {}).get(getattr(self.view, "action", None))
+        if extra and str(status_code).startswith("2"):
+            response.setdefault("headers", {}).update(extra)
         return response
 
     def _get_parameters(self):

@@ -70,11 +70,14 @@ INSTALLED_APPS = [
     "transactions",
     "permissions",
     "idempotency",
+    "history",
     "demo",
     "bench",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer names its request id, which the changes it made record.
+    "history.context.HistoryMiddleware",
     # First, so every /api/ answer (other middleware's included) leaves as JSON.
     "server.middleware.ApiResponseMiddleware",
     # If-None-Match on API GETs: it sees the view's final answer (server/conditional.py).
@@ -237,6 +240,11 @@ IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 REQUIRE_IDEMPOTENCY_KEY = env_bool("REQUIRE_IDEMPOTENCY_KEY", False)
 
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+
+# Delta sync (budgets/sync.py): how long a deleted category or transaction is reported to
+# clients that sync (manage.py prune_tombstones removes older ones; a client that last synced
+# before them gets 410 resync_required).
+TOMBSTONE_RETENTION_DAYS = env_int("TOMBSTONE_RETENTION_DAYS", 90, minimum=1)
 
 # Email (server/mail.py): EMAIL_URL sets Django's EMAIL_* settings. console:// (the default)
 # prints every message to the terminal, which is what `make run` shows.

@@ -9,6 +9,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from budgets.models import Budget, Category
+from budgets.sync import KnowledgeHeaderMixin
+from history.context import acting
 from permissions.fields import preload_scoped
 from permissions.scoping import dangerously_unscoped
 from permissions.viewsets import TenantViewSet
@@ -28,10 +30,11 @@ MAX_BULK_ITEMS = 1000
 @extend_validation_errors(["invalid"], field_name="INDEX.non_field_errors", actions=["bulk"])
 @extend_validation_errors(["category_budget_mismatch"], field_name="INDEX.category", actions=["bulk"])
 @document_split_errors(actions=["bulk"], prefix="INDEX.")
-class TransactionBatchViewSet(TenantViewSet):
+class TransactionBatchViewSet(KnowledgeHeaderMixin, TenantViewSet):
     """Many transactions in one request (registered under transactions/)."""
 
     model = Transaction
+    knowledge_actions = ("bulk",)
     serializer_class = TransactionSerializer  # what OPTIONS describes, as on transactions/
     filterset_class = None
     scope_actions = {"bulk": "change"}
@@ -76,8 +79,9 @@ class TransactionBatchViewSet(TenantViewSet):
                 )
             validated = serializer.validated_data
         splits = any(item.get("split") for item in validated)
-        with transaction.atomic():  # the answer is read under the write's locks
+        with acting(source="bulk"), transaction.atomic():  # the answer is read under the write's locks
             created = services.transactions_bulk_create(actor=request.user, items=validated)
+            self.wrote(*{tx.budget_id for tx in created})
             if splits:
                 created = (
                     dangerously_unscoped(Transaction, reason="the rows this request just created")

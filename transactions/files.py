@@ -11,6 +11,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from budgets.sync import KnowledgeHeaderMixin
+from history.context import acting
 from permissions.scoping import require
 from permissions.viewsets import TenantViewSet
 from server.exceptions import PayloadTooLarge
@@ -68,10 +70,12 @@ class _JSONErrorsNegotiation(BaseContentNegotiation):
     actions=["import_csv"],
 )
 @extend_validation_errors(["required"], field_name="household", actions=["import_csv"])
-class TransactionFileViewSet(TenantViewSet):
+@extend_validation_errors(["budget_required"], field_name="last_knowledge_of_server", actions=["export"])
+class TransactionFileViewSet(KnowledgeHeaderMixin, TenantViewSet):
     """Transactions as CSV files (registered under transactions/)."""
 
     model = Transaction
+    knowledge_actions = ("import_csv",)
     serializer_class = TransactionSerializer  # what OPTIONS describes, as on transactions/
     filterset_class = TransactionFilter
     scope_actions = {"import_csv": "change", "export": "view"}
@@ -154,14 +158,17 @@ class TransactionFileViewSet(TenantViewSet):
             require(request.user, budget, "change", services.cannot_edit(budget))
             text = csv_io.read_upload(params.validated_data["file"])
             records = csv_io.read_records(text)  # the header and the row limit, before any lock
-            result = imports.transactions_import(
-                actor=request.user,
-                budget=budget,
-                records=records,
-                create_categories=params.validated_data["create_categories"],
-                dry_run=params.validated_data["dry_run"],
-                household=params.validated_data.get("household"),
-            )
+            with acting(source="import"):
+                result = imports.transactions_import(
+                    actor=request.user,
+                    budget=budget,
+                    records=records,
+                    create_categories=params.validated_data["create_categories"],
+                    dry_run=params.validated_data["dry_run"],
+                    household=params.validated_data.get("household"),
+                )
+            if not result["dry_run"]:
+                self.wrote(budget.pk)
         return Response(
             ImportResultSerializer(result).data,
             status=status.HTTP_200_OK if result["dry_run"] else status.HTTP_201_CREATED,

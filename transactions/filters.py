@@ -2,6 +2,7 @@ import math
 from decimal import Decimal
 
 import django_filters
+from django import forms
 from django.db import connections
 from django.db.models import BigIntegerField, Case, F, Func, Q, TextField, Value, When
 from django.db.models.lookups import IContains
@@ -80,6 +81,26 @@ def amount_bound(queryset, value: Decimal, *, at_least: bool):
     return queryset.filter(**{lookup: per_budget})
 
 
+class KnowledgeFilter(django_filters.NumberFilter):
+    """A whole number, as the schema says (django-filter's NumberFilter reads a decimal)."""
+
+    field_class = forms.IntegerField
+
+
+class TransactionFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("last_knowledge_of_server") is not None and not cleaned.get("budget"):
+            self.add_error(
+                "last_knowledge_of_server",
+                forms.ValidationError(
+                    "Name the budget (budget=) whose changes you ask for: knowledge is counted per budget.",
+                    code="budget_required",
+                ),
+            )
+        return cleaned
+
+
 class TransactionFilter(django_filters.FilterSet):
     budget = ScopedModelChoiceFilter(model=Budget)
     category = ScopedModelChoiceFilter(model=Category)
@@ -96,6 +117,13 @@ class TransactionFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", max_length=200, label="Payee, description or notes"
     )
+    last_knowledge_of_server = KnowledgeFilter(
+        method="filter_knowledge",
+        min_value=0,
+        max_value=2**63 - 1,
+        label="With budget=: only the rows written after this server knowledge of the budget "
+        "(budgets/{id}/changes/ also reports the deleted ones)",
+    )
     ordering = StableOrderingFilter(
         fields=(("date", "date"), ("amount_minor", "amount"), ("created_at", "created_at")),
     )
@@ -103,6 +131,10 @@ class TransactionFilter(django_filters.FilterSet):
     class Meta:
         model = Transaction
         fields = []
+        form = TransactionFilterForm
+
+    def filter_knowledge(self, queryset, name, value: int):
+        return queryset.filter(knowledge__gt=value) if value else queryset
 
     def filter_search(self, queryset, name, value):
         return search(queryset, value)

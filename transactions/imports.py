@@ -26,6 +26,7 @@ from psycopg.errors import QueryCanceled
 
 from accounts.models import User
 from budgets.models import Budget, Category
+from history.context import before_raw_write
 from server.exceptions import ServiceUnavailable
 from transactions.csv_io import Records, RowParser, errors_as_validation_error
 from transactions.models import Split, SplitShare, Transaction
@@ -415,6 +416,8 @@ class _CopyWriter:
             payloads = [self._rows(batch, None)]
             self.wait()
         work = [(sql, payload) for (sql, _), payload in zip(statements, payloads, strict=True)]
+        # COPY passes no cursor wrapper: the change log's context goes first, from this thread.
+        before_raw_write(connection)
         raw = connection.connection  # psycopg's connection: thread-safe, and idle until wait()
         self.thread = threading.Thread(target=self._copy, args=(raw, work), name="import-copy", daemon=True)
         self.thread.start()

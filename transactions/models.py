@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.models import Budget, Category
+from budgets.sync_fields import knowledge_field
 from money.amounts import from_minor
 from server.versioning import version_field
 from transactions.querysets import TransactionQuerySet
@@ -34,6 +35,7 @@ class Transaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = version_field()
+    knowledge = knowledge_field()
 
     objects = TransactionQuerySet.as_manager()
 
@@ -62,6 +64,8 @@ class Transaction(models.Model):
             # ?kind=: each budget's matching rows counted index-only over their own range, and
             # the page read in date order straight off it (docs/performance.md, issue 16).
             models.Index(fields=["budget", "kind", "date", "id"], name="tx_budget_kind_idx"),
+            # Delta sync: a budget's rows written after the client's knowledge.
+            models.Index(fields=["budget", "knowledge"], name="tx_budget_sync_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="tx_amount_positive"),

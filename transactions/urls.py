@@ -4,6 +4,7 @@ from transactions.batch import TransactionBatchViewSet
 from transactions.files import TransactionFileViewSet
 from transactions.reports import BudgetReportViewSet
 from transactions.splits.views import HouseholdSharingViewSet
+from transactions.sync import BudgetSyncViewSet
 from transactions.views import TransactionViewSet
 
 router = SimpleRouter()
@@ -12,6 +13,7 @@ router.register("transactions", TransactionBatchViewSet, basename="transaction-b
 router.register("transactions", TransactionFileViewSet, basename="transaction-file")
 router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("budgets", BudgetReportViewSet, basename="budget-report")
+router.register("budgets", BudgetSyncViewSet, basename="budget-sync")
 # households/{id}/ledger/, balances/, debts/, settlements/: shared costs are sums of transactions.
 router.register("households", HouseholdSharingViewSet, basename="household-sharing")
 

@@ -5,8 +5,18 @@ a budget's aggregates: transactions/reports.py."""
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from budgets.sync import KnowledgeHeaderMixin
+from history.api import (
+    HISTORY_DOCS,
+    EventPageSerializer,
+    HistoryQuerySerializer,
+    document_history_errors,
+    history_page,
+)
+from history.models import Event
 from permissions.viewsets import TenantViewSet
 from server.conditional import ETagMixin
 from server.openapi import (
@@ -57,6 +67,7 @@ document_links(
                 "transactions_update",
                 "transactions_partial_update",
                 "transactions_destroy",
+                "transactions_history_retrieve",
             )
         },
     }
@@ -87,11 +98,18 @@ _WRITES = ["create", "update", "partial_update"]
         responses={204: None, 409: CONCURRENT_WRITE},
     ),
 )
+@extend_validation_errors(["budget_required"], field_name="last_knowledge_of_server", actions=["list"])
 @extend_validation_errors(["category_budget_mismatch"], field_name="category", actions=_WRITES)
 @extend_validation_errors(["required"], field_name="amount", actions=["update", "partial_update"])
 @document_split_errors(actions=_WRITES)
+@document_history_errors(actions=["history"])
 class TransactionViewSet(
-    ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet
+    KnowledgeHeaderMixin,
+    ETagMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
 ):
     """Transactions of budgets I can see. View on the budget reads; edit writes."""
 
@@ -100,6 +118,7 @@ class TransactionViewSet(
     filterset_class = TransactionFilter
     pagination_class = TransactionPagination
     read_row = staticmethod(transaction_row)
+    knowledge_actions = ("create", "update", "partial_update", "destroy")
 
     def with_related(self, queryset):
         if self.action == "list":
@@ -127,6 +146,7 @@ class TransactionViewSet(
     def create(self, request):
         data = self._input(request.data)
         tx = services.transaction_create(actor=request.user, **data)
+        self.wrote(tx.budget_id)
         return Response(self.get_serializer(tx).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -155,10 +175,26 @@ class TransactionViewSet(
         tx = self.get_object()
         precondition = self.precondition_for(tx)
         data = self._input(request.data, instance=tx, partial=partial)
+        moved_from = tx.budget_id
         tx = services.transaction_update(tx=tx, actor=request.user, precondition=precondition, **data)
+        self.wrote(moved_from, tx.budget_id)
         return Response(self.get_serializer(tx).data)
 
     def perform_destroy(self, instance):
         services.transaction_delete(
             tx=instance, actor=self.request.user, precondition=self.precondition_for(instance)
         )
+        self.wrote(instance.budget_id)
+
+    @extend_schema(
+        summary="Get a transaction's history",
+        description="Every change to the transaction, its split and its members' parts, to whoever "
+        "can view its budget now. A deleted transaction's history is in its budget's history. "
+        + HISTORY_DOCS,
+        parameters=[HistoryQuerySerializer],
+        responses={200: EventPageSerializer},
+    )
+    @action(detail=True, methods=["get"], scope_action="view", pagination_class=None, filterset_class=None)
+    def history(self, request, pk=None):
+        events = Event.objects.filter(transaction_id=self.get_object().pk)
+        return history_page(request, events)

@@ -100,6 +100,8 @@ class BudgetsWorld(World):
             "category-retrieve": ("get", f"{CATEGORIES}{c}/", None),
             "category-partial-update": ("patch", f"{CATEGORIES}{c}/", {"name": "Greens", "allocated": "30"}),
             "category-delete": ("delete", f"{CATEGORIES}{c}/", None),
+            "budget-history": ("get", f"{BUDGETS}{b}/history/", None),
+            "category-history": ("get", f"{CATEGORIES}{c}/history/", None),
         }[route]
 
 
@@ -258,6 +260,8 @@ EXPECTED = {
     "category-retrieve": _row(200, 200, 200, 200, 404),
     "category-partial-update": _row(200, 200, 403, 200, 404),
     "category-delete": _row(204, 204, 403, 204, 404),
+    "budget-history": _row(200, 200, 200, 200, 404),
+    "category-history": _row(200, 200, 200, 200, 404),
 }
 CASES = [(route, actor, status) for route, row in EXPECTED.items() for actor, status in row.items()]
 ALLOWED = [case for case in CASES if case[2] < 300]
@@ -286,9 +290,11 @@ OPERATIONS = {
     "category-retrieve": "categories_retrieve",
     "category-partial-update": "categories_partial_update",
     "category-delete": "categories_destroy",
+    "budget-history": "budgets_history_retrieve",
+    "category-history": "categories_history_retrieve",
 }
-# Served under budgets/ by transactions (transactions/reports.py, its own tests).
-NOT_HERE = {"budgets_summary_retrieve", "budgets_report_monthly_retrieve"}
+# Served under budgets/ by transactions (transactions/reports.py and sync.py, their own tests).
+NOT_HERE = {"budgets_summary_retrieve", "budgets_report_monthly_retrieve", "budgets_changes_retrieve"}
 
 
 def test_matrix_covers_every_budget_and_category_operation_of_the_schema_and_every_actor():
@@ -538,7 +544,37 @@ def check_category_delete(world, actor, response, diff):
     assert diff["categories"]["removed"][0]["id"] == world.category.pk
 
 
+def check_budget_history(world, actor, response, diff):
+    """The world as its factories wrote it (no request: the system), newest first; the
+    shares (the owner's, made for the world) only to those who may list them."""
+    events = response.json()["results"]
+    kinds = {(e["object_type"], e["action"]) for e in events}
+    assert {("budget", "create"), ("category", "create")} <= kinds
+    assert (("share", "create") in kinds) is (actor != VIEWER)
+    assert {e["budget"] for e in events} == {world.budget.pk}
+    assert [e["id"] for e in events] == sorted((e["id"] for e in events), reverse=True)
+    assert diff == {}
+
+
+def check_category_history(world, actor, response, diff):
+    (event,) = response.json()["results"]
+    assert (event["object_type"], event["object_id"], event["action"]) == (
+        "category",
+        world.category.pk,
+        "create",
+    )
+    assert event["changes"] == {
+        "budget": [None, world.budget.pk],
+        "name": [None, "Vegetables"],
+        "allocated": [None, "25.00"],
+    }
+    assert (event["actor"], event["source"], event["request_id"]) == (None, "system", None)
+    assert diff == {}
+
+
 CHECKS = {
+    "budget-history": check_budget_history,
+    "category-history": check_category_history,
     "budget-list": check_budget_list,
     "budget-create": check_budget_create,
     "budget-retrieve": check_budget_retrieve,

@@ -338,7 +338,11 @@ def test_the_stored_answer_reads_back_through_the_model(owner, budget, client_fo
     record = IdempotencyRecord.objects.get()
     assert record.principal == f"user:{owner.pk}"
     assert (record.status, bytes(record.body)) == (201, first.content)
-    assert record.headers == {"Content-Type": "application/json", "ETag": first["ETag"]}
+    assert record.headers == {
+        "Content-Type": "application/json",
+        "ETag": first["ETag"],
+        "Server-Knowledge": first["Server-Knowledge"],
+    }
     assert len(record.fingerprint) == len(record.lookup) == 64
     assert before <= record.created_at <= timezone.now()
     assert record.expires_at - record.created_at == datetime.timedelta(hours=3)

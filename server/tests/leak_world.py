@@ -24,8 +24,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObjectPermission, Category
+from budgets.models import (
+    Budget,
+    BudgetGroupObjectPermission,
+    BudgetKnowledge,
+    BudgetUserObjectPermission,
+    Category,
+    Tombstone,
+)
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
+from history.models import Event
 from households.models import Household, Invitation, Membership
 from households.tests.factories import InvitationFactory, make_household
 from server.tests.world import EDITOR, MEMBER, OWNER, STAFF, STRANGER, VIEWER, make_user
@@ -73,6 +81,9 @@ STATE_MODELS = (
     Split,
     SplitShare,
     Settlement,
+    Event,
+    BudgetKnowledge,
+    Tombstone,
 )
 
 

@@ -38,6 +38,7 @@ class Call:
 class Answer:
     status: int
     body: object
+    headers: dict = field(default_factory=dict, compare=False)
 
     @property
     def codes(self) -> list[str]:
@@ -86,7 +87,7 @@ def _send(url: str, call: Call, barrier: threading.Barrier) -> Answer:
         raw = response.read()
     finally:
         connection.close()
-    return Answer(response.status, json.loads(raw) if raw else None)
+    return Answer(response.status, json.loads(raw) if raw else None, dict(response.getheaders()))
 
 
 def race(server, calls: list[Call], *, pauses: dict[str, float] | None = None) -> list[Answer]:

@@ -352,6 +352,7 @@ BAD_VALUES = [
     ("JWT_REFRESH_DAYS", "week"),
     ("JWT_REFRESH_DAYS", "-7"),
     ("INVITATION_TTL_DAYS", "0"),
+    ("TOMBSTONE_RETENTION_DAYS", "0"),
     ("REQUIRE_IF_MATCH", "always"),
     ("IDEMPOTENCY_TTL_HOURS", "0"),
     ("REQUIRE_IDEMPOTENCY_KEY", "maybe"),

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from budgets.models import BudgetKnowledge
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
 from households.tests.factories import make_household
 from transactions.models import Transaction
@@ -120,6 +121,22 @@ def test_filtered_list_stays_constant(owner_with_one_budget):
     assert one == full
 
 
+# Committed writes: one test transaction would give every row the same knowledge.
+@pytest.mark.django_db(transaction=True)
+def test_list_since_a_knowledge_runs_the_same_queries_at_1_and_at_500_changed_rows(owner_with_one_budget):
+    owner, budget, client = owner_with_one_budget
+    add_rows(budget, 300, categories=[], authors=[owner])  # before the knowledge: never listed
+    since = BudgetKnowledge.objects.get(budget_id=budget.pk).server_knowledge
+    params = {"limit": 500, "budget": budget.pk, "last_knowledge_of_server": since}
+    add_rows(budget, 1, categories=[], authors=[owner])
+    one, body = count_queries(client, LIST, params)
+    assert body["count"] == 1
+    add_rows(budget, 499, categories=[], authors=[owner])
+    full, body = count_queries(client, LIST, params)
+    assert body["count"] == len(body["results"]) == 500
+    assert one == full <= LIST_QUERIES
+
+
 @pytest.mark.parametrize(
     ("url", "params", "most"),
     [
@@ -191,18 +208,20 @@ def test_writes_lock_their_budget_and_check_under_the_lock_in_a_fixed_number_of_
     def locks(statements):
         return [s for s in statements if "FOR NO KEY UPDATE" in s or "FOR UPDATE" in s]
 
-    # user, budget (field), lock, insert
+    # user, budget (field), lock, insert, the budget's new knowledge (the Server-Knowledge header)
     created = _write_queries(client, "post", LIST, new)
-    assert len(created) == 4 and len(locks(created)) == (connection.vendor == "postgresql")
+    assert len(created) == 5 and len(locks(created)) == (connection.vendor == "postgresql")
+    assert "budgets_budgetknowledge" in created[-1]
     # + the category (field), the category again under the lock
-    assert len(_write_queries(client, "post", LIST, {**new, "category": food.pk})) == 6
+    assert len(_write_queries(client, "post", LIST, {**new, "category": food.pk})) == 7
     # + the editor's right under the lock
-    assert len(_write_queries(as_editor, "post", LIST, new)) == 5
+    assert len(_write_queries(as_editor, "post", LIST, new)) == 6
     tx = Transaction.objects.filter(budget=budget).first()
-    # user, transaction, lock, the row again, update
-    assert len(_write_queries(client, "patch", f"{LIST}{tx.pk}/", {"notes": "paid"})) == 5
-    # user, transaction, the right (permission class), lock, the row again, the right again, delete
-    assert len(_write_queries(as_editor, "delete", f"{LIST}{tx.pk}/")) == 7
+    # user, transaction, lock, the row again, update, the knowledge
+    assert len(_write_queries(client, "patch", f"{LIST}{tx.pk}/", {"notes": "paid"})) == 6
+    # user, transaction, the right (permission class), lock, the row again, the right again, delete,
+    # the knowledge
+    assert len(_write_queries(as_editor, "delete", f"{LIST}{tx.pk}/")) == 8
 
 
 def test_import_runs_a_fixed_number_of_queries_per_batch_whatever_its_rows(

@@ -1,0 +1,127 @@
+"""Two versions of the API side by side: `python -m bench.ab --base-root DIR --base-db URL --db URL`.
+
+Serves an older checkout (``--base-root``, e.g. ``git archive <commit> | tar -x -C DIR``) on its
+own database and this checkout on another, both seeded by seed_bench (the same deterministic
+data set), each under gunicorn with 2 workers as in ``make bench``, and measures the same
+requests on both in alternating rounds, so that a busy minute of the machine weighs on both
+alike. Issue 18 measured a transaction create with the change log and delta sync against the
+same create without them with it (docs/performance.md).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.gunicorn import PYTHON, env_setup, login, stop
+from bench.measure import Client, measure, summarise
+
+ROOT = Path(__file__).resolve().parent.parent
+EMAIL = "bench-recent@bench.example"
+
+
+def _serve(root: Path, database_url: str, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "server.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=root,
+        env=env_setup(database_url),
+        start_new_session=True,
+    )
+    for _ in range(150):
+        try:
+            if Client(port).request("GET", "/api/health/")[0] == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop(process)
+    raise SystemExit(f"gunicorn on {root} did not come up")
+
+
+def _cases(port: int) -> tuple[str, list[tuple]]:
+    token, _ = login(port, EMAIL)
+    api = Client(port, token)
+    budgets = json.loads(api.request("GET", "/api/v1/budgets/?limit=500")[1])["results"]
+    target = next(b["id"] for b in budgets if "change" in b["my_permissions"])
+    return token, [
+        ("health", None, "GET", "/api/health/", None),
+        ("list of 50", token, "GET", "/api/v1/transactions/?limit=50", None),
+        ("create transaction", token, "POST", "/api/v1/transactions/", target),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--base-root", required=True, type=Path)
+    parser.add_argument("--base-db", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--port", type=int, default=8891)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=30)
+    args = parser.parse_args()
+
+    servers = {"base": _serve(args.base_root, args.base_db, args.port)}
+    try:
+        servers["this"] = _serve(ROOT, args.db, args.port + 1)
+        ports = {"base": args.port, "this": args.port + 1}
+        cases = {label: _cases(port)[1] for label, port in ports.items()}
+        samples: dict[tuple[str, str], list[dict]] = {}
+        for round_no in range(args.rounds):
+            print(f"round {round_no + 1} of {args.rounds}", flush=True)
+            for index in range(len(cases["base"])):
+                for label in ("base", "this") if round_no % 2 == 0 else ("this", "base"):
+                    name, token, method, path, target = cases[label][index]
+                    base = round_no * 100_000
+
+                    def body(i, target=target, base=base):
+                        if target is None:
+                            return None
+                        return {
+                            "budget": target,
+                            "kind": "expense",
+                            "amount": f"{1 + (base + i) % 90}.25",
+                            "date": "2026-10-01",
+                            "payee": "Bench",
+                        }
+
+                    row = measure(
+                        lambda port=ports[label], token=token: Client(port, token),
+                        method,
+                        path,
+                        body,
+                        requests=args.requests,
+                        warmup=args.warmup,
+                        concurrency=1,
+                    )
+                    samples.setdefault((label, name), []).append(row)
+    finally:
+        for process in servers.values():
+            stop(process)
+    print(f"\n{'request':<22} {'base p50':>9} {'this p50':>9} {'ratio':>6}   (p90 base / this)")
+    for name, *_ in cases["base"]:
+        base, this = summarise(samples[("base", name)]), summarise(samples[("this", name)])
+        print(
+            f"{name:<22} {base['p50']:9.2f} {this['p50']:9.2f} {this['p50'] / base['p50']:6.2f}   "
+            f"({base['p90']:.2f} / {this['p90']:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

@@ -1,0 +1,137 @@
+"""The triggers behind the change log and delta sync: installed on every tracked table, their
+migration steps reversible, money written exactly as the API writes it."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from budgets import sync
+from budgets import tracking as budget_tracking
+from budgets.models import BudgetKnowledge
+from budgets.tests.factories import BudgetFactory
+from history import triggers
+from history.context import new_request_id
+from history.models import Event
+from history.tests.helpers import events_after, mark
+from households import tracking as household_tracking
+from money.amounts import format_amount
+from money.currencies import MINOR_UNITS
+from server.tests.helpers import MigrationEditor
+from transactions import tracking as transaction_tracking
+from transactions.models import Transaction
+from transactions.tests.factories import TransactionFactory
+
+pytestmark = pytest.mark.django_db
+
+TRACKED = (*budget_tracking.TRACKED, *household_tracking.TRACKED, *transaction_tracking.TRACKED)
+
+
+@pytest.mark.parametrize("tracked", TRACKED, ids=lambda t: t.table)
+def test_every_tracked_table_has_its_change_log_triggers(tracked):
+    assert triggers.installed(connection, tracked)
+
+
+def test_the_tracked_tables_are_every_table_the_issue_names():
+    assert {t.table for t in TRACKED} == {
+        "budgets_budget",
+        "budgets_category",
+        "budgets_budgetuserobjectpermission",
+        "budgets_budgetgroupobjectpermission",
+        "households_membership",
+        "transactions_transaction",
+        "transactions_split",
+        "transactions_splitshare",
+        "transactions_settlement",
+    }
+
+
+def test_a_tables_change_log_can_be_removed_and_put_back():
+    install, uninstall = triggers.history_triggers(transaction_tracking.TRANSACTION)
+    budget = BudgetFactory()
+    uninstall(None, MigrationEditor())
+    try:
+        assert not triggers.installed(connection, transaction_tracking.TRANSACTION)
+        start = mark()
+        TransactionFactory(budget=budget)
+        assert events_after(start) == []
+    finally:
+        install(None, MigrationEditor())
+    assert triggers.installed(connection, transaction_tracking.TRANSACTION)
+    start = mark()
+    TransactionFactory(budget=budget)
+    assert len(events_after(start)) == 1
+
+
+def test_the_sync_triggers_can_be_removed_and_put_back_with_the_row_versions():
+    budget = BudgetFactory()
+    tx = TransactionFactory(budget=budget)
+    install, uninstall = sync.row_triggers("transactions_transaction", "transaction", movable=True)
+    uninstall(None, MigrationEditor())
+    try:
+        before = BudgetKnowledge.objects.get(budget_id=budget.pk).server_knowledge
+        Transaction.objects.filter(pk=tx.pk).update(notes="untracked")
+        assert BudgetKnowledge.objects.get(budget_id=budget.pk).server_knowledge == before
+        # The row version trigger is back as server/versioning.py writes it.
+        assert Transaction.objects.get(pk=tx.pk).version == tx.version + 1
+    finally:
+        install(None, MigrationEditor())
+    Transaction.objects.filter(pk=tx.pk).update(notes="tracked")
+    assert Transaction.objects.get(pk=tx.pk).version == tx.version + 2
+
+
+def test_the_databases_money_is_the_apis_for_every_currency():
+    """PostgreSQL's history_money() is SQL written from MINOR_UNITS; SQLite's calls
+    format_amount (history/context.py)."""
+    values = (0, 1, 5, 10, 99, 100, 12_345, 999_999_999_999, -5, -12_345)
+    with connection.cursor() as cursor:
+        for currency in sorted(MINOR_UNITS):
+            for value in values:
+                cursor.execute("SELECT history_money(%s, %s)", [value, currency])
+                assert cursor.fetchone()[0] == format_amount(value, currency), (currency, value)
+        cursor.execute("SELECT history_money(NULL, 'EUR'), history_money(5, NULL)")
+        assert cursor.fetchone() == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("req-42.a:b_c", True),
+        ("a" * 64, True),
+        ("a" * 65, False),
+        ("has space", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_a_clients_request_id_is_kept_only_if_it_is_plain(sent, kept):
+    made = new_request_id(sent)
+    assert (made == sent) is kept
+    assert len(made) <= 64
+
+
+def test_prune_history_deletes_the_events_older_than_its_days():
+    budget = BudgetFactory()
+    old = TransactionFactory(budget=budget)
+    new = TransactionFactory(budget=budget)
+    Event.objects.filter(object_id=old.pk, object_type="transaction").update(
+        created_at=timezone.now() - datetime.timedelta(days=40)
+    )
+    Event.objects.filter(object_type="budget", object_id=budget.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=40)
+    )
+    out = io.StringIO()
+    call_command("prune_history", "--older-than", "30", stdout=out)
+    assert "Deleted 2 history events" in out.getvalue()
+    assert list(Event.objects.filter(budget_id=budget.pk).values_list("object_id", flat=True)) == [new.pk]
+    call_command("prune_history", "--older-than", "1", stdout=out)
+    assert Event.objects.filter(budget_id=budget.pk).count() == 1  # written today
+
+
+@pytest.mark.parametrize("command", ["prune_history", "prune_tombstones"])
+def test_a_retention_below_a_day_is_refused(command):
+    with pytest.raises(CommandError):
+        call_command(command, "--older-than", "0")
