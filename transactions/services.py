@@ -267,8 +267,8 @@ _FIELDS_IN_ORDER = [field.attname for field in Transaction._meta.concrete_fields
 
 def _insert_many(*, actor: User, items: list[dict], locked: dict[int, Budget]) -> list[Transaction]:
     """PostgreSQL, items without a split: their rows in one INSERT ... SELECT over a JSON
-    array of the values, in the items' order, RETURNING the ids and versions the database
-    gave them; then each row as a model instance with its budget, author and (no) split
+    array of the values, in the items' order, RETURNING the ids, versions and knowledge the
+    database gave them; then each row as a model instance with its budget, author and (no) split
     cached for the answer. Preparing each row's values through bulk_create, or adapting one
     array per column, cost more than the database's insert of 1,000 rows."""
     now = timezone.now()
@@ -294,14 +294,16 @@ def _insert_many(*, actor: User, items: list[dict], locked: dict[int, Budget]) -
             # every string exactly (NUL and lone surrogates never get past validation).
             f"INSERT INTO {Transaction._meta.db_table} ({columns}, created_at, updated_at) "  # noqa: S608
             f"SELECT {cells}, %s, %s FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e (row, place) "
-            "ORDER BY place RETURNING id, version",
+            "ORDER BY place RETURNING id, version, knowledge",
             [now, now, json.dumps(values)],
         )
         returned = cursor.fetchall()
     rows = []
-    for (pk, version), sent, item in zip(returned, values, items, strict=True):
+    for (pk, version, knowledge), sent, item in zip(returned, values, items, strict=True):
         fields = dict(zip(_SENT, sent, strict=True))
-        fields.update(id=pk, version=version, date=item["date"], created_at=now, updated_at=now)
+        fields.update(
+            id=pk, version=version, knowledge=knowledge, date=item["date"], created_at=now, updated_at=now
+        )
         row = Transaction(*[fields[name] for name in _FIELDS_IN_ORDER])
         row._state.adding, row._state.db = False, connection.alias
         cache = row._state.fields_cache
