@@ -97,6 +97,7 @@ SPECTACULAR_SETTINGS = {
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "server.openapi.postprocess_validation_error_attrs",
         "server.openapi.postprocess_links",
+        "server.openapi.postprocess_pinned_values",
         "server.openapi.postprocess_merge_error_components",
         "server.openapi.postprocess_require_operation_docs",
     ],

@@ -437,6 +437,28 @@ def postprocess_links(result, generator, request, public):
     return result
 
 
+# (component, property) -> the only value that property takes: a oneOf's members told apart
+# by a flag (a row or its tombstone) must say so, or a row matches both (pin_values).
+PINNED: dict[tuple[str, str], object] = {}
+
+
+def pin_values(pins: dict[tuple[str, str], object]) -> None:
+    PINNED.update(pins)
+
+
+def postprocess_pinned_values(result, generator, request, public):
+    """Gives each pinned property its one value (an enum of one), after the enum hooks ran so
+    that no enum component is made of it."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for (component, name), value in PINNED.items():
+        prop = schemas.get(component, {}).get("properties", {}).get(name)
+        if prop is not None:
+            prop.pop("allOf", None)
+            prop.pop("$ref", None)
+            prop["enum"] = [value]
+    return result
+
+
 _REF = "#/components/schemas/"
 
 

@@ -26,13 +26,27 @@ from budgets.models import Budget, BudgetKnowledge, Category, Tombstone
 from budgets.serializers import BudgetSerializer, CategorySerializer
 from permissions.viewsets import TenantViewSet
 from server.exceptions import Gone
-from server.openapi import ErrorResponse410Serializer, document_error_codes, document_links, on_created
+from server.openapi import (
+    ErrorResponse410Serializer,
+    document_error_codes,
+    document_links,
+    on_created,
+    pin_values,
+)
 from transactions.models import Transaction
 from transactions.rows import page_rows
 from transactions.serializers import TransactionSerializer
 
 document_error_codes(410, "resync_required")
 document_links({"budgets_create": {"201": on_created("budgets_changes_retrieve")}})
+# A row of changes/ is the row or its tombstone, told apart by "deleted".
+pin_values(
+    {
+        ("Deleted", "deleted"): True,
+        ("ChangedCategory", "deleted"): False,
+        ("ChangedTransaction", "deleted"): False,
+    }
+)
 
 _KNOWLEDGE_MAX = 2**63 - 1
 
