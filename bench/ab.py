@@ -10,45 +10,14 @@ same create without them with it (docs/performance.md).
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from bench.gunicorn import PYTHON, env_setup, login, stop
+from bench.gunicorn import login, start_gunicorn, stop
 from bench.measure import Client, measure, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 EMAIL = "bench-recent@bench.example"
-
-
-def _serve(root: Path, database_url: str, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "server.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=root,
-        env=env_setup(database_url),
-        start_new_session=True,
-    )
-    for _ in range(150):
-        try:
-            if Client(port).request("GET", "/api/health/")[0] == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop(process)
-    raise SystemExit(f"gunicorn on {root} did not come up")
 
 
 def _cases(port: int) -> tuple[str, list[tuple]]:
@@ -76,9 +45,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     args = parser.parse_args()
 
-    servers = {"base": _serve(args.base_root, args.base_db, args.port)}
+    servers = {"base": start_gunicorn(args.base_db, args.port, root=args.base_root)}
     try:
-        servers["this"] = _serve(ROOT, args.db, args.port + 1)
+        servers["this"] = start_gunicorn(args.db, args.port + 1)
         ports = {"base": args.port, "this": args.port + 1}
         cases = {label: _cases(port)[1] for label, port in ports.items()}
         samples: dict[tuple[str, str], list[dict]] = {}

@@ -35,7 +35,8 @@ def env_setup(database_url: str) -> dict:
     return env
 
 
-def start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
+def start_gunicorn(database_url: str, port: int, *, root: Path = ROOT) -> subprocess.Popen:
+    """gunicorn (2 workers) serving the checkout at ``root`` (bench.ab serves an older one)."""
     env = env_setup(database_url)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
@@ -50,7 +51,7 @@ def start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         start_new_session=True,
     )
@@ -62,8 +63,8 @@ def start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
         except OSError:
             pass
         time.sleep(0.2)
-    process.kill()
-    raise SystemExit("gunicorn did not come up")
+    stop(process)
+    raise SystemExit(f"gunicorn on {root} did not come up")
 
 
 def stop(process: subprocess.Popen) -> None:
