@@ -41,3 +41,19 @@ def test_a_categorys_budget_is_not_part_of_a_change(client_for):
     assert response.status_code == 200 and response.json()["budget"] == home
     category.refresh_from_db()
     assert (category.budget_id, category.name) == (home, "Kept")
+
+
+@pytest.mark.parametrize("shares", [None, [{"user": 1}] * 101])
+@pytest.mark.parametrize("path", ["/api/v1/transactions/", "/api/v1/transactions/bulk/"])
+def test_a_null_or_too_long_share_list_is_a_documented_400(api, path, shares):
+    """The split's share list refused by DRF's ListSerializer itself: "null" at split.shares and
+    "max_length" at split.shares.non_field_errors (the deep run found the first undocumented)."""
+    item = {"budget": 1, "kind": "expense", "amount": "1.00", "date": "2026-01-01"}
+    item["split"] = {"household": 1, "paid_by": 1, "mode": "exact", "shares": shares}
+    bulk = path.endswith("bulk/")
+    response = api.post(path, [item] if bulk else item, format="json")
+    assert response.status_code == 400
+    codes = {(e["attr"].removeprefix("0."), e["code"]) for e in response.json()["errors"]}
+    expected = ("split.shares", "null") if shares is None else ("split.shares.non_field_errors", "max_length")
+    assert expected in codes
+    assert_documented(response, "post", path)

@@ -246,7 +246,10 @@ class DebtsQuerySerializer(serializers.Serializer):
 SPLIT_ERROR_CODES = {
     "split": ["split_shares_required", "not_a_member", "cannot_view_budget", "percent_total"],
     "split.paid_by": ["not_a_member", "cannot_view_budget"],
+    # "null" and the list's own "max_length" (under non_field_errors) come from DRF's
+    # ListSerializer, which drf-standardized-errors does not document for a nested many=True.
     "split.shares": [
+        "null",
         "empty",
         "duplicate_member",
         "percent_total",
@@ -254,6 +257,7 @@ SPLIT_ERROR_CODES = {
         "not_a_member",
         "cannot_view_budget",
     ],
+    "split.shares.non_field_errors": ["max_length"],
     "split.shares.INDEX.user": ["not_a_member", "cannot_view_budget"],
     "split.shares.INDEX.amount": ["required"],
     "split.shares.INDEX.percent": ["required"],
