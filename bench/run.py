@@ -297,22 +297,24 @@ class Dataset:
     def _hundred_changes(api, editable: list[dict], counts: dict, target: int) -> tuple[int, int | None]:
         """Changes 100 transactions of bench-recent's largest editable budget (not the create
         case's, when there is another), one request each: (its knowledge before them, the
-        budget), so that changes/ since that knowledge answers exactly those 100 rows."""
+        budget), so that changes/ since that knowledge answers exactly those 100 rows. One
+        more row is written first: a budget no write has touched since the history migration
+        is at knowledge 0, and changes/ since 0 is the whole budget, not 100 changes."""
         choices = sorted((b["id"] for b in editable), key=lambda pk: (pk == target, -counts.get(pk, 0)))
-        if not choices or counts.get(choices[0], 0) < 100:
+        if not choices or counts.get(choices[0], 0) < 101:
             return 0, None
         budget = choices[0]
-        page = json.loads(api.request("GET", f"/api/v1/transactions/?budget={budget}&limit=100")[1])
+        page = json.loads(api.request("GET", f"/api/v1/transactions/?budget={budget}&limit=101")[1])
         since = None
-        for row in page["results"]:
+        for n, row in enumerate(page["results"]):
             status, data, headers = api.request(
                 "PATCH", f"/api/v1/transactions/{row['id']}/", {"notes": f"bench {time.time_ns()}"}
             )
             if status != 200:
                 raise SystemExit(f"PATCH for the changes case -> {status}: {data[:300]!r}")
-            known = dict(pair.split("=") for pair in headers["Server-Knowledge"].split(", "))
-            if since is None:
-                since = int(known[str(budget)]) - 1
+            if n == 0:
+                known = dict(pair.split("=") for pair in headers["Server-Knowledge"].split(", "))
+                since = int(known[str(budget)])
         return since, budget
 
     def measure_case(self, case: tuple, args, round_no: int) -> dict:
