@@ -2,9 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
-from server.views import ApiIndexView, ApiNotFoundView, HealthView
+from server.views import ApiIndexView, ApiNotFoundView, HealthView, SchemaView
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -21,7 +21,7 @@ urlpatterns = [
     path("api/v1/", ApiIndexView.as_view(), name="api-v1-index"),
     path("admin/", admin.site.urls),
     path("api/health/", HealthView.as_view(), name="health"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # An HTML page: GET and HEAD only. OPTIONS would render DRF's metadata through the
     # page's template renderer, which has no template for it (a 500).
     path(

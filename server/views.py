@@ -1,6 +1,10 @@
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -11,6 +15,47 @@ from server.errors import server_error_response
 from server.exceptions import ServiceUnavailable
 from server.middleware import is_api_path
 from server.openapi import ErrorResponse503Serializer
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, generated once per process for each language and version: the
+    same for every caller (SERVE_PUBLIC), and generating it costs seconds of CPU, which an
+    anonymous GET should not be able to ask for again and again. A settings change (tests)
+    empties the cache; an unknown ``lang`` or ``version`` is generated, not kept."""
+
+    _generated: dict = {}
+
+    def _get_schema_response(self, request):
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        language = translation.get_language()
+        languages = {settings.LANGUAGE_CODE, *dict(settings.LANGUAGES)}
+        known = language in languages and version in (None, *self._allowed_versions())
+        key = (version, language, self.serve_public)
+        schema = self._generated.get(key) if known else None
+        if schema is None:
+            generator = self.generator_class(
+                urlconf=self.urlconf, api_version=version, patterns=self.patterns
+            )
+            schema = generator.get_schema(request=request, public=self.serve_public)
+            if known:
+                self._generated[key] = schema
+        return Response(
+            data=schema,
+            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
+        )
+
+    @staticmethod
+    def _allowed_versions():
+        from rest_framework.settings import api_settings
+
+        return api_settings.ALLOWED_VERSIONS or ()
+
+
+def _forget_generated_schemas(**kwargs) -> None:
+    SchemaView._generated.clear()
+
+
+setting_changed.connect(_forget_generated_schemas)
 
 
 class HealthView(APIView):

@@ -102,6 +102,29 @@ def test_schema_lists_the_401_codes_the_api_sends(schema):
     assert {"user_inactive", "user_not_found", "bad_authorization_header"} <= codes
 
 
+def test_the_schema_is_generated_once_per_language_and_the_same_for_everyone(client_for, anon, settings):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from server.views import SchemaView
+
+    SchemaView._generated.clear()
+    accept = {"HTTP_ACCEPT": "application/vnd.oai.openapi+json"}
+    with mock.patch.object(
+        SchemaGenerator, "get_schema", autospec=True, side_effect=SchemaGenerator.get_schema
+    ) as generated:
+        first = anon.get("/api/schema/", **accept)
+        again = client_for(UserFactory()).get("/api/schema/", **accept)
+        assert generated.call_count == 1
+        assert first.status_code == again.status_code == 200 and first.content == again.content
+        # A language nobody configured is answered, but not kept: no cache to fill with ?lang=.
+        for _ in range(2):
+            assert anon.get("/api/schema/", {"lang": "xx-unknown"}, **accept).status_code == 200
+        assert generated.call_count == 3
+        settings.REQUIRE_IF_MATCH = not settings.REQUIRE_IF_MATCH  # any change: generated again
+        assert anon.get("/api/schema/", **accept).status_code == 200
+        assert generated.call_count == 4
+
+
 def test_schema_validates_without_warnings(tmp_path):
     """The same command CI runs; any warning fails it."""
     target = tmp_path / "schema.yml"
