@@ -6,7 +6,9 @@ unknown id's 404; these say which of its events they then see.
   transactions', deleted ones included, their splits', its shares'); the share events only to
   those who may see its shares (the owner, editors), as budgets/{id}/shares/ does.
 - A category's, a transaction's: its own events (a transaction's with its split's and its
-  members' parts').
+  members' parts'), a transaction's only in the budgets the caller can view now.
+- Wherever a transaction moved in from a budget the caller cannot view, the move's event
+  shows no old values (``viewable_among``): they are that budget's.
 - A household's activity: its own events (memberships, settlements) and the events of the
   budgets shared with it that the caller can view now, plus the household's splits and
   shares in budgets the caller can view now. Never an event of a budget the caller cannot
@@ -31,6 +33,24 @@ def budget_events(budget: Budget, *, can_change: bool):
 
 def category_events(category):
     return Event.objects.filter(object_type=ObjectType.CATEGORY, object_id=category.pk)
+
+
+def viewable_among(user):
+    """For history_page: which of some budget ids ``user`` can view now (one query, made
+    only for a page that shows a move between budgets)."""
+
+    def viewable(ids: set[int]) -> set[int]:
+        visible = Budget.objects.visible_pks(user, "view")
+        return set(Budget.objects.filter(pk__in=ids).filter(pk__in=visible).values_list("pk", flat=True))
+
+    return viewable
+
+
+def transaction_events(tx, user):
+    """A transaction's events in the budgets ``user`` can view now: one moved in from another
+    budget keeps its life there out of sight, as that budget's history does."""
+    viewable = Budget.objects.visible_pks(user, "view")
+    return Event.objects.filter(transaction_id=tx.pk, budget_id__in=viewable)
 
 
 def household_activity(household, user) -> tuple:

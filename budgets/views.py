@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from budgets import selectors, services
 from budgets.filters import BudgetFilter, CategoryFilter
-from budgets.history import budget_events, category_events, household_activity
+from budgets.history import budget_events, category_events, household_activity, viewable_among
 from budgets.models import Budget, Category
 from budgets.serializers import (
     BudgetInputSerializer,
@@ -189,7 +189,11 @@ class BudgetViewSet(
     @action(detail=True, methods=["get"], scope_action="view", pagination_class=None, filterset_class=None)
     def history(self, request, pk=None):
         budget = self.get_object()
-        return history_page(request, budget_events(budget, can_change=budget.can_change))
+        return history_page(
+            request,
+            budget_events(budget, can_change=budget.can_change),
+            viewable=viewable_among(request.user),
+        )
 
     @extend_schema(
         summary="List a budget's shares",
@@ -379,7 +383,9 @@ class CategoryViewSet(
     )
     @action(detail=True, methods=["get"], scope_action="view", pagination_class=None, filterset_class=None)
     def history(self, request, pk=None):
-        return history_page(request, category_events(self.get_object()))
+        return history_page(
+            request, category_events(self.get_object()), viewable=viewable_among(request.user)
+        )
 
 
 @document_history_errors(actions=["activity"])
@@ -407,4 +413,4 @@ class HouseholdActivityViewSet(TenantViewSet):
     @action(detail=True, methods=["get"], scope_action="view")
     def activity(self, request, pk=None):
         events, budgets = household_activity(self.get_object(), request.user)
-        return history_page(request, events, budgets=budgets)
+        return history_page(request, events, viewable=viewable_among(request.user), budgets=budgets)

@@ -217,7 +217,20 @@ def _per_budget_ids(events, budget_ids: list[int], limit: int) -> RawSQL:
     return RawSQL(_PER_BUDGET.format(sql), (budget_ids, *params))  # noqa: S611
 
 
-def history_page(request, events, *, budgets: tuple | None = None) -> Response:
+def _hide_unseen_origins(rows, viewable) -> None:
+    """A row moved in from a budget the caller cannot view: its move's old values are that
+    budget's (a note written there, the budget's id), so the page shows none of them."""
+    moves = [row for row in rows if isinstance(row.changes, dict) and "budget" in row.changes]
+    origins = {row.changes["budget"][0] for row in moves} - {None}
+    if not origins:
+        return
+    seen = viewable(origins)
+    for row in moves:
+        if row.changes["budget"][0] not in seen:
+            row.changes = {name: [None, new] for name, (_old, new) in row.changes.items()}
+
+
+def history_page(request, events, *, viewable, budgets: tuple | None = None) -> Response:
     """One page of ``events`` (the events the caller may see), narrowed by the query, newest
     first, read in two steps in one statement: the page's ids along the narrowing's own index
     (``budget_id``, ``transaction_id``, ...; its INCLUDE columns answer the filters), then
@@ -225,8 +238,9 @@ def history_page(request, events, *, budgets: tuple | None = None) -> Response:
     backwards and filter, quick for a budget whose events are recent and a read of every
     newer event for one whose are not (0.4 s for a seeded 50,000-row budget).
 
-    ``budgets``: (events, budget ids), more events the page is made of, read budget by budget
-    (the household's activity: the budgets shared with it)."""
+    ``viewable``: which of some budget ids the caller can view now (budgets/history.py,
+    ``viewable_among``). ``budgets``: (events, budget ids), more events the page is made of,
+    read budget by budget (the household's activity: the budgets shared with it)."""
     query = HistoryQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     params = query.validated_data
@@ -251,6 +265,7 @@ def history_page(request, events, *, budgets: tuple | None = None) -> Response:
         rows = rows[:limit]
         url = replace_query_param(request.build_absolute_uri(), "cursor", _encode_cursor(rows[-1].pk))
         following = replace_query_param(url, "limit", limit)
+    _hide_unseen_origins(rows, viewable)
     return Response({"next": following, "results": EventSerializer(rows, many=True).data})
 
 

@@ -8,6 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from budgets.history import transaction_events, viewable_among
 from budgets.sync import KnowledgeHeaderMixin
 from history.api import (
     HISTORY_DOCS,
@@ -16,7 +17,6 @@ from history.api import (
     document_history_errors,
     history_page,
 )
-from history.models import Event
 from permissions.viewsets import TenantViewSet
 from server.conditional import ETagMixin
 from server.openapi import (
@@ -196,5 +196,8 @@ class TransactionViewSet(
     )
     @action(detail=True, methods=["get"], scope_action="view", pagination_class=None, filterset_class=None)
     def history(self, request, pk=None):
-        events = Event.objects.filter(transaction_id=self.get_object().pk)
-        return history_page(request, events)
+        return history_page(
+            request,
+            transaction_events(self.get_object(), request.user),
+            viewable=viewable_among(request.user),
+        )

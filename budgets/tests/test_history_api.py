@@ -121,6 +121,45 @@ def test_a_transactions_history_is_its_every_change(world):
     assert body["next"] is None
 
 
+def test_a_moved_transactions_history_shows_a_viewer_only_what_happened_in_budgets_they_view(world):
+    """Moved from the owner's private budget into the shared one, a transaction's earlier
+    life stays the owner's: the viewer of the shared budget sees the events its history shows
+    (the move and after), as budgets/{id}/history/ does, not the private budget's."""
+    owner = world.client(OWNER)
+    private = BudgetFactory(owner=world.owner, currency=world.budget.currency)
+    tx_id = owner.post(
+        "/api/v1/transactions/",
+        {
+            "budget": private.pk,
+            "kind": "expense",
+            "amount": "40.00",
+            "date": "2026-03-02",
+            "notes": "gift for V",
+        },
+        format="json",
+    ).json()["id"]
+    owner.patch(f"/api/v1/transactions/{tx_id}/", {"payee": "Shop"}, format="json")
+    moved = owner.patch(
+        f"/api/v1/transactions/{tx_id}/", {"budget": world.budget.pk, "notes": ""}, format="json"
+    )
+    assert moved.status_code == 200, moved.content
+    everything = owner.get(f"/api/v1/transactions/{tx_id}/history/").json()["results"]
+    assert [(e["action"], e["budget"]) for e in everything] == [
+        ("update", world.budget.pk),
+        ("update", private.pk),
+        ("create", private.pk),
+    ]
+    assert everything[0]["changes"] == {"budget": [private.pk, world.budget.pk], "notes": ["gift for V", ""]}
+    viewer = world.client(VIEWER)
+    seen = viewer.get(f"/api/v1/transactions/{tx_id}/history/").json()["results"]
+    # The move, without what the row was in the private budget.
+    hidden = {"budget": [None, world.budget.pk], "notes": [None, ""]}
+    assert seen == [{**everything[0], "changes": hidden}]
+    in_budget = viewer.get(f"/api/v1/budgets/{world.budget.pk}/history/", {"object_type": "transaction"})
+    assert in_budget.json()["results"][0] == seen[0]
+    assert b"gift" not in in_budget.content
+
+
 def test_a_budgets_history_keeps_a_deleted_transaction_which_its_own_route_no_longer_serves(world):
     owner = world.client(OWNER)
     tx_id = world.tx.pk
