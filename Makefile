@@ -52,9 +52,14 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; 0 for one process, as a debugger
+# wants): each has its own test database, and the controller checks the errors every worker
+# saw against the schema (server/tests/session_report.py).
+TEST_WORKERS ?= 2
+
 test: lint
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90 $(if $(wildcard /usr/bin/chromium),,-m "not browser") $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --cov --cov-branch --cov-report=term --cov-fail-under=90 $(if $(wildcard /usr/bin/chromium),,-m "not browser") $(PYTEST_ARGS)
 
 # The deep schemathesis run (marker schemathesis_deep, which `make test` deselects): every
 # operation with examples, the coverage phase and 200+ generated cases, then the state

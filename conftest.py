@@ -6,7 +6,7 @@ from django.test import Client, TestCase
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from server.tests import observed_errors
+from server.tests import observed_errors, session_report
 from server.tests.world import api_client
 
 
@@ -132,17 +132,14 @@ def api(user, client_for):
 
 def pytest_sessionfinish(session, exitstatus):
     """Every error a test client saw is documented for its route (server/tests/observed_errors.py)."""
-    if exitstatus != 0 or not observed_errors.seen_count():
-        return
-    problems = observed_errors.undocumented()
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if problems:
-        if reporter:
-            reporter.write_sep("=", f"{len(problems)} errors the schema does not document", red=True)
-            for line in problems:
-                reporter.write_line(line)
-        session.exitstatus = 1
-    elif reporter:
-        reporter.write_line(
-            f"schema documents every error the suite saw ({observed_errors.seen_count()} kinds)"
-        )
+    session_report.session_finished(session, exitstatus)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist, in the controller: a worker's part of the session's report."""
+    session_report.worker_finished(node.config, node)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    session_report.terminal_summary(terminalreporter, config)

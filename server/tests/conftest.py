@@ -5,8 +5,9 @@ from collections import Counter
 
 import pytest
 
+from server.tests.session_report import CASES
+
 DEEP_MARKER = "schemathesis_deep"
-_CASES = pytest.StashKey[dict[str, Counter]]()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -24,31 +25,9 @@ def pytest_collection_modifyitems(config, items):
 def count_case(request):
     """count_case("quick", "GET /api/v1/budgets/"): one more case sent in that run; the totals
     are printed at the end of the session."""
-    counts = request.config.stash.setdefault(_CASES, {})
+    counts = request.config.stash.setdefault(CASES, {})
 
     def count(run: str, operation: str) -> None:
         counts.setdefault(run, Counter())[operation] += 1
 
     return count
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    if any(
-        "test_leak_matrix.py::test_leak_matrix[" in report.nodeid
-        for report in terminalreporter.stats.get("passed", [])
-    ):
-        from server.tests.test_leak_matrix import matrix_counts
-
-        c = matrix_counts()
-        terminalreporter.write_sep(
-            "-",
-            f"leak matrix: {c['routes']} routes x {c['methods']} methods x {c['actors']} actors = "
-            f"{c['cells']} cells; {c['refusals']} refusals, {c['successes']} 2xx; byte comparisons "
-            f"with a never-existing id: {c['hidden_object_comparisons']} for hidden objects, "
-            f"{c['private_object_comparisons']} for A's private budget's objects",
-        )
-    runs = config.stash.get(_CASES, {})
-    for run, counts in runs.items():
-        terminalreporter.write_sep("-", f"schemathesis {run} run: {sum(counts.values())} cases")
-        for operation, number in sorted(counts.items()):
-            terminalreporter.write_line(f"{number:6d}  {operation}")
