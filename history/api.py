@@ -25,9 +25,9 @@ MAX_LIMIT = 500
 QUERY_ERRORS = {
     "actor": ["invalid", "min_value", "max_value"],
     "object_type": ["invalid_choice"],
-    "since": ["invalid"],
-    "until": ["invalid"],
-    "cursor": ["invalid"],
+    "since": ["invalid", "overflow"],
+    "until": ["invalid", "overflow"],
+    "cursor": ["invalid", "null_characters_not_allowed"],
     "limit": ["invalid", "min_value"],
 }
 _PK_MAX = 2**63 - 1
