@@ -302,12 +302,21 @@ def knowledge_of(budget_ids) -> dict[int, int]:
 class KnowledgeHeaderMixin:
     """For the viewsets that write budgets, categories and transactions: a successful
     write's answer carries each written budget's new knowledge in ``Server-Knowledge``
-    (one query, after the write). The actions say which budgets with ``wrote(...)``."""
+    (one query, after the write, unless the created row brought it back). The actions say
+    which budgets with ``wrote(...)``, or ``wrote_row(row)`` for a row they created."""
 
     knowledge_actions: tuple[str, ...] = ()
 
     def wrote(self, *budget_ids: int) -> None:
         self._knowledge_budgets = {*getattr(self, "_knowledge_budgets", set()), *budget_ids}
+
+    def wrote_row(self, row) -> None:
+        """A row this request created: its knowledge, when its INSERT returned it
+        (PostgreSQL: budgets/sync_fields.py), is its budget's after the write, exact and
+        without a read; otherwise the budget's is read as for wrote()."""
+        self.wrote(row.budget_id)
+        if row.knowledge is not None:
+            self._known_knowledge = {**getattr(self, "_known_knowledge", {}), row.budget_id: row.knowledge}
 
     @property
     def response_headers(self) -> dict:
@@ -318,8 +327,10 @@ class KnowledgeHeaderMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         budgets = getattr(self, "_knowledge_budgets", None)
         if budgets and 200 <= response.status_code < 300:
-            known = knowledge_of(budgets)
-            response[KNOWLEDGE_HEADER] = ", ".join(f"{pk}={value}" for pk, value in known.items())
+            returned = getattr(self, "_known_knowledge", {})
+            read = knowledge_of(budgets - returned.keys()) if budgets - returned.keys() else {}
+            known = {**read, **returned}
+            response[KNOWLEDGE_HEADER] = ", ".join(f"{pk}={known[pk]}" for pk in sorted(known))
         return response
 
 

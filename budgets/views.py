@@ -349,7 +349,7 @@ class CategoryViewSet(
     def create(self, request):
         data = _valid(CategoryInputSerializer, request.data, context={"request": request})
         category = services.category_create(actor=request.user, **data)
-        self.wrote(category.budget_id)
+        self.wrote_row(category)
         return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -146,7 +146,7 @@ class TransactionViewSet(
     def create(self, request):
         data = self._input(request.data)
         tx = services.transaction_create(actor=request.user, **data)
-        self.wrote(tx.budget_id)
+        self.wrote_row(tx)
         return Response(self.get_serializer(tx).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
