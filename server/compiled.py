@@ -35,7 +35,7 @@ def compiled_sql(
         placeholders = [_PLACEHOLDER - n for n in range(len(values))]
         sql, params = build(*placeholders).query.sql_with_params()
         slots = tuple(_slot(param, placeholders) for param in params)
-        missing = set(range(len(values))) - set(slots)
+        missing = set(range(len(values))) - {slot for slot, _kind in slots if slot is not None}
         if missing:
             raise ValueError(
                 f"{key}: the query does not use value(s) {sorted(missing)}; it cannot be reused."
@@ -43,11 +43,16 @@ def compiled_sql(
         entry = _compiled[(vendor, key)] = (sql, tuple(params), slots)
     sql, params, slots = entry
     return sql, tuple(
-        param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True)
+        param if slot is None else values[slot] if kind is int else kind(values[slot])
+        for param, (slot, kind) in zip(params, slots, strict=True)
     )
 
 
-def _slot(param, placeholders: list[int]) -> int | None:
-    if type(param) is int and param in placeholders:
-        return placeholders.index(param)
-    return None
+def _slot(param, placeholders: list[int]) -> tuple[int | None, type]:
+    """Where a parameter's value comes from (None: it is the query's own) and its type: a
+    plain int (the value goes in as it is given: an int, or a list for an array), or the
+    driver's typed one (psycopg's Int8, for a bigint column's lookup), which the value is
+    given as well."""
+    if isinstance(param, int) and not isinstance(param, bool) and param in placeholders:
+        return placeholders.index(param), type(param)
+    return None, type(param)

@@ -13,18 +13,22 @@ the one answered), never not at all.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Coalesce, Greatest
-from django.utils import timezone
+from django.db import connections
+from django.db.models import DateTimeField, ExpressionWrapper, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest, Now
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.models import User
 from budgets.models import Budget, BudgetKnowledge, Category, Tombstone
 from budgets.serializers import BudgetSerializer, CategorySerializer
+from budgets.shares import CHANGE_CODENAME, VIEW_CODENAME, codename_id
+from permissions.scoping import VIEW, visible
 from permissions.viewsets import TenantViewSet
+from server.compiled import compiled_sql
 from server.exceptions import Gone
 from server.openapi import (
     ErrorResponse410Serializer,
@@ -34,7 +38,7 @@ from server.openapi import (
     pin_values,
 )
 from transactions.models import Transaction
-from transactions.rows import page_rows
+from transactions.rows import PAGE_COLUMNS, as_page_rows, caller
 from transactions.serializers import TransactionSerializer
 
 document_error_codes(410, "resync_required")
@@ -121,6 +125,59 @@ def _resync() -> Gone:
     )
 
 
+_BUDGET_FIELDS = tuple(field.attname for field in Budget._meta.concrete_fields)
+
+
+def _with_knowledge(budgets):
+    """The budget's knowledge and the floor of its kept deletions, read with it (before its
+    rows: module docstring). Past the retention a deletion counts as pruned whether or not
+    prune_tombstones has run yet: the 410 does not wait for cron. The cutoff is the
+    database's clock, which also writes the deletions' time."""
+    kept = BudgetKnowledge.objects.filter(budget_id=OuterRef("pk"))
+    cutoff = ExpressionWrapper(
+        Now() - Value(timedelta(days=settings.TOMBSTONE_RETENTION_DAYS)), output_field=DateTimeField()
+    )
+    expired = Tombstone.objects.filter(budget_id=OuterRef("pk"), deleted_at__lt=cutoff).order_by("-knowledge")
+    return budgets.annotate(
+        server_knowledge=Coalesce(Subquery(kept.values("server_knowledge")), 0),
+        tombstone_floor=Greatest(
+            Coalesce(Subquery(kept.values("tombstone_floor")), 0),
+            Coalesce(Subquery(expired.values("knowledge")[:1]), 0),
+        ),
+    )
+
+
+def budget_with_knowledge(user, pk: int) -> Budget | None:
+    """The budget ``pk`` if ``user`` may view it (visible_to, with a stand-in for the caller's
+    id), with its owner, the caller's right to change it, its knowledge and its tombstone
+    floor; None otherwise. One statement, compiled once per process (server/compiled.py):
+    building it through the ORM cost more than the rest of a changes/ request."""
+    if not 0 < pk < 2**63:
+        return None
+
+    def build(user_id, budget_id):
+        someone = caller(user_id)
+        budgets = _with_knowledge(visible(Budget, someone, VIEW).with_rights(someone))
+        columns = (*_BUDGET_FIELDS, "owner__email", "can_change", "server_knowledge", "tombstone_floor")
+        return budgets.filter(pk=budget_id).values_list(*columns)
+
+    # The permissions' ids are constants of the SQL (a test database's may change).
+    rights = (codename_id(VIEW_CODENAME), codename_id(CHANGE_CODENAME))
+    key = ("budget-with-knowledge", settings.TOMBSTONE_RETENTION_DAYS, rights)
+    sql, params = compiled_sql(key, build, user.pk, pk)
+    with connections[Budget.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    count = len(_BUDGET_FIELDS)
+    budget = Budget(**dict(zip(_BUDGET_FIELDS, row[:count], strict=True)))
+    email, can_change, budget.server_knowledge, budget.tombstone_floor = row[count:]
+    budget.owner = User(pk=budget.owner_id, email=email)
+    budget.can_change = bool(can_change)
+    return budget
+
+
 @extend_validation_errors(
     ["invalid", "min_value", "max_value"], field_name="last_knowledge_of_server", actions=["changes"]
 )
@@ -131,27 +188,10 @@ class BudgetSyncViewSet(TenantViewSet):
     serializer_class = ChangesSerializer
     filterset_class = None
     pagination_class = None
+    read_row = staticmethod(budget_with_knowledge)
 
     def with_related(self, queryset):
-        # The budget's knowledge comes with it, read before its rows (module docstring).
-        kept = BudgetKnowledge.objects.filter(budget_id=OuterRef("pk"))
-        # Past the retention a deletion counts as pruned whether or not prune_tombstones has
-        # run yet: the 410 does not wait for cron.
-        cutoff = timezone.now() - timedelta(days=settings.TOMBSTONE_RETENTION_DAYS)
-        expired = Tombstone.objects.filter(budget_id=OuterRef("pk"), deleted_at__lt=cutoff).order_by(
-            "-knowledge"
-        )
-        return (
-            queryset.select_related("owner")
-            .with_rights(self.request.user)
-            .annotate(
-                server_knowledge=Coalesce(Subquery(kept.values("server_knowledge")), 0),
-                tombstone_floor=Greatest(
-                    Coalesce(Subquery(kept.values("tombstone_floor")), 0),
-                    Coalesce(Subquery(expired.values("knowledge")[:1]), 0),
-                ),
-            )
-        )
+        return _with_knowledge(queryset.select_related("owner").with_rights(self.request.user))
 
     @extend_schema(
         summary="Get a budget's changes",
@@ -166,7 +206,7 @@ class BudgetSyncViewSet(TenantViewSet):
     )
     @action(detail=True, methods=["get"], scope_action="view")
     def changes(self, request, pk=None):
-        budget = self.get_object()
+        budget = self.get_row()
         query = ChangesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         since = query.validated_data.get("last_knowledge_of_server")
@@ -188,11 +228,9 @@ def changes_since(budget: Budget, since: int | None) -> dict:
     order of their (budget, knowledge) index: the changes since a knowledge are read off it,
     however many rows the budget holds."""
     categories = Category.objects.filter(budget=budget).order_by("knowledge", "id")
-    transactions = Transaction.objects.filter(budget=budget).order_by("knowledge", "id")
     gone = {"category": [], "transaction": []}
     if since:
         categories = categories.filter(knowledge__gt=since)
-        transactions = transactions.filter(knowledge__gt=since)
     if since is not None:
         for object_type, object_id in (
             Tombstone.objects.filter(budget_id=budget.pk, knowledge__gt=since)
@@ -200,7 +238,7 @@ def changes_since(budget: Budget, since: int | None) -> dict:
             .values_list("object_type", "object_id")
         ):
             gone[object_type].append({"id": object_id, "deleted": True})
-    categories, transactions = list(categories), page_rows(transactions)
+    categories, transactions = list(categories), _transactions_since(budget.pk, since or 0)
     for row in categories:
         row.budget = budget  # the currency of their amounts, without a query each
     return {
@@ -208,3 +246,21 @@ def changes_since(budget: Budget, since: int | None) -> dict:
         + gone["category"],
         "transactions": ChangedTransactionSerializer(transactions, many=True).data + gone["transaction"],
     }
+
+
+def _transactions_since(budget_id: int, since: int) -> list:
+    """The budget's transactions written after ``since`` (0: all), as the list's PageRows,
+    in the order of the (budget, knowledge) index; compiled once per process."""
+
+    def build(budget, after):
+        rows = Transaction.objects.filter(budget_id=budget).order_by("knowledge", "id")
+        # Rows written before the feature came have no knowledge: "all" takes them too.
+        return (rows.filter(knowledge__gt=after) if after else rows).values_list(*PAGE_COLUMNS)
+
+    if since:
+        sql, params = compiled_sql(("changes-transactions",), build, budget_id, since)
+    else:
+        sql, params = compiled_sql(("changes-transactions-all",), lambda budget: build(budget, 0), budget_id)
+    with connections[Transaction.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return as_page_rows(cursor.fetchall())

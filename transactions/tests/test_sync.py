@@ -191,6 +191,22 @@ def test_changes_are_for_viewers_and_a_revoked_budget_is_the_unknown_ids_404(own
     assert client_for(UserFactory()).get(changes_url(budget.pk)).content == refused.content
 
 
+@pytest.mark.parametrize("level", ["view", "edit", None])
+def test_the_budget_in_changes_is_the_budget_as_its_own_route_shows_it(owner, budget, client_for, level):
+    """changes/ reads the budget in one compiled statement of its own: it must show what
+    budgets/{id}/ shows, rights included, to the owner and to each kind of sharee."""
+    caller = owner
+    if level is not None:
+        caller = UserFactory()
+        make_household(owner, members=[caller])
+        share_user(budget, caller, level)
+    api = client_for(caller)
+    client_for(owner).patch(f"/api/v1/budgets/{budget.pk}/", {"name": "Renamed"}, format="json")
+    shown = api.get(f"/api/v1/budgets/{budget.pk}/").json()
+    assert api.get(changes_url(budget.pk)).json()["budget"] == shown
+    assert shown["name"] == "Renamed" and shown["owner"]["email"] == owner.email
+
+
 def test_a_knowledge_the_budget_never_had_is_gone(api, budget):
     now = knowledge(budget)
     assert api.get(changes_url(budget.pk), {"last_knowledge_of_server": now}).status_code == 200
