@@ -14,11 +14,22 @@ from collections.abc import Callable
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.signals import post_migrate
 
 # Never a real id or value of this API: it marks where a value goes in the parameters.
 _PLACEHOLDER = -7_700_000_000_000_000
 
 _compiled: dict[tuple, tuple[str, tuple, tuple]] = {}
+
+
+def forget_compiled(**kwargs) -> None:
+    """After a migrate or a flush (which recreates the permissions, under new ids in a test
+    database), nothing compiled before is kept: a compiled query may carry such an id as a
+    constant (a permission's, in the budgets' scope), whether or not its key names it."""
+    _compiled.clear()
+
+
+post_migrate.connect(forget_compiled, dispatch_uid="server.compiled.forget_compiled")
 
 
 def compiled_sql(

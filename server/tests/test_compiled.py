@@ -46,3 +46,15 @@ def test_a_value_the_query_does_not_use_is_refused():
     with pytest.raises(ValueError, match="does not use value"):
         compiled_sql(("test-unused",), lambda pk, other: User.objects.filter(pk=pk), 1, 2)
     assert not any(key == ("test-unused",) for _, key in compiled._compiled)
+
+
+def test_a_migrate_or_flush_forgets_what_was_compiled():
+    """A flush recreates the permissions under new ids, which compiled SQL may carry as
+    constants: post_migrate empties the cache, as it does the permission ids' own."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    compiled_sql(("test-forget",), lambda pk: User.objects.filter(pk=pk), 1)
+    assert any(key == ("test-forget",) for _, key in compiled._compiled)
+    post_migrate.send(sender=apps.get_app_config("accounts"), app_config=apps.get_app_config("accounts"))
+    assert not any(key == ("test-forget",) for _, key in compiled._compiled)
