@@ -466,7 +466,7 @@ class TransactionPagination(LimitOffsetPagination):
             if len(budgets) == 1:
                 # One budget: its (budget, order, id) index gives the page directly.
                 queryset = queryset.filter(budget_id=budgets[0])
-            return page_rows(queryset[offset : offset + limit])
+            return page_rows(ids_first(queryset, offset=offset, limit=limit))
         # Rows by primary key among the page's ids, in one query with them. The scoping
         # predicate is not repeated here: with it, the planner walks the budgets' index and
         # filters (10 ms for a 50,000-row budget against 1 ms by primary key). The ids come
@@ -567,6 +567,18 @@ class TransactionPagination(LimitOffsetPagination):
             }
         )
         return parameters
+
+
+def ids_first(queryset, *, offset: int, limit: int):
+    """The page of ``queryset`` (filtered, ordered), its ids chosen first: the inner query reads
+    the order and the filters off a (budget, …) index, and only the page's rows are joined to
+    their budget, recorder and split. Sliced with its joins, PostgreSQL joined every matching
+    row before the top-N sort: the 3-month filter's 2,057 rows, 5.3 ms against 1.6 (EXPLAIN in
+    docs/performance.md). One statement, so the ids and their rows are of one snapshot."""
+    order = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering)
+    ids = queryset.order_by(*order).values("pk")[offset : offset + limit]
+    unscoped = dangerously_unscoped(queryset.model, reason="ids from the scoped, filtered query")
+    return unscoped.filter(pk__in=ids).order_by(*order)
 
 
 def narrowing_params(request) -> set[str]:
