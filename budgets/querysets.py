@@ -42,6 +42,10 @@ def _visible_ids_subquery(user, codename: str) -> RawSQL:
 
 
 class BudgetQuerySet(models.QuerySet):
+    # visible_to reads nothing of the caller but the id (and that the caller is active), so
+    # its SQL can be compiled once with a stand-in caller (permissions.scoping.scoped_row).
+    scope_reads_caller_id_only = True
+
     def visible_to(self, user, action: str = VIEW):
         """Budgets ``user`` may ``action``: the owner always; sharees per their
         user and household shares (the union); nobody else, superusers included."""
@@ -88,6 +92,10 @@ class BudgetQuerySet(models.QuerySet):
 
 
 class CategoryQuerySet(models.QuerySet):
+    # visible_to reads nothing of the caller but the id (and that the caller is active), so
+    # its SQL can be compiled once with a stand-in caller (permissions.scoping.scoped_row).
+    scope_reads_caller_id_only = True
+
     def visible_to(self, user, action: str = VIEW):
         """Categories follow their budget: view to read, change to write."""
         from budgets.models import Budget

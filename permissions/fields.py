@@ -5,9 +5,10 @@ serializer field, the same "invalid_choice" for a filter.
 """
 
 import django_filters
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-from permissions.scoping import VIEW, visible
+from permissions.scoping import VIEW, scoped_row, visible
 
 
 def _request_user(context_or_request):
@@ -35,16 +36,18 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        preloaded = self.context.get("scoped_rows", {}).get(self.queryset.model)
-        if preloaded is None:
-            return super().to_internal_value(data)
-        # Same answers as the lookup path: not an integer -> incorrect_type; any
-        # integer that is not among the visible rows -> does_not_exist.
+        # The answers of DRF's queryset.get(pk=data): not an integer -> incorrect_type;
+        # any integer that is not among the visible rows -> does_not_exist.
         try:
             pk = int(data)
         except ValueError:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        row = preloaded.get(pk)
+        preloaded = self.context.get("scoped_rows", {}).get(self.queryset.model)
+        if preloaded is not None:
+            row = preloaded.get(pk)
+        else:
+            user = _request_user(self.context)
+            row = scoped_row(self.queryset.model, user, pk, self.scope_action) if pk in PK_RANGE else None
         if row is None:
             self.fail("does_not_exist", pk_value=data)
         return row
@@ -77,14 +80,45 @@ def preload_scoped(model, user, ids, *, scope_action: str = VIEW, select_related
     return {row.pk: row for row in rows}
 
 
+class ScopedModelChoiceField(django_filters.fields.ModelChoiceField):
+    """The filter's form field: looks the id up with scoped_row (compiled once where it can
+    be), with the answers of Django's ModelChoiceField, whose queryset.get it replaces."""
+
+    def __init__(self, *, scoped=None, **kwargs):
+        self.scoped = scoped  # (model, user, action)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if self.scoped is None or value in self.empty_values:
+            return super().to_python(value)
+        self.validate_no_null_characters(value)
+        model, user, action = self.scoped
+        pk = _as_pk(value)
+        row = None if pk is None else scoped_row(model, user, pk, action)
+        if row is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return row
+
+
 class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
     """A django-filter id filter scoped like ScopedPrimaryKeyRelatedField."""
+
+    field_class = ScopedModelChoiceField
 
     def __init__(self, *, model, scope_action: str = VIEW, **kwargs):
         self.scoped_model = model
         self.scope_action = scope_action
         kwargs["queryset"] = self._scoped
         super().__init__(**kwargs)
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            user = _request_user(self.get_request())
+            self.extra["scoped"] = (self.scoped_model, user, self.scope_action)
+        return super().field
 
     def _scoped(self, request):
         data = getattr(getattr(self, "parent", None), "data", None)

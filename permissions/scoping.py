@@ -8,8 +8,11 @@ nothing else, for anonymous, inactive and superusers alike. Model-wide permissio
 
 from collections.abc import Callable, Iterable
 
-from django.db import models
+from django.contrib.auth import get_user_model
+from django.db import connections, models
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+
+from server.compiled import compiled_sql
 
 VIEW = "view"
 
@@ -30,6 +33,37 @@ def visible(model: type[models.Model], user, action: str = VIEW) -> models.Query
     if not hasattr(manager, "visible_to"):
         raise TypeError(f"{model.__name__} has no visible_to(user, action); it cannot be served to tenants.")
     return manager.visible_to(user, action)
+
+
+def caller(user_id: int):
+    """A stand-in for the caller in a compiled builder (server/compiled.py): an active user
+    with this id, so the query goes through the one scoping path (visible_to) with the id
+    as its value. Whoever runs the SQL has checked that the real caller is active."""
+    return get_user_model()(pk=user_id, is_active=True)
+
+
+def scoped_row(model: type[models.Model], user, pk: int, action: str = VIEW) -> models.Model | None:
+    """``visible(model, user, action)``'s row ``pk``, or None: the lookup behind a scoped id
+    field or filter. On PostgreSQL, for a model whose queryset declares that its scope reads
+    nothing of the caller but the id (``scope_reads_caller_id_only``), its SQL is built
+    through visible_to once per process (with a stand-in caller) and reused; building and
+    compiling it cost more than the query (about 0.4 ms a request)."""
+    if not is_active_user(user):
+        return None
+    manager = model._default_manager
+    compiled = getattr(manager.get_queryset(), "scope_reads_caller_id_only", False)
+    if not compiled or connections[manager.db].vendor != "postgresql":
+        return next(iter(visible(model, user, action).filter(pk=pk)), None)
+    columns = [field.attname for field in model._meta.concrete_fields]
+
+    def build(user_id, row_id):
+        return visible(model, caller(user_id), action).filter(pk=row_id).values_list(*columns)
+
+    sql, params = compiled_sql(("scoped-row", model._meta.label, action), build, user.pk, pk)
+    with connections[manager.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else model.from_db(manager.db, columns, row)
 
 
 def allows(user, obj: models.Model, action: str) -> bool:

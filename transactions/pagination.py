@@ -35,12 +35,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from budgets.models import Budget
-from permissions.scoping import dangerously_unscoped
+from permissions.scoping import caller, dangerously_unscoped
 from server.compiled import compiled_sql
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
 from transactions.models import Transaction
-from transactions.rows import PAGE_COLUMNS, as_page_rows, caller, page_rows
+from transactions.rows import PAGE_COLUMNS, as_page_rows, page_rows
 from transactions.selectors import transaction_counts_by_budget
 
 # Orderings whose per-budget index exists: ("-date", "-id") etc. (see Transaction.Meta.indexes).

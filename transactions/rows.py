@@ -11,7 +11,7 @@ from typing import NamedTuple
 from django.db import connections
 from django.db.models.expressions import RawSQL
 
-from accounts.models import User
+from permissions.scoping import caller
 from server.compiled import compiled_sql
 from transactions.models import SplitShare, Transaction
 
@@ -82,14 +82,6 @@ def as_page_rows(rows: list[tuple]) -> list[PageRow]:
         )
         for row in rows
     ]
-
-
-def caller(user_id: int) -> User:
-    """A stand-in for the caller in a compiled builder (server/compiled.py): an active user
-    with this id, so the query goes through the one scoping path (visible_to) with the id
-    as its value. Whoever runs the SQL has checked the real caller is active (the token's
-    authentication refuses an inactive account)."""
-    return User(pk=user_id, is_active=True)
 
 
 def transaction_row(user, pk: int) -> "PageRow | None":

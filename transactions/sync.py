@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from budgets.models import Budget, BudgetKnowledge, Category, Tombstone
 from budgets.serializers import BudgetSerializer, CategorySerializer
-from permissions.scoping import VIEW, visible
+from permissions.scoping import VIEW, caller, visible
 from permissions.viewsets import TenantViewSet
 from server.compiled import compiled_sql
 from server.exceptions import Gone
@@ -37,7 +37,7 @@ from server.openapi import (
     pin_values,
 )
 from transactions.models import Transaction
-from transactions.rows import PAGE_COLUMNS, as_page_rows, caller
+from transactions.rows import PAGE_COLUMNS, as_page_rows
 from transactions.serializers import TransactionSerializer
 
 document_error_codes(410, "resync_required")

@@ -22,7 +22,7 @@ from households.models import Household, Membership
 from households.tests.factories import InvitationFactory, make_household
 from households.views import HouseholdViewSet
 from permissions.fields import ScopedModelChoiceFilter, ScopedPrimaryKeyRelatedField, preload_scoped
-from permissions.scoping import allows, dangerously_unscoped, require, require_all, visible
+from permissions.scoping import allows, dangerously_unscoped, require, require_all, scoped_row, visible
 from permissions.viewsets import TenantViewSet
 from server.tests.helpers import assert_error
 
@@ -434,6 +434,42 @@ def test_scoped_field_refuses_values_that_are_not_ids(world, value, code):
     assert _pick_errors(world.owner, household=value)["household"][0].code == code
 
 
+@pytest.mark.parametrize(
+    ("model", "action"),
+    [(Household, "view"), (Household, "change"), (User, "view"), (User, "change")]
+    + [("budget", action) for action in ("view", "change", "delete")]
+    + [("category", "view"), ("category", "change"), ("transaction", "view"), ("transaction", "change")],
+)
+def test_scoped_row_answers_every_caller_as_visible_does(world, model, action, monkeypatch):
+    """scoped_row compiles a model's lookup once, with a stand-in caller, and reuses it for
+    everyone (on PostgreSQL): each caller, asked for every row, gets exactly what visible()
+    gives them, whoever was asked first. A scope that read more of the caller than the id
+    would show here, in another caller's answers."""
+    from budgets.models import Budget, Category
+    from server import compiled
+    from transactions.models import Transaction
+    from transactions.tests.factories import TransactionFactory
+
+    monkeypatch.setattr(compiled, "_compiled", {})
+    budget = BudgetFactory(owner=world.owner)
+    share_user(budget, world.viewer, "view")
+    share_household(budget, world.home, "edit")
+    category = Category.objects.create(budget=budget, name="Food")
+    TransactionFactory(budget=budget, category=category)
+    TransactionFactory(budget=BudgetFactory(owner=world.stranger))
+    model = {"budget": Budget, "category": Category, "transaction": Transaction}.get(model, model)
+    callers = [world.stranger, world.owner, world.viewer, world.member, world.admin, UserFactory()]
+    inactive = UserFactory(is_active=False)
+    for caller in [*callers, inactive, AnonymousUser()]:
+        allowed = set(visible(model, caller, action).values_list("pk", flat=True))
+        for pk in model._default_manager.values_list("pk", flat=True):
+            row = scoped_row(model, caller, pk, action)
+            assert (row is not None) == (pk in allowed), (caller, pk)
+            if row is not None:
+                assert row == model._default_manager.get(pk=pk) and row._state.db == "default"
+    assert any(visible(model, caller, action).exists() for caller in callers)
+
+
 def test_scoped_filter_narrows_to_a_visible_household(world):
     filterset = _MembershipFilter(
         data={"household": world.home.pk},
@@ -456,6 +492,23 @@ def test_scoped_filter_reads_a_foreign_household_exactly_like_an_unknown_one(wor
 
     assert foreign == unknown
     assert foreign.get_json_data()["household"][0]["code"] == "invalid_choice"
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "-5", str(10**30), "9" * 5000, " ", "\x00"])
+def test_scoped_filter_refuses_what_is_not_a_visible_id_as_django_would(world, value):
+    """The filter's own lookup (scoped_row) gives the answers of Django's ModelChoiceField,
+    whose queryset.get it replaces."""
+    from django import forms
+
+    django_field = forms.ModelChoiceField(queryset=visible(Household, world.owner))
+    try:
+        django_field.clean(value)
+    except forms.ValidationError as error:
+        expected = [(error.code, error.message % (error.params or {})) for error in error.error_list]
+    else:
+        raise AssertionError(f"Django accepted {value!r}")
+    errors = _filter_errors(world.owner, value).as_data()["household"]
+    assert [(error.code, error.message % (error.params or {})) for error in errors] == expected
 
 
 def test_household_filter_in_the_api_reads_a_foreign_id_like_an_unknown_one(world, client_for):
