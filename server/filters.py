@@ -1,3 +1,5 @@
+import functools
+
 import django_filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
@@ -23,26 +25,40 @@ PAGINATION_PARAMS = frozenset({"limit", "offset", "cursor"})
 
 
 class FilterBackend(DjangoFilterBackend):
-    """django-filter, not run for a request that sends nothing but pagination parameters:
-    the filterset's form (one field per filter) costs about a millisecond to build and
-    then filters nothing. Any other parameter, known or not, runs it as usual, with a form
-    of only the filters the request names (a filter left out filters nothing and cannot
-    be invalid). A value outside a filter's choices is refused with the valid ones listed
+    """django-filter, not run for a request that sends only pagination parameters: the
+    filterset's form (one field per filter) costs about a millisecond to build and then
+    filters nothing. Any other parameter, known or not, runs it as usual, with only the
+    filters the request names (a filter left out filters nothing and cannot be invalid):
+    a subclass of the filterset holding just those, made once per set of names, so that
+    neither the filters nor the form's fields of the others are copied for each request.
+    A value outside a filter's choices is refused with the valid ones listed
     (filter_errors)."""
 
     def filter_queryset(self, request, queryset, view):
         if request.query_params.keys() <= PAGINATION_PARAMS:
             return queryset
-        filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
             return queryset
-        if all(_one_parameter(filter_) for filter_ in filterset.filters.values()):
-            filterset.filters = {
-                name: filter_ for name, filter_ in filterset.filters.items() if name in request.query_params
-            }
+        named = frozenset(name for name in filterset_class.base_filters if name in request.query_params)
+        filterset = narrowed(filterset_class, named)(**self.get_filterset_kwargs(request, queryset, view))
         if not filterset.is_valid() and self.raise_exception:
             raise filter_errors(filterset.form)
         return filterset.qs
+
+
+@functools.lru_cache(maxsize=512)
+def narrowed(filterset_class, names: frozenset):
+    """``filterset_class`` with only the filters ``names`` (when each of its filters reads the
+    one query parameter of its name; otherwise the class itself)."""
+    if not all(_one_parameter(filter_) for filter_ in filterset_class.base_filters.values()):
+        return filterset_class
+    subclass = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
+    # After the class is made: its metaclass sets base_filters from the declared filters.
+    subclass.base_filters = {
+        name: filter_ for name, filter_ in filterset_class.base_filters.items() if name in names
+    }
+    return subclass
 
 
 def _one_parameter(filter_) -> bool:
