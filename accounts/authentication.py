@@ -30,8 +30,13 @@ class _CallerLookup:
     class objects:
         @staticmethod
         def get(**lookup):
-            # simplejwt passes {USER_ID_FIELD: the token's user id}.
+            # simplejwt passes {USER_ID_FIELD: the token's user id}, which a token may carry
+            # as text; the compiled query takes it as the id column's integer.
             ((field, value),) = lookup.items()
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise User.DoesNotExist from None
             sql, params = compiled_sql(
                 ("jwt-caller", field), lambda placeholder: User.objects.filter(**{field: placeholder}), value
             )

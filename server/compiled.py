@@ -10,14 +10,26 @@ the SQL text (which, being identical each time, PostgreSQL also prepares once pe
 connection: DATABASE_PREPARE_THRESHOLD in server/settings.py).
 """
 
+import datetime
 from collections.abc import Callable
 
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.signals import post_migrate
 
-# Never a real id or value of this API: it marks where a value goes in the parameters.
+# Never a real id or value of this API: they mark where a value goes in the parameters. An
+# int stands for an int (or a list, for an array), a date for a date, a text for a text.
 _PLACEHOLDER = -7_700_000_000_000_000
+_PLACEHOLDER_DATE = datetime.date(1, 1, 1)
+
+
+def _placeholder(value, n: int):
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return _PLACEHOLDER_DATE + datetime.timedelta(days=n)
+    if isinstance(value, str):
+        return f"\x00compiled value {n}"  # a NUL: no text this API stores or is sent holds one
+    return _PLACEHOLDER - n
+
 
 _compiled: dict[tuple, tuple[str, tuple, tuple]] = {}
 
@@ -33,19 +45,24 @@ post_migrate.connect(forget_compiled, dispatch_uid="server.compiled.forget_compi
 
 
 def compiled_sql(
-    key: tuple, build: Callable[..., QuerySet], *values, using: str = "default"
+    key: tuple, build: Callable[..., "QuerySet | tuple[str, tuple]"], *values, using: str = "default"
 ) -> tuple[str, tuple]:
-    """``build(*placeholders)`` returns the queryset, built from its arguments alone (the
-    placeholders stand for ``values``, which are ids or other integers compared as they
-    are); ``key`` names that shape and whatever else the build depends on. The SQL and
-    parameters of ``build(*values)``, compiled once. A value the compiled query does not
-    carry as it was given (unused, or turned into text by a text column) is refused."""
+    """``build(*placeholders)`` returns the queryset (or its SQL and parameters), built from
+    its arguments alone: the placeholders stand for ``values``, which are ids or other
+    integers, dates or texts compared as they are; ``key`` names that shape and whatever
+    else the build depends on. The SQL and parameters of ``build(*values)``, compiled once.
+    A value the compiled query does not carry as it was given (unused, or turned into
+    another type or text, as a LIKE pattern does) is refused."""
     vendor = connections[using].vendor
     entry = _compiled.get((vendor, key))
     if entry is None:
-        placeholders = [_PLACEHOLDER - n for n in range(len(values))]
-        sql, params = build(*placeholders).query.sql_with_params()
-        slots = tuple(_slot(param, placeholders) for param in params)
+        placeholders = [_placeholder(value, n) for n, value in enumerate(values)]
+        built = build(*placeholders)
+        sql, params = built if isinstance(built, tuple) else built.query.sql_with_params()
+        where = {placeholder: n for n, placeholder in enumerate(placeholders)}
+        # SQLite's backend passes a date as its ISO text.
+        where.update((p.isoformat(), n) for n, p in enumerate(placeholders) if isinstance(p, datetime.date))
+        slots = tuple(_slot(param, where, placeholders) for param in params)
         missing = set(range(len(values))) - {slot for slot, _kind in slots if slot is not None}
         if missing:
             raise ValueError(
@@ -54,16 +71,25 @@ def compiled_sql(
         entry = _compiled[(vendor, key)] = (sql, tuple(params), slots)
     sql, params, slots = entry
     return sql, tuple(
-        param if slot is None else values[slot] if kind is int else kind(values[slot])
+        param if slot is None else values[slot] if kind is None else kind(values[slot])
         for param, (slot, kind) in zip(params, slots, strict=True)
     )
 
 
-def _slot(param, placeholders: list[int]) -> tuple[int | None, type]:
-    """Where a parameter's value comes from (None: it is the query's own) and its type: a
-    plain int (the value goes in as it is given: an int, or a list for an array), or the
-    driver's typed one (psycopg's Int8, for a bigint column's lookup), which the value is
-    given as well."""
-    if isinstance(param, int) and not isinstance(param, bool) and param in placeholders:
-        return placeholders.index(param), type(param)
-    return None, type(param)
+def _slot(param, where: dict, placeholders: list) -> tuple[int | None, type | None]:
+    """Where a parameter's value comes from (None: it is the query's own) and how it is
+    passed: as it is given (None), as the driver's typed int that an int placeholder
+    became (psycopg's Int8, for a bigint column's lookup), or a date as its ISO text."""
+    if isinstance(param, bool) or not isinstance(param, int | str | datetime.date):
+        return None, None
+    slot = where.get(param)
+    if slot is None:
+        return None, None
+    placeholder = placeholders[slot]
+    if type(param) is type(placeholder):
+        return slot, None
+    if isinstance(param, int) and isinstance(placeholder, int):
+        return slot, type(param)
+    if isinstance(param, str) and isinstance(placeholder, datetime.date):
+        return slot, str
+    return None, None

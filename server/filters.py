@@ -44,6 +44,9 @@ class FilterBackend(DjangoFilterBackend):
         filterset = narrowed(filterset_class, named)(**self.get_filterset_kwargs(request, queryset, view))
         if not filterset.is_valid() and self.raise_exception:
             raise filter_errors(filterset.form)
+        # What the filters were, for a paginator that compiles its statements per set of
+        # filters (transactions/pagination.py).
+        view.applied_filterset = filterset
         return filterset.qs
 
 

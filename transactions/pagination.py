@@ -22,6 +22,7 @@ unusual orderings use the plain query.
 
 import math
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core import signing
@@ -30,6 +31,7 @@ from django.db.models import BooleanField, Count, Expression, F, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.related_lookups import RelatedIn
 from django.db.models.sql.where import AND
+from django_filters.constants import EMPTY_VALUES
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -281,6 +283,11 @@ def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
     PostgreSQL reuses a generic plan for the prepared statement; the flat GROUP BY's
     generic plan chose the category index and read every row of the category (5 ms
     against 0.5 ms for bench-recent). The scope is the outer list, not repeated per budget."""
+    return _rows_per_budget(queryset.db, *count_sql(queryset, budget_ids))
+
+
+def count_sql(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:
+    """matching_rows_per_budget's statement."""
     inner = filters_only(queryset, budget_ids)
     if inner is None:
         inner = queryset
@@ -293,29 +300,104 @@ def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
         f"CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM ({inner_sql}) AS row) AS matching "
         "WHERE matching.n > 0"
     )
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, (*budget_ids.params, *inner_params))
+    return sql, (*budget_ids.params, *inner_params)
+
+
+def _rows_per_budget(alias: str, sql: str, params) -> dict[int, int]:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
         return dict(cursor.fetchall())
 
 
-def compiled_page(user, order: tuple[str, ...], weights: dict[int, int], *, budget, offset: int, limit: int):
-    """The page of a list narrowed by nothing but (at most) one budget, on PostgreSQL: the
-    same window and page query as the generic path, compiled once per (order, budget filter)
-    and run with this request's values (server/compiled.py). Its depth is a value too (the
-    window's limits are parameters), so a deep page reuses the same SQL. The rows come back
-    as PageRow; the shares of the page's splits in one more query when it holds one."""
+# Filters a compiled statement takes as parameters (ids, a kind, dates). The others (amounts,
+# search, knowledge) put values of their own making in the SQL, so a list that uses one
+# builds its statements per request.
+COMPILED_FILTERS = frozenset({"budget", "category", "created_by", "kind", "date_after", "date_before"})
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """A list's filters as a compiled statement takes them: their names (part of its key)
+    and values (its parameters; a row's id for an id filter)."""
+
+    names: tuple[str, ...] = ()
+    values: tuple = ()
+    filters: dict = field(default_factory=dict, compare=False)
+
+    def apply(self, queryset, values):
+        """``queryset`` narrowed as the filterset narrowed the request's, with ``values``
+        (the placeholders, when compiling) in place of this request's."""
+        for name, value in zip(self.names, values, strict=True):
+            filter_ = self.filters[name]
+            model = getattr(filter_, "scoped_model", None)
+            queryset = filter_.filter(queryset, value if model is None else model(pk=value))
+        return queryset
+
+    def scoped(self, user_id, values):
+        """The caller's transactions (a stand-in for the caller: server/compiled.py), narrowed."""
+        return self.apply(Transaction.objects.visible_to(caller(user_id)), values)
+
+
+def narrowing_of(view) -> Narrowing | None:
+    """The filters the list's filterset applied (FilterBackend keeps it on the view), or
+    None when one of them is not in COMPILED_FILTERS. No filterset ran: nothing narrows."""
+    filterset = getattr(view, "applied_filterset", None)
+    if filterset is None:
+        return Narrowing()
+    cleaned = {
+        name: value
+        for name, value in filterset.form.cleaned_data.items()
+        if name != "ordering" and value not in EMPTY_VALUES
+    }
+    if not cleaned.keys() <= COMPILED_FILTERS:
+        return None
+    names = tuple(sorted(cleaned))
+    values = tuple(getattr(cleaned[name], "pk", cleaned[name]) for name in names)
+    return Narrowing(names, values, filterset.filters)
+
+
+def compiled_count(user, narrowing: Narrowing, alias: str) -> dict[int, int]:
+    """matching_rows_per_budget with SQL compiled once per set of filters (PostgreSQL)."""
+
+    def build(user_id, *values):
+        return count_sql(narrowing.scoped(user_id, values), Budget.objects.visible_pks(caller(user_id)))
+
+    return _rows_per_budget(
+        alias, *compiled_sql(("transaction-count", narrowing.names), build, user.pk, *narrowing.values)
+    )
+
+
+def compiled_ids_first(user, order, narrowing: Narrowing, budget: int, *, offset: int, limit: int):
+    """ids_first for one budget's narrowed page, with SQL compiled once per (order, filters)
+    (PostgreSQL). The rows come back as PageRow."""
+
+    def build(user_id, budget_id, page_limit, page_offset, *values):
+        scoped = narrowing.scoped(user_id, values).filter(budget_id=budget_id).order_by(*order)
+        return ids_first(scoped, offset=page_offset, limit=page_limit).values_list(*PAGE_COLUMNS)
+
+    key = ("transaction-ids-first", order, narrowing.names)
+    sql, params = compiled_sql(key, build, user.pk, budget, limit, offset, *narrowing.values)
+    with connections[Transaction.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return as_page_rows(cursor.fetchall())
+
+
+def compiled_page(
+    user, order: tuple[str, ...], weights: dict[int, int], *, narrowing, offset: int, limit: int
+):
+    """The page of a list narrowed by COMPILED_FILTERS only, on PostgreSQL: the same window
+    and page query as the generic path, compiled once per (order, filters) and run with
+    this request's values (server/compiled.py). Its depth is a value too (the window's
+    limits are parameters), so a deep page reuses the same SQL. The rows come back as
+    PageRow; the shares of the page's splits in one more query when it holds one."""
     sampled, shares = sampled_budgets(weights, offset + limit)
 
     def build(
-        user_id, budget_ids, sampled_ids, sampled_shares, edge_at, depth, page_limit, page_offset, *only
+        user_id, budget_ids, sampled_ids, sampled_shares, edge_at, depth, page_limit, page_offset, *values
     ):
-        viewer = caller(user_id)
-        scoped = Transaction.objects.visible_to(viewer)
-        if only:
-            scoped = scoped.filter(budget_id=only[0])
         ids = window_sql(
-            scoped,
-            scope=Budget.objects.visible_pks(viewer),
+            narrowing.scoped(user_id, values),
+            scope=Budget.objects.visible_pks(caller(user_id)),
             order=order,
             budgets=budget_ids,
             sampled=sampled_ids,
@@ -339,9 +421,9 @@ def compiled_page(user, order: tuple[str, ...], weights: dict[int, int], *, budg
         offset + limit,
         limit,
         offset,
-        *(() if budget is None else (budget,)),
+        *narrowing.values,
     )
-    sql, params = compiled_sql(("transaction-window", order, budget is not None), build, *values)
+    sql, params = compiled_sql(("transaction-window", order, narrowing.names), build, *values)
     with connections[Transaction.objects.db].cursor() as cursor:
         cursor.execute(sql, params)
         return as_page_rows(cursor.fetchall())
@@ -425,6 +507,9 @@ class TransactionPagination(LimitOffsetPagination):
         self.request = request
         self.cursor = None
         self.narrowing = narrowing_params(request)
+        # Filters that compiled statements can take (PostgreSQL; COMPILE_PAGES), or None.
+        compiles = COMPILE_PAGES and connections[queryset.db].vendor == "postgresql"
+        self.compiled = narrowing_of(view) if compiles else None
         token = request.query_params.get(self.cursor_query_param, "")
         if token != "":
             return self.paginate_by_cursor(queryset, request, token)
@@ -437,8 +522,7 @@ class TransactionPagination(LimitOffsetPagination):
                 return []
             return self.page(queryset, per_budget, offset=self.offset, limit=self.limit)
 
-    @staticmethod
-    def rows_per_budget(queryset, request) -> dict[int, int]:
+    def rows_per_budget(self, queryset, request) -> dict[int, int]:
         """Matching rows per visible budget (budgets with none left out). A search counts in
         one GROUP BY (planned for its term, planned_for_their_values): the trigram index is
         then read once, where the per-budget count read it once per budget, or read every
@@ -450,6 +534,8 @@ class TransactionPagination(LimitOffsetPagination):
         scope = Budget.objects.visible_pks(request.user)
         per_budget_count = "search" not in narrowing and isinstance(scope, RawSQL)
         if connections[queryset.db].vendor == "postgresql" and per_budget_count:
+            if self.compiled is not None:
+                return compiled_count(request.user, self.compiled, queryset.db)
             return matching_rows_per_budget(queryset, scope)
         return dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("*")))
 
@@ -462,8 +548,13 @@ class TransactionPagination(LimitOffsetPagination):
         scope = Budget.objects.visible_pks(self.request.user)
         vendor = connections[queryset.db].vendor
         budgets = sorted(per_budget)
+        # SQL compiled once for this request's filters: pages by offset (and a cursor's first).
+        compiled = self.compiled if after is None and order is not None else None
         if vendor != "postgresql" or order is None or len(budgets) <= 1 or not isinstance(scope, RawSQL):
             if len(budgets) == 1:
+                if compiled is not None:
+                    user = self.request.user
+                    return compiled_ids_first(user, order, compiled, budgets[0], offset=offset, limit=limit)
                 # One budget: its (budget, order, id) index gives the page directly.
                 queryset = queryset.filter(budget_id=budgets[0])
             return page_rows(ids_first(queryset, offset=offset, limit=limit))
@@ -472,12 +563,9 @@ class TransactionPagination(LimitOffsetPagination):
         # filters (10 ms for a 50,000-row budget against 1 ms by primary key). The ids come
         # from budgets of the caller's scope; a row moved meanwhile to a budget outside the
         # list is dropped, never shown.
-        if COMPILE_PAGES and after is None and self.narrowing <= {"budget"}:
-            # The view's queryset is the caller's scope, the budget filter and the ordering,
-            # all of which the compiled page rebuilds from the same path.
-            budget = int(self.request.query_params["budget"]) if self.narrowing else None
+        if compiled is not None:
             rows = compiled_page(
-                self.request.user, order, per_budget, budget=budget, offset=offset, limit=limit
+                self.request.user, order, per_budget, narrowing=compiled, offset=offset, limit=limit
             )
         else:
             ids = window_page_ids(
@@ -574,9 +662,12 @@ def ids_first(queryset, *, offset: int, limit: int):
     the order and the filters off a (budget, …) index, and only the page's rows are joined to
     their budget, recorder and split. Sliced with its joins, PostgreSQL joined every matching
     row before the top-N sort: the 3-month filter's 2,057 rows, 5.3 ms against 1.6 (EXPLAIN in
-    docs/performance.md). One statement, so the ids and their rows are of one snapshot."""
+    docs/performance.md). One statement, so the ids and their rows are of one snapshot. The
+    limit and offset are parameters, so that compiled_ids_first can stand placeholders in."""
     order = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering)
-    ids = queryset.order_by(*order).values("pk")[offset : offset + limit]
+    ids_sql, ids_params = _with_limit(queryset.order_by(*order).values("pk"), "%s OFFSET %s")
+    # The ORM's compiled SQL; values are parameters.
+    ids = RawSQL(ids_sql, (*ids_params, limit, offset))  # noqa: S611
     unscoped = dangerously_unscoped(queryset.model, reason="ids from the scoped, filtered query")
     return unscoped.filter(pk__in=ids).order_by(*order)
 

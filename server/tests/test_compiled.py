@@ -36,10 +36,37 @@ def test_the_sql_is_compiled_once_and_reused_with_new_values():
         assert [row[0] for row in cursor.fetchall()] == [alice.pk, bob.pk]
 
 
-def test_a_value_that_is_not_an_integer_column_is_caught():
-    """Placeholders are integers: a text column turns one into text, which is noticed."""
+def test_an_int_turned_into_text_is_caught():
+    """An int placeholder compared with a text column becomes text, which is noticed."""
     with pytest.raises(ValueError, match="does not use value"):
-        compiled_sql(("test-email",), lambda email: User.objects.filter(email=email), "a@example.com")
+        compiled_sql(("test-email-int",), lambda pk: User.objects.filter(email=pk), 7)
+
+
+def test_a_text_changed_on_its_way_is_caught():
+    """A LIKE pattern carries the value inside another text: it cannot be reused."""
+    with pytest.raises(ValueError, match="does not use value"):
+        compiled_sql(("test-email-like",), lambda text: User.objects.filter(email__contains=text), "a@")
+
+
+def test_dates_and_texts_take_their_places_as_ints_do():
+    import datetime
+
+    alice, bob = UserFactory(), UserFactory()
+    User.objects.filter(pk=bob.pk).update(date_joined=datetime.datetime(2020, 5, 1, tzinfo=datetime.UTC))
+
+    def build(email, day):
+        return User.objects.filter(email=email, date_joined__date__gte=day).values_list("pk", flat=True)
+
+    for email, day, expected in [
+        (alice.email, datetime.date(2021, 1, 1), [alice.pk]),
+        (bob.email, datetime.date(2021, 1, 1), []),
+        (bob.email, datetime.date(2020, 1, 1), [bob.pk]),
+    ]:
+        sql, params = compiled_sql(("test-email-date",), build, email, day)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            assert [row[0] for row in cursor.fetchall()] == expected
+    assert sum(key == ("test-email-date",) for _, key in compiled._compiled) == 1
 
 
 def test_a_value_the_query_does_not_use_is_refused():

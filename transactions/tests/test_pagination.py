@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from budgets.models import Category
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
 from households.tests.factories import make_household
 from transactions.models import Transaction
@@ -269,3 +270,73 @@ def test_a_narrowed_page_joins_only_its_own_rows(client_for):
     page = [query["sql"] for query in queries.captured_queries if 'AS "created_by__email"' in query["sql"]]
     assert len(page) == 1
     assert '"transactions_transaction"."id" IN (SELECT ' in page[0], page[0]
+
+
+@pytest.mark.parametrize("ordering", ["-date", "amount"])
+def test_each_caller_gets_their_own_rows_for_every_compiled_filter(client_for, page_sql, ordering):
+    """On PostgreSQL a list narrowed by ids, kind and dates runs statements compiled once per
+    set of filters (transactions/pagination.py Narrowing) and shared by every caller: two
+    callers in turn, each filter alone and together, the count and the page are what the
+    caller's own rows give, compiled and built alike (page_sql)."""
+    member, partner = UserFactory(), UserFactory()
+    make_household(partner, members=[member])
+    own, shared, partners = (
+        BudgetFactory(owner=member),
+        BudgetFactory(owner=partner),
+        BudgetFactory(owner=partner),
+    )
+    share_user(shared, member, "view")
+    categories = {budget.pk: CategoryFactory(budget=budget) for budget in (own, shared, partners)}
+    rng = random.Random(11)
+    Transaction.objects.bulk_create(
+        Transaction(
+            budget=budget,
+            category=categories[budget.pk] if i % 3 else None,
+            created_by=member if i % 2 else partner,
+            kind="income" if i % 5 == 0 else "expense",
+            amount_minor=rng.randint(1, 5000),
+            date=datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randrange(60)),
+            payee=f"payee {i}",
+        )
+        for i, budget in enumerate([own, shared, partners] * 40)
+    )
+    cases = [
+        {"kind": "income"},
+        {"date_after": "2026-01-10", "date_before": "2026-02-10"},
+        {"date_after": "2026-02-01"},
+        {"category": categories[shared.pk].pk},
+        {"created_by": partner.pk},
+        {"budget": shared.pk, "kind": "expense", "date_before": "2026-02-15"},
+        {"category": categories[own.pk].pk, "created_by": member.pk, "date_after": "2026-01-05"},
+    ]
+    field = {"date": "date", "amount": "amount_minor"}[ordering.lstrip("-")]
+    for caller in (member, partner, member):
+        client = client_for(caller)
+        visible = list(Transaction.objects.visible_to(caller).values())
+        for case in cases:
+            response = client.get(LIST, {**case, "ordering": ordering, "offset": 2, "limit": 7})
+            if "category" in case and not Category.objects.visible_to(caller).filter(pk=case["category"]):
+                assert response.status_code == 400  # a category the caller cannot see
+                continue
+            matching = [row for row in visible if _matches(row, case)]
+            matching.sort(key=lambda row: (row[field], row["id"]), reverse=ordering.startswith("-"))
+            body = response.json()
+            assert body["count"] == len(matching), (caller, case)
+            assert [r["id"] for r in body["results"]] == [row["id"] for row in matching[2:9]], (caller, case)
+    if connection.vendor == "postgresql" and page_sql == "compiled":
+        from server import compiled
+
+        shapes = {key[0] for _, key in compiled._compiled}
+        assert {"transaction-count", "transaction-ids-first", "transaction-window"} <= shapes
+
+
+def _matches(row: dict, case: dict) -> bool:
+    checks = {
+        "kind": lambda value: row["kind"] == value,
+        "date_after": lambda value: row["date"] >= datetime.date.fromisoformat(value),
+        "date_before": lambda value: row["date"] <= datetime.date.fromisoformat(value),
+        "category": lambda value: row["category_id"] == value,
+        "created_by": lambda value: row["created_by_id"] == value,
+        "budget": lambda value: row["budget_id"] == value,
+    }
+    return all(checks[name](value) for name, value in case.items())
