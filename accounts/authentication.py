@@ -15,7 +15,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 
 from accounts.models import User
-from server.compiled import compiled_sql
+from server.compiled import compiled_instance
 
 _SETTLED = "_jwt_authentication"
 
@@ -37,12 +37,15 @@ class _CallerLookup:
                 value = int(value)
             except (TypeError, ValueError):
                 raise User.DoesNotExist from None
-            sql, params = compiled_sql(
-                ("jwt-caller", field), lambda placeholder: User.objects.filter(**{field: placeholder}), value
+            user = compiled_instance(
+                ("jwt-caller", field),
+                User,
+                lambda placeholder: User.objects.filter(**{field: placeholder}),
+                value,
             )
-            for user in User.objects.raw(sql, params):
-                return user
-            raise User.DoesNotExist
+            if user is None:
+                raise User.DoesNotExist
+            return user
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

@@ -9,10 +9,10 @@ nothing else, for anonymous, inactive and superusers alike. Model-wide permissio
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
-from django.db import connections, models
+from django.db import models
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
-from server.compiled import compiled_sql
+from server.compiled import compiled_instance
 
 VIEW = "view"
 
@@ -51,19 +51,16 @@ def scoped_row(model: type[models.Model], user, pk: int, action: str = VIEW) -> 
     if not is_active_user(user):
         return None
     manager = model._default_manager
-    compiled = getattr(manager.get_queryset(), "scope_reads_caller_id_only", False)
-    if not compiled or connections[manager.db].vendor != "postgresql":
+    if not getattr(manager.get_queryset(), "scope_reads_caller_id_only", False):
         return next(iter(visible(model, user, action).filter(pk=pk)), None)
-    columns = [field.attname for field in model._meta.concrete_fields]
-
-    def build(user_id, row_id):
-        return visible(model, caller(user_id), action).filter(pk=row_id).values_list(*columns)
-
-    sql, params = compiled_sql(("scoped-row", model._meta.label, action), build, user.pk, pk)
-    with connections[manager.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else model.from_db(manager.db, columns, row)
+    return compiled_instance(
+        ("scoped-row", model._meta.label, action),
+        model,
+        lambda user_id, row_id: visible(model, caller(user_id), action).filter(pk=row_id),
+        user.pk,
+        pk,
+        using=manager.db,
+    )
 
 
 def allows(user, obj: models.Model, action: str) -> bool:

@@ -14,7 +14,7 @@ import datetime
 from collections.abc import Callable
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.db.models.signals import post_migrate
 
 # Never a real id or value of this API: they mark where a value goes in the parameters. An
@@ -74,6 +74,28 @@ def compiled_sql(
         param if slot is None else values[slot] if kind is None else kind(values[slot])
         for param, (slot, kind) in zip(params, slots, strict=True)
     )
+
+
+def compiled_instance(
+    key: tuple, model: type[Model], build: Callable[..., QuerySet], *values, using: str = "default"
+) -> Model | None:
+    """The row of ``build(*values)`` (a queryset of ``model``, at most one row) as a model
+    instance, or None. On PostgreSQL its SQL is compiled_sql's and the instance is made from
+    the row directly: the ORM's iteration (or a raw query's) costs more than the query.
+    Elsewhere the queryset is built and read as usual (SQLite's values need the ORM's
+    converters: its datetimes, their time zone)."""
+    if connections[using].vendor != "postgresql":
+        return next(iter(build(*values).using(using)), None)
+    columns = [field.attname for field in model._meta.concrete_fields]
+
+    def rows(*placeholders):
+        return build(*placeholders).values_list(*columns)
+
+    sql, params = compiled_sql(key, rows, *values, using=using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else model.from_db(using, columns, row)
 
 
 def _slot(param, where: dict, placeholders: list) -> tuple[int | None, type | None]:

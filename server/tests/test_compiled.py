@@ -4,7 +4,7 @@ from django.db import connection
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from server import compiled
-from server.compiled import compiled_sql
+from server.compiled import compiled_instance, compiled_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,17 @@ def test_a_migrate_or_flush_forgets_what_was_compiled():
     assert any(key == ("test-forget",) for _, key in compiled._compiled)
     post_migrate.send(sender=apps.get_app_config("accounts"), app_config=apps.get_app_config("accounts"))
     assert not any(key == ("test-forget",) for _, key in compiled._compiled)
+
+
+def test_a_compiled_instance_is_the_row_the_orm_reads_or_none():
+    alice = UserFactory()
+    for pk in (alice.pk, alice.pk + 1000, alice.pk):
+        got = compiled_instance(("test-instance",), User, lambda p: User.objects.filter(pk=p), pk)
+        expected = User.objects.filter(pk=pk).first()
+        assert got == expected
+        if expected is not None:
+            assert got._state.db == "default" and not got._state.adding
+            for field in User._meta.concrete_fields:
+                assert getattr(got, field.attname) == getattr(expected, field.attname), field.name
+    if connection.vendor == "postgresql":
+        assert sum(key == ("test-instance",) for _, key in compiled._compiled) == 1
