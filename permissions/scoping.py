@@ -9,10 +9,10 @@ nothing else, for anonymous, inactive and superusers alike. Model-wide permissio
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import connections, models
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
-from server.compiled import compiled_instance
+from server.compiled import compiled_instance, compiled_sql, id_array
 
 VIEW = "view"
 
@@ -51,7 +51,7 @@ def scoped_row(model: type[models.Model], user, pk: int, action: str = VIEW) -> 
     if not is_active_user(user):
         return None
     manager = model._default_manager
-    if not getattr(manager.get_queryset(), "scope_reads_caller_id_only", False):
+    if not _compiles(model):
         return next(iter(visible(model, user, action).filter(pk=pk)), None)
     return compiled_instance(
         ("scoped-row", model._meta.label, action),
@@ -61,6 +61,30 @@ def scoped_row(model: type[models.Model], user, pk: int, action: str = VIEW) -> 
         pk,
         using=manager.db,
     )
+
+
+def visible_among(model: type[models.Model], user, pks: list[int], action: str = VIEW) -> set[int]:
+    """Which of ``pks`` ``visible(model, user, action)`` holds, in one query; compiled once as
+    scoped_row's is, where the model's scope allows it."""
+    if not is_active_user(user):
+        return set()
+    manager = model._default_manager
+    if not _compiles(model) or connections[manager.db].vendor != "postgresql":
+        return set(visible(model, user, action).filter(pk__in=pks).values_list("pk", flat=True))
+
+    def build(user_id, ids):
+        return visible(model, caller(user_id), action).filter(pk__in=id_array(ids)).values_list("pk")
+
+    sql, params = compiled_sql(("visible-among", model._meta.label, action), build, user.pk, list(pks))
+    with connections[manager.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _compiles(model: type[models.Model]) -> bool:
+    """Whether the model's scope reads nothing of the caller but the id (its queryset says
+    ``scope_reads_caller_id_only``), so that its SQL can be compiled with a stand-in."""
+    return getattr(model._default_manager.get_queryset(), "scope_reads_caller_id_only", False)
 
 
 def allows(user, obj: models.Model, action: str) -> bool:
@@ -105,8 +129,7 @@ def require_all(
     if not others:
         return
     model = type(others[0])
-    pks = [obj.pk for obj in others]
-    allowed = set(visible(model, user, action).filter(pk__in=pks).values_list("pk", flat=True))
+    allowed = visible_among(model, user, [obj.pk for obj in others], action)
     refused = next((obj for obj in others if obj.pk not in allowed), None)
     if refused is None:
         return

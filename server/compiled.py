@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_migrate
 
 # Never a real id or value of this API: they mark where a value goes in the parameters. An
@@ -80,12 +81,21 @@ def compiled_instance(
     key: tuple, model: type[Model], build: Callable[..., QuerySet], *values, using: str = "default"
 ) -> Model | None:
     """The row of ``build(*values)`` (a queryset of ``model``, at most one row) as a model
-    instance, or None. On PostgreSQL its SQL is compiled_sql's and the instance is made from
-    the row directly: the ORM's iteration (or a raw query's) costs more than the query.
-    Elsewhere the queryset is built and read as usual (SQLite's values need the ORM's
-    converters: its datetimes, their time zone)."""
+    instance, or None (compiled_instances)."""
+    rows = compiled_instances(key, model, build, *values, using=using)
+    return rows[0] if rows else None
+
+
+def compiled_instances(
+    key: tuple, model: type[Model], build: Callable[..., QuerySet], *values, using: str = "default"
+) -> list[Model]:
+    """The rows of ``build(*values)`` (a queryset of ``model``) as model instances. On
+    PostgreSQL its SQL is compiled_sql's and the instances are made from the rows directly:
+    the ORM's iteration (or a raw query's) costs more than the query. Elsewhere the
+    queryset is built and read as usual (SQLite's values need the ORM's converters: its
+    datetimes, their time zone)."""
     if connections[using].vendor != "postgresql":
-        return next(iter(build(*values).using(using)), None)
+        return list(build(*values).using(using))
     columns = [field.attname for field in model._meta.concrete_fields]
 
     def rows(*placeholders):
@@ -94,8 +104,15 @@ def compiled_instance(
     sql, params = compiled_sql(key, rows, *values, using=using)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else model.from_db(using, columns, row)
+        return [model.from_db(using, columns, row) for row in cursor.fetchall()]
+
+
+def id_array(ids, using: str = "default"):
+    """``pk__in=id_array(ids)``: on PostgreSQL the ids as one array parameter (one statement
+    for any number of them, which compiled_sql can reuse), elsewhere the list itself."""
+    if connections[using].vendor != "postgresql":
+        return ids
+    return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
 
 
 def _slot(param, where: dict, placeholders: list) -> tuple[int | None, type | None]:

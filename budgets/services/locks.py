@@ -1,23 +1,36 @@
 """The lock every write to a budget's subtree takes first (docs/architecture.md, the lock
 order): the budget row, then what the write depends on is read again under it."""
 
+from django.db import connections
+from django.db.transaction import TransactionManagementError
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from budgets.models import Budget
 from permissions.scoping import dangerously_unscoped, require_all
+from server.compiled import compiled_instances, id_array
 
 
 def lock_budgets(ids, *, for_delete: bool = False) -> dict[int, Budget]:
     """Locks the budget rows, ascending id, until the transaction ends; returns the ones
     that still exist, freshly read. FOR NO KEY UPDATE unless the budget is about to be
     deleted, so rows that merely reference it (a new transaction's foreign key) still go in."""
-    rows = (
-        dangerously_unscoped(Budget, reason="locks rows by id; every caller checks the right under the lock")
-        .select_for_update(no_key=not for_delete)
-        .filter(pk__in=list(ids))
-        .order_by("pk")
-    )
+    connection = connections[Budget.objects.db]
+    if connection.features.has_select_for_update and connection.get_autocommit():
+        # What the ORM says of select_for_update, which SQL compiled once no longer asks.
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+
+    def build(budget_ids):
+        return (
+            dangerously_unscoped(
+                Budget, reason="locks rows by id; every caller checks the right under the lock"
+            )
+            .select_for_update(no_key=not for_delete)
+            .filter(pk__in=id_array(budget_ids))
+            .order_by("pk")
+        )
+
+    rows = compiled_instances(("lock-budgets", for_delete), Budget, build, list(ids))
     return {budget.pk: budget for budget in rows}
 
 

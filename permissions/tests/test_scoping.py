@@ -22,7 +22,15 @@ from households.models import Household, Membership
 from households.tests.factories import InvitationFactory, make_household
 from households.views import HouseholdViewSet
 from permissions.fields import ScopedModelChoiceFilter, ScopedPrimaryKeyRelatedField, preload_scoped
-from permissions.scoping import allows, dangerously_unscoped, require, require_all, scoped_row, visible
+from permissions.scoping import (
+    allows,
+    dangerously_unscoped,
+    require,
+    require_all,
+    scoped_row,
+    visible,
+    visible_among,
+)
 from permissions.viewsets import TenantViewSet
 from server.tests.helpers import assert_error
 
@@ -441,9 +449,9 @@ def test_scoped_field_refuses_values_that_are_not_ids(world, value, code):
     + [("category", "view"), ("category", "change"), ("transaction", "view"), ("transaction", "change")],
 )
 def test_scoped_row_answers_every_caller_as_visible_does(world, model, action, monkeypatch):
-    """scoped_row compiles a model's lookup once, with a stand-in caller, and reuses it for
-    everyone (on PostgreSQL): each caller, asked for every row, gets exactly what visible()
-    gives them, whoever was asked first. A scope that read more of the caller than the id
+    """scoped_row and visible_among compile a model's lookup once, with a stand-in caller, and
+    reuse it for everyone (on PostgreSQL): each caller, asked for every row, gets exactly what
+    visible() gives them, whoever was asked first. A scope that read more of the caller than the id
     would show here, in another caller's answers."""
     from budgets.models import Budget, Category
     from server import compiled
@@ -460,9 +468,11 @@ def test_scoped_row_answers_every_caller_as_visible_does(world, model, action, m
     model = {"budget": Budget, "category": Category, "transaction": Transaction}.get(model, model)
     callers = [world.stranger, world.owner, world.viewer, world.member, world.admin, UserFactory()]
     inactive = UserFactory(is_active=False)
+    every = list(model._default_manager.values_list("pk", flat=True))
     for caller in [*callers, inactive, AnonymousUser()]:
         allowed = set(visible(model, caller, action).values_list("pk", flat=True))
-        for pk in model._default_manager.values_list("pk", flat=True):
+        assert visible_among(model, caller, [*every, max(every) + 1], action) == allowed, caller
+        for pk in every:
             row = scoped_row(model, caller, pk, action)
             assert (row is not None) == (pk in allowed), (caller, pk)
             if row is not None:
