@@ -22,7 +22,7 @@ def test_lock_budgets_locks_and_freshly_reads_the_ones_that_exist():
         assert locked[first.pk].name == "Renamed meanwhile"
         assert list(lock_budgets([second.pk])) == [second.pk]  # the same SQL, one id
         if connection.vendor == "postgresql":
-            assert _another_connection_cannot_lock(first.pk)
+            assert _another_connection_cannot_lock(second.pk)  # first is locked by the update
     if connection.features.has_select_for_update:
         with pytest.raises(TransactionManagementError):
             lock_budgets([first.pk])
