@@ -42,7 +42,7 @@ from server.compiled import compiled_sql
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
 from transactions.models import Transaction
-from transactions.rows import PAGE_COLUMNS, as_page_rows, page_rows
+from transactions.rows import as_page_rows, page_rows, page_values
 from transactions.selectors import transaction_counts_by_budget
 
 # Orderings whose per-budget index exists: ("-date", "-id") etc. (see Transaction.Meta.indexes).
@@ -373,7 +373,7 @@ def compiled_ids_first(user, order, narrowing: Narrowing, budget: int, *, offset
 
     def build(user_id, budget_id, page_limit, page_offset, *values):
         scoped = narrowing.scoped(user_id, values).filter(budget_id=budget_id).order_by(*order)
-        return ids_first(scoped, offset=page_offset, limit=page_limit).values_list(*PAGE_COLUMNS)
+        return page_values(ids_first(scoped, offset=page_offset, limit=page_limit))
 
     key = ("transaction-ids-first", order, narrowing.names)
     sql, params = compiled_sql(key, build, user.pk, budget, limit, offset, *narrowing.values)
@@ -410,7 +410,7 @@ def compiled_page(
         unscoped = dangerously_unscoped(
             Transaction, reason="ids from the scoped window; foreign rows dropped"
         )
-        return unscoped.filter(pk__in=ids).order_by(*order).values_list(*PAGE_COLUMNS)
+        return page_values(unscoped.filter(pk__in=ids).order_by(*order))
 
     values = (
         user.pk,

@@ -6,10 +6,14 @@ the recorder's email and the split read in the same query, and TransactionSerial
 shows it exactly as it shows an instance (transactions/tests/test_serializers.py).
 """
 
+from decimal import Decimal
 from typing import NamedTuple
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
+from django.db.models import F, Func, JSONField, OuterRef, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from permissions.scoping import caller
 from server.compiled import compiled_sql
@@ -60,25 +64,52 @@ PAGE_COLUMNS = (
 _SPLIT_AT = PAGE_COLUMNS.index("split__household")
 
 
+def page_values(queryset):
+    """``queryset``'s rows as PAGE_COLUMNS tuples; on PostgreSQL with one more column, the
+    shares of each row's split as an array of [user, amount, weight as text] (empty for a
+    row without a split), so that no second query reads them."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset.values_list(*PAGE_COLUMNS)
+    share = Func(
+        F("user_id"),
+        F("amount_minor"),
+        Cast("weight", TextField()),
+        function="json_build_array",
+        output_field=JSONField(),
+    )
+    shares = SplitShare.objects.filter(split_id=OuterRef("split__pk")).order_by("user_id").values_list(share)
+    return queryset.annotate(split_shares=ArraySubquery(shares)).values_list(*PAGE_COLUMNS, "split_shares")
+
+
 def page_rows(queryset) -> list[PageRow]:
     """The page's rows (``queryset`` is sliced and ordered): one query for the rows with
-    their budget's currency, recorder and split (joins on primary keys), and one more for
-    the splits' shares, only when the page holds a split."""
-    return as_page_rows(list(queryset.values_list(*PAGE_COLUMNS)))
+    their budget's currency, recorder and split (joins on primary keys) and, on
+    PostgreSQL, the splits' shares; elsewhere one more query for those, only when the page
+    holds a split."""
+    return as_page_rows(list(page_values(queryset)))
 
 
 def as_page_rows(rows: list[tuple]) -> list[PageRow]:
-    """PAGE_COLUMNS tuples as PageRows, with their splits' shares (read_shares: one query,
-    only when a row has a split)."""
+    """page_values tuples as PageRows, with their splits' shares: from the rows' own last
+    column, or from read_shares (one query, only when a row has a split)."""
     split_ids = [row[0] for row in rows if row[_SPLIT_AT + 2] is not None]
     shares: dict[int, list[ShareRow]] = {pk: [] for pk in split_ids}
-    if split_ids:
+    if rows and len(rows[0]) > len(PAGE_COLUMNS):
+        for row in rows:
+            if row[_SPLIT_AT + 2] is not None:
+                shares[row[0]] = [
+                    ShareRow(user, amount, None if weight is None else Decimal(weight))
+                    for user, amount, weight in row[-1]
+                ]
+    elif split_ids:
         for split_id, *share in read_shares(split_ids):
             shares[split_id].append(ShareRow(*share))
     return [
         PageRow(
             *row[:_SPLIT_AT],
-            None if row[_SPLIT_AT + 2] is None else SplitRow(*row[_SPLIT_AT:], shares[row[0]]),
+            None
+            if row[_SPLIT_AT + 2] is None
+            else SplitRow(*row[_SPLIT_AT : len(PAGE_COLUMNS)], shares[row[0]]),
         )
         for row in rows
     ]
@@ -91,7 +122,7 @@ def transaction_row(user, pk: int) -> "PageRow | None":
         return None  # no such id: the column is a bigint
 
     def build(user_id, row_id):
-        return Transaction.objects.visible_to(caller(user_id)).filter(pk=row_id).values_list(*PAGE_COLUMNS)
+        return page_values(Transaction.objects.visible_to(caller(user_id)).filter(pk=row_id))
 
     sql, params = compiled_sql(("transaction-row",), build, user.pk, pk)
     with connections[Transaction.objects.db].cursor() as cursor:

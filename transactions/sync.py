@@ -37,7 +37,7 @@ from server.openapi import (
     pin_values,
 )
 from transactions.models import Transaction
-from transactions.rows import PAGE_COLUMNS, as_page_rows
+from transactions.rows import as_page_rows, page_values
 from transactions.serializers import TransactionSerializer
 
 document_error_codes(410, "resync_required")
@@ -254,7 +254,7 @@ def _transactions_since(budget_id: int, since: int) -> list:
     def build(budget, after):
         rows = Transaction.objects.filter(budget_id=budget).order_by("knowledge", "id")
         # Rows written before the feature came have no knowledge: "all" takes them too.
-        return (rows.filter(knowledge__gt=after) if after else rows).values_list(*PAGE_COLUMNS)
+        return page_values(rows.filter(knowledge__gt=after) if after else rows)
 
     if since:
         sql, params = compiled_sql(("changes-transactions",), build, budget_id, since)

@@ -2,6 +2,7 @@
 household's and the budget's locks, stored as exact minor units that sum to the amount."""
 
 import pytest
+from django.db import connection
 
 from budgets.tests.factories import BudgetFactory, share_user
 from transactions.models import Settlement, Split, SplitShare, Transaction
@@ -81,16 +82,35 @@ def test_each_mode_divides_the_amount_exactly(h, client_for, mode, values, expec
     }[mode]
 
 
-def test_the_split_is_shown_on_read_and_in_the_list(h, client_for, django_assert_max_num_queries):
-    body = create(h, client_for, "9.00", split(h, h.alice))
+SHOWN_MODES = {
+    "equal": lambda h: split(h, h.alice),
+    "weights": lambda h: split(
+        h, h.bob, "shares", [{"user": h.alice.pk, "weight": "1"}, {"user": h.carol.pk, "weight": "0.5"}]
+    ),
+    "exact": lambda h: split(
+        h, h.carol, "exact", [{"user": h.bob.pk, "amount": "4.00"}, {"user": h.carol.pk, "amount": "5.00"}]
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", SHOWN_MODES)
+def test_the_split_is_shown_on_read_and_in_the_list(h, client_for, django_assert_max_num_queries, mode):
+    """The read, the list, a filtered list and one budget's list show each split's shares as
+    the create answered them (PostgreSQL reads them with the page's rows, SQLite after)."""
+    body = create(h, client_for, "9.00", SHOWN_MODES[mode](h))
     api = client_for(h.carol)
     assert api.get(f"{TX}{body['id']}/").json()["split"] == body["split"]
     create(h, client_for, "3.00", None)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(12) as captured:
         page = api.get(TX).json()
+    apart = [q for q in captured.captured_queries if q["sql"].startswith('SELECT "transactions_splitshare"')]
+    assert len(apart) == (0 if connection.vendor == "postgresql" else 1)
     by_id = {row["id"]: row["split"] for row in page["results"]}
     assert by_id[body["id"]] == body["split"]
     assert [s for s in by_id.values() if s is None]  # the unsplit one says so
+    for narrowed in ({"kind": "expense"}, {"budget": h.budget.pk}, {"date_after": "2000-01-01"}):
+        rows = api.get(TX, narrowed).json()["results"]
+        assert {row["id"]: row["split"] for row in rows}[body["id"]] == body["split"], narrowed
 
 
 # --- refusals -------------------------------------------------------------------------------
