@@ -73,7 +73,8 @@ def visible_among(model: type[models.Model], user, pks: list[int], action: str =
         return set(visible(model, user, action).filter(pk__in=pks).values_list("pk", flat=True))
 
     def build(user_id, ids):
-        return visible(model, caller(user_id), action).filter(pk__in=id_array(ids)).values_list("pk")
+        among = visible(model, caller(user_id), action).filter(pk__in=id_array(ids))
+        return among.order_by().values_list("pk")
 
     sql, params = compiled_sql(("visible-among", model._meta.label, action), build, user.pk, list(pks))
     with connections[manager.db].cursor() as cursor:
