@@ -122,7 +122,10 @@ class HistoryQuerySerializer(serializers.Serializer):
         required=False, help_text="At or after this time (ISO 8601; a date is its midnight UTC)"
     )
     until = serializers.DateTimeField(required=False, help_text="Before this time (ISO 8601)")
-    cursor = serializers.CharField(required=False, help_text="From a page's `next` link")
+    # Untrimmed: a cursor of only whitespace is a bad cursor ("invalid"), not a "blank" one.
+    cursor = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="From a page's `next` link"
+    )
     limit = serializers.IntegerField(
         required=False,
         min_value=1,

@@ -61,6 +61,8 @@ def test_a_null_or_too_long_share_list_is_a_documented_400(api, path, shares):
 
 _HISTORY_QUERIES = [
     {"cursor": "\x00"},
+    {"cursor": "\n"},
+    {"cursor": " ", "since": " ", "actor": " ", "object_type": " ", "limit": " "},
     {"object_type": "\x00"},
     {"since": "\x00"},
     {"until": "9999-12-31T23:59:59-23:00"},
@@ -103,6 +105,7 @@ def test_an_unreadable_history_query_is_a_documented_400(client_for, route, quer
     [
         {"cursor": "\x00"},
         {"cursor": "x" * 300},
+        {"cursor": "\n"},
         {"date_after": "\x00"},
         {"last_knowledge_of_server": "\x00"},
         {"search": "\x00"},
