@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
@@ -123,6 +125,10 @@ _SEND = (
     "SELECT set_config('history.actor', %s, true), set_config('history.source', %s, true), "
     "set_config('history.request', %s, true)"
 )
+_SEND_AS_COLUMN = (
+    "set_config('history.actor', %s, true) || set_config('history.source', %s, true) || "
+    "set_config('history.request', %s, true)"
+)
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT"
 
 
@@ -142,6 +148,19 @@ def _send_postgresql(wrapper, cursor) -> None:
     if state.sent != wanted and not (state.sent is None and wanted == SYSTEM.settings()):
         cursor.execute(_SEND, wanted)
         state.sent = wanted
+
+
+def settings_column(actor: str, source: str, request_id: str) -> RawSQL:
+    """The three settings as one column of a statement that opens a transaction's writes
+    (the budgets' lock, budgets/services/locks.py), which saves the round trip of sending
+    them on their own; ``settings_sent`` once its rows came back."""
+    return RawSQL(_SEND_AS_COLUMN, (actor, source, request_id), output_field=TextField())  # noqa: S611 - constant SQL
+
+
+def settings_sent(connection, settings: tuple[str, str, str]) -> None:
+    """The transaction holds ``settings`` (a statement returned settings_column's value in
+    one of its rows): the first write sends nothing more, unless the context changes."""
+    connection.history_state.sent = settings
 
 
 def before_raw_write(connection) -> None:

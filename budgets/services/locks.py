@@ -7,8 +7,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from budgets.models import Budget
+from history import context as history
 from permissions.scoping import dangerously_unscoped, require_all
-from server.compiled import compiled_instances, id_array
+from server.compiled import compiled_sql, id_array
 
 
 def lock_budgets(ids, *, for_delete: bool = False) -> dict[int, Budget]:
@@ -20,7 +21,7 @@ def lock_budgets(ids, *, for_delete: bool = False) -> dict[int, Budget]:
         # What the ORM says of select_for_update, which SQL compiled once no longer asks.
         raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
 
-    def build(budget_ids):
+    def locking(budget_ids):
         return (
             dangerously_unscoped(
                 Budget, reason="locks rows by id; every caller checks the right under the lock"
@@ -30,8 +31,23 @@ def lock_budgets(ids, *, for_delete: bool = False) -> dict[int, Budget]:
             .order_by("pk")
         )
 
-    rows = compiled_instances(("lock-budgets", for_delete), Budget, build, list(ids))
-    return {budget.pk: budget for budget in rows}
+    if connection.vendor != "postgresql":
+        return {budget.pk: budget for budget in locking(list(ids))}
+    # The change log's context rides on the lock, the statement before the first write.
+    settings = history.current().settings()
+    columns = [field.attname for field in Budget._meta.concrete_fields]
+
+    def build(budget_ids, *values):
+        column = history.settings_column(*values)
+        return locking(budget_ids).annotate(history_settings=column).values_list(*columns, "history_settings")
+
+    sql, params = compiled_sql(("lock-budgets", for_delete), build, list(ids), *settings)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if rows:
+        history.settings_sent(connection, settings)
+    return {row[0]: Budget.from_db(connection.alias, columns, row[:-1]) for row in rows}
 
 
 def locked_budget(budget_id: int, *, for_delete: bool = False) -> Budget:

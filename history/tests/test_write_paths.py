@@ -77,6 +77,34 @@ def test_a_transaction_written_through_the_api_records_one_event_per_write(owner
         assert event.request_id == response["X-Request-ID"]
 
 
+def test_the_context_rides_on_the_budgets_lock_and_goes_alone_where_no_lock_came_first(
+    owner, budget, client_for, monkeypatch
+):
+    """On PostgreSQL a write that locks its budget first (create, update, delete) sends the
+    context's settings in the lock's statement, not in one of their own; a write with no
+    lock before it still sends them alone. SQLite's triggers read the context directly."""
+    from history import context
+
+    alone = []
+    send = context._send_postgresql
+    monkeypatch.setattr(context, "_send_postgresql", lambda *args: (alone.append(1), send(*args)))
+    api = client_for(owner)
+    start = mark()
+    created = api.post(TX, _tx_body(budget), format="json")
+    changed = api.patch(f"{TX}{created.json()['id']}/", {"payee": "Bakery"}, format="json")
+    assert (created.status_code, changed.status_code, alone) == (201, 200, [])
+    with acting(source="system", actor=owner):
+        Transaction.objects.filter(pk=created.json()["id"]).update(payee="Baker")
+    assert alone == ([1] if connection.vendor == "postgresql" else [])
+    events = events_after(start)
+    assert [(e.action, e.actor_id, e.source) for e in events] == [
+        ("create", owner.pk, "api"),
+        ("update", owner.pk, "api"),
+        ("update", owner.pk, "system"),
+    ]
+    assert [e.request_id for e in events[:2]] == [created["X-Request-ID"], changed["X-Request-ID"]]
+
+
 def test_budgets_and_categories_written_through_the_api_record_one_event_each(owner, client_for):
     api = client_for(owner)
     start = mark()
