@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connections
-from django.db.models import TextField
+from django.db.models import Case, TextField, When
 from django.db.models.expressions import RawSQL
 
 from permissions.scoping import caller
@@ -78,6 +78,8 @@ def page_values(queryset):
     if connections[queryset.db].vendor != "postgresql":
         return queryset.values_list(*PAGE_COLUMNS)
     shares = RawSQL(_SHARES, (), output_field=TextField())  # noqa: S611 - fixed SQL, no value
+    # Only for a row with a split (the page's own join): most rows have none.
+    shares = Case(When(split__household__isnull=False, then=shares), output_field=TextField())
     return queryset.annotate(split_shares=shares).values_list(*PAGE_COLUMNS, "split_shares")
 
 
