@@ -93,8 +93,9 @@ def instrument() -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from django.db.backends.utils import CursorWrapper
     from django.urls.resolvers import URLResolver
-    from rest_framework import generics, renderers, serializers, views
+    from rest_framework import generics, serializers, views
     from rest_framework.request import Request
+    from rest_framework.settings import api_settings
 
     for path in settings.MIDDLEWARE:
         middleware = import_string(path)
@@ -123,7 +124,8 @@ def instrument() -> None:
     _wrap(serializers.BaseSerializer, "is_valid", "serializer: validation")
     for serializer in (serializers.Serializer, serializers.ListSerializer):
         _wrap(serializer, "data", "serializer: output")
-    _wrap(renderers.JSONRenderer, "render", "rendering")
+    for renderer in api_settings.DEFAULT_RENDERER_CLASSES:
+        _wrap(renderer, "render", "rendering")
 
 
 class _Response:

@@ -192,7 +192,7 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["server.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "server.negotiation.JSONFallbackNegotiation",
     "DEFAULT_PARSER_CLASSES": ["server.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["server.filters.FilterBackend"],
