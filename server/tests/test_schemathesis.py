@@ -26,7 +26,7 @@ import pytest
 import schemathesis
 from django.contrib.auth.models import Permission
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from werkzeug.test import Client
 
 from accounts.services import token_pair_for
@@ -225,6 +225,32 @@ def caller(settings):
 
 
 @contextmanager
+def _same_ids():
+    """PostgreSQL does not roll its sequences back with a savepoint, so each scenario of the
+    state machine would give its new rows new ids. The machine carries ids from one answer
+    into the next request; when the same steps answer otherwise in two scenarios, Hypothesis
+    stops on "inconsistent data generation" (FlakyStrategyDefinition), as CI's deep run did
+    once. The ids are one thing that differed between scenarios, so the sequences go back
+    where they were after each scenario and every scenario's rows get the same ids (SQLite's
+    already do)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences")
+        values = cursor.fetchall()
+    try:
+        yield
+    finally:
+        # setval is not transactional: it holds whatever the savepoint's rollback does.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join(["setval(%s::regclass, %s, %s)"] * len(values)),
+                [arg for name, last in values for arg in (name, last or 1, last is not None)],
+            )
+
+
+@contextmanager
 def _rolled_back():
     """One example's requests, undone afterwards."""
     with _connection_kept(), transaction.atomic():
@@ -257,10 +283,12 @@ def test_stateful_deep(caller, count_case):
     succeeded = Counter()
 
     class Machine(deep_schema.as_state_machine()):
-        """Each scenario starts from the seeded data: it runs in a savepoint rolled back after."""
+        """Each scenario starts from the seeded data: it runs in a savepoint rolled back after,
+        and its rows get the same ids as every other scenario's (_same_ids)."""
 
         def setup(self):
-            self._kept, self._atomic = _connection_kept(), transaction.atomic()
+            self._ids, self._kept, self._atomic = _same_ids(), _connection_kept(), transaction.atomic()
+            self._ids.__enter__()
             self._kept.__enter__()
             self._atomic.__enter__()
 
@@ -268,6 +296,7 @@ def test_stateful_deep(caller, count_case):
             transaction.set_rollback(True)
             self._atomic.__exit__(None, None, None)
             self._kept.__exit__(None, None, None)
+            self._ids.__exit__(None, None, None)
 
         def after_call(self, response, case):
             super().after_call(response, case)
