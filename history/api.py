@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from history.models import Event, ObjectType, Source
-from server.fields import ChoiceField, iso_datetime
+from server.fields import ChoiceField, WholeNumberField, iso_datetime
 from server.pagination import LimitOffsetPagination
 
 DEFAULT_LIMIT = 50
@@ -112,7 +112,7 @@ class EventPageSerializer(serializers.Serializer):
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    actor = serializers.IntegerField(
+    actor = WholeNumberField(
         required=False, min_value=1, max_value=_PK_MAX, help_text="Only changes this user made"
     )
     object_type = ChoiceField(

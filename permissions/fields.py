@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from permissions.scoping import VIEW, scoped_row, visible
+from server.fields import is_whole_number
 
 
 def _request_user(context_or_request):
@@ -82,7 +83,8 @@ def preload_scoped(model, user, ids, *, scope_action: str = VIEW, select_related
 
 class ScopedModelChoiceField(django_filters.fields.ModelChoiceField):
     """The filter's form field: looks the id up with scoped_row (compiled once where it can
-    be), with the answers of Django's ModelChoiceField, whose queryset.get it replaces."""
+    be), with the answers of Django's ModelChoiceField, whose queryset.get it replaces. An id
+    is written as the schema's integer: " 7" or "+7" names no row (server.fields)."""
 
     def __init__(self, *, scoped=None, **kwargs):
         self.scoped = scoped  # (model, user, action)
@@ -93,7 +95,7 @@ class ScopedModelChoiceField(django_filters.fields.ModelChoiceField):
             return super().to_python(value)
         self.validate_no_null_characters(value)
         model, user, action = self.scoped
-        pk = _as_pk(value)
+        pk = _as_pk(value) if is_whole_number(value) else None
         row = None if pk is None else scoped_row(model, user, pk, action)
         if row is None:
             raise ValidationError(

@@ -3,6 +3,7 @@ they accept when refused."""
 
 import datetime
 import functools
+import re
 from collections.abc import Iterable
 
 from django.utils import timezone
@@ -63,6 +64,25 @@ class StrictCharField(_StringsOnly, serializers.CharField):
 
 class StrictEmailField(_StringsOnly, serializers.EmailField):
     pass
+
+
+# How the schema's integer is written in a query: digits, perhaps after a minus sign. Python's
+# int() and DRF's and Django's integer fields also take "1.0", " 1", "+1" and "1_000".
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def is_whole_number(value) -> bool:
+    return not isinstance(value, str) or _WHOLE_NUMBER.fullmatch(value) is not None
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer query parameter that takes only what the schema's integer allows: "0.0"
+    is a 400 ("invalid"), not 0."""
+
+    def to_internal_value(self, data):
+        if not is_whole_number(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 @functools.cache

@@ -5,7 +5,7 @@ from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from server.fields import invalid_choice_message
+from server.fields import invalid_choice_message, is_whole_number
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -17,6 +17,25 @@ class StableOrderingFilter(django_filters.OrderingFilter):
             last = value[-1]
             qs = qs.order_by(*qs.query.order_by, "-id" if last.startswith("-") else "id")
         return qs
+
+
+class IdChoiceField(django_filters.fields.ModelChoiceField):
+    """Django's ModelChoiceField for an id written as the schema's integer: " 7" or "+7" is
+    not a choice, though the database would read it as 7."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return super().to_python(value)
+        self.validate_no_null_characters(value)
+        if not is_whole_number(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return super().to_python(value)
+
+
+class IdChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = IdChoiceField
 
 
 # Query parameters that never reach a filterset: pagination reads them itself (cursor: the

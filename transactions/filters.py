@@ -12,6 +12,7 @@ from accounts.models import User
 from budgets.models import Budget, Category
 from money.currencies import MINOR_UNITS
 from permissions.fields import ScopedModelChoiceFilter
+from server.fields import is_whole_number
 from server.filters import StableOrderingFilter
 from transactions.models import Kind, Transaction
 
@@ -81,10 +82,19 @@ def amount_bound(queryset, value: Decimal, *, at_least: bool):
     return queryset.filter(**{lookup: per_budget})
 
 
+class WholeNumberFormField(forms.IntegerField):
+    """Django's IntegerField, without its "1.0" and " 1" (server/fields.WholeNumberField)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_whole_number(value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class KnowledgeFilter(django_filters.NumberFilter):
     """A whole number, as the schema says (django-filter's NumberFilter reads a decimal)."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberFormField
 
 
 class TransactionFilterForm(forms.Form):

@@ -29,6 +29,7 @@ from permissions.scoping import VIEW, caller, visible
 from permissions.viewsets import TenantViewSet
 from server.compiled import compiled_sql
 from server.exceptions import Gone
+from server.fields import WholeNumberField
 from server.openapi import (
     ErrorResponse410Serializer,
     document_error_codes,
@@ -55,7 +56,7 @@ _KNOWLEDGE_MAX = 2**63 - 1
 
 
 class ChangesQuerySerializer(serializers.Serializer):
-    last_knowledge_of_server = serializers.IntegerField(
+    last_knowledge_of_server = WholeNumberField(
         required=False,
         min_value=0,
         max_value=_KNOWLEDGE_MAX,

@@ -12,14 +12,15 @@ from budgets.shares import GRANTEE_TYPES, GRANTEE_USER, LEVELS
 from households.models import Household
 from households.serializers import HouseholdRefSerializer, UserRefSerializer
 from server.fields import ChoiceField
+from server.filters import IdChoiceFilter
 
 
 class GrantFilter(django_filters.FilterSet):
     """Validates the list's filters; an unknown id is a 400 ``invalid_choice``."""
 
-    budget = django_filters.ModelChoiceFilter(queryset=Budget.objects.all())
-    user = django_filters.ModelChoiceFilter(queryset=User.objects.all())
-    household = django_filters.ModelChoiceFilter(queryset=Household.objects.all())
+    budget = IdChoiceFilter(queryset=Budget.objects.all())
+    user = IdChoiceFilter(queryset=User.objects.all())
+    household = IdChoiceFilter(queryset=Household.objects.all())
 
 
 class GrantInputSerializer(serializers.Serializer):

@@ -116,3 +116,60 @@ def test_an_unreadable_list_parameter_is_a_documented_400(api, query):
     response = api.get("/api/v1/transactions/", query)
     assert response.status_code == 400, response.content
     assert_documented(response, "get", "/api/v1/transactions/")
+
+
+def _integer_query_parameters():
+    """(path, name) of every integer query parameter of a GET in the schema."""
+    found = []
+    for path, operations in api_schema().raw_schema["paths"].items():
+        for parameter in operations.get("get", {}).get("parameters", []):
+            if parameter["in"] == "query" and parameter["schema"].get("type") == "integer":
+                found.append((path, parameter["name"]))
+    return found
+
+
+@pytest.mark.parametrize("spelling", ["{}.0", " {}", "{} ", "+{}", "{}_0"])
+@pytest.mark.parametrize(("path", "name"), _integer_query_parameters())
+def test_an_integer_query_parameter_is_digits_only(client_for, path, name, spelling):
+    """The deep run found changes/ answering last_knowledge_of_server=0.0 (DRF's and Django's
+    integer fields strip ".0"; int() also takes " 1", "+1" and "1_0"). The schema's integer
+    is digits: the same value written so is a 200, any other spelling a documented 400."""
+    from django.contrib.auth.models import Permission
+
+    from households.tests.factories import make_household
+    from transactions.tests.factories import TransactionFactory
+
+    tx = TransactionFactory()
+    owner = tx.budget.owner
+    owner.is_staff = True  # the grants API's staff, holding budgets.manage_grants
+    owner.save(update_fields=["is_staff"])
+    owner.user_permissions.add(Permission.objects.get(codename="manage_grants"))
+    household = make_household(owner)
+    category = CategoryFactory(budget=tx.budget)
+    path_ids = {
+        "/api/v1/budgets/": tx.budget_id,
+        "/api/v1/categories/": category.pk,
+        "/api/v1/transactions/": tx.pk,
+        "/api/v1/households/": household.pk,
+    }
+    url = path
+    if "{id}" in path:
+        url = path.replace("{id}", str(next(v for k, v in path_ids.items() if path.startswith(k))))
+    values = {
+        "budget": tx.budget_id,
+        "category": category.pk,
+        "household": household.pk,
+        "shared_with_household": household.pk,
+        "limit": 1,
+        "offset": 0,
+        "last_knowledge_of_server": 0,
+    }
+    value = values.get(name, owner.pk)  # else a user: actor, member, created_by, user
+    extra = {"budget": tx.budget_id} if name == "last_knowledge_of_server" and "{id}" not in path else {}
+    api = client_for(owner)
+    assert api.get(url, {name: str(value), **extra}).status_code == 200
+
+    response = api.get(url, {name: spelling.format(value), **extra})
+    assert response.status_code == 400, response.content
+    assert [error["attr"] for error in response.json()["errors"]] == [name]
+    assert_documented(response, "get", path)

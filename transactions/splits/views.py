@@ -13,6 +13,7 @@ from households.models import Household
 from money.currencies import CURRENCY_CHOICES
 from permissions.fields import PK_RANGE
 from permissions.viewsets import TenantViewSet
+from server.fields import WholeNumberField
 from server.openapi import ErrorResponse409Serializer, document_error_codes, document_links
 from server.pagination import LimitOffsetPagination
 from transactions.splits import selectors, services
@@ -44,7 +45,7 @@ SETTLEMENT_ID = OpenApiParameter("settlement_id", int, OpenApiParameter.PATH)
 
 
 class LedgerQuerySerializer(serializers.Serializer):
-    member = serializers.IntegerField(
+    member = WholeNumberField(
         required=False,
         min_value=1,
         max_value=PK_RANGE.stop - 1,
