@@ -4,9 +4,11 @@ lockout per (email, IP) and per IP: accounts/tests/test_lockout.py."""
 
 import datetime as dt
 
+import hypothesis
 import pytest
 import time_machine
 from django.utils import timezone
+from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
 from server.tests.helpers import assert_error
@@ -147,3 +149,72 @@ def test_health_is_never_throttled(anon, rates):
         response = anon.get("/api/health/")
         assert response.status_code == 200
         assert response.json() == {"status": "ok", "database": "ok"}
+
+
+# The window's storage (server/throttling.py keeps DRF's rule in a compact value) ----------
+
+
+class _Clock:
+    now = 1_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+def _throttles(clock):
+    """DRF's own throttle and ours, at 5 per minute, on the same clock and separate keys."""
+    from rest_framework import throttling as drf
+
+    from server.throttling import _CompactHistory
+
+    class Reference(drf.SimpleRateThrottle):
+        rate = "5/min"
+        timer = clock
+
+        def get_cache_key(self, request, view):
+            return "throttle-reference"
+
+    class Ours(_CompactHistory, Reference):
+        def get_cache_key(self, request, view):
+            return "throttle-ours"
+
+    return Reference, Ours
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(
+    gaps=st.lists(st.one_of(st.integers(0, 40).map(float), st.floats(min_value=0, max_value=40)), max_size=40)
+)
+@hypothesis.example(gaps=[0.0] * 5 + [60.0, 0.0])  # a request exactly a window old has left it
+def test_the_compact_window_answers_as_drfs_own(gaps):
+    """For any spacing of requests, the same admissions and the same Retry-After as DRF's
+    SimpleRateThrottle, whose rule it keeps."""
+    from django.core.cache import cache
+
+    cache.clear()
+    clock = _Clock()
+    reference, ours = _throttles(clock)
+    for gap in gaps:
+        clock.now += gap
+        expected, actual = reference(), ours()
+        allowed = expected.allow_request(None, None)
+        assert actual.allow_request(None, None) == allowed
+        if not allowed:
+            assert actual.wait() == pytest.approx(expected.wait())
+    stored = cache.get("throttle-ours")
+    assert stored is None or (isinstance(stored, bytes) and len(stored) <= 8 * 5)
+
+
+def test_a_window_drf_wrote_is_read_and_counted():
+    """A history left in the shared cache by DRF's throttle (newest first) keeps counting."""
+    from django.core.cache import cache
+
+    cache.clear()
+    clock = _Clock()
+    _reference, ours = _throttles(clock)
+    cache.set("throttle-ours", [clock.now - 1, clock.now - 30, clock.now - 59, clock.now - 61], 60)
+    assert ours().allow_request(None, None)  # three in the window, and this one
+    assert ours().allow_request(None, None)
+    refused = ours()
+    assert not refused.allow_request(None, None)
+    assert refused.wait() == pytest.approx(1.0)  # the one of 59 s ago leaves in 1 s
