@@ -6,10 +6,10 @@ from drf_spectacular.utils import extend_schema_field
 from budgets.models import Budget, BudgetGroupObjectPermission, Category
 from households.models import Household
 from permissions.fields import ScopedModelChoiceFilter
-from server.filters import StableOrderingFilter
+from server.filters import FilterSet, StableOrderingFilter
 
 
-class BudgetFilter(django_filters.FilterSet):
+class BudgetFilter(FilterSet):
     # Only "true" or "false": anything else is a 400, not silently ignored.
     owned = django_filters.TypedChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
@@ -42,7 +42,7 @@ class BudgetFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=shared)
 
 
-class CategoryFilter(django_filters.FilterSet):
+class CategoryFilter(FilterSet):
     budget = ScopedModelChoiceFilter(model=Budget)
 
     class Meta:

@@ -4,6 +4,8 @@ A foreign id reads exactly like an unknown id: the same 400 "does_not_exist" for
 serializer field, the same "invalid_choice" for a filter.
 """
 
+import copy
+
 import django_filters
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
@@ -90,6 +92,12 @@ class ScopedModelChoiceField(django_filters.fields.ModelChoiceField):
         self.scoped = scoped  # (model, user, action)
         super().__init__(**kwargs)
 
+    def bind_caller(self, request) -> None:
+        """Looks ids up for this request's caller: called on a form's own copy of the field,
+        made from a form class every request shares (server.filters.FilterSet)."""
+        model, _nobody, action = self.scoped
+        self.scoped = (model, _request_user(request), action)
+
     def to_python(self, value):
         if self.scoped is None or value in self.empty_values:
             return super().to_python(value)
@@ -121,6 +129,13 @@ class ScopedModelChoiceFilter(django_filters.ModelChoiceFilter):
             user = _request_user(self.get_request())
             self.extra["scoped"] = (self.scoped_model, user, self.scope_action)
         return super().field
+
+    def shared_field(self) -> ScopedModelChoiceField:
+        """The field for a form class that every request shares: no caller and no rows, so
+        that a form which was not given its caller (bind_caller) finds no id at all."""
+        callerless = copy.deepcopy(self)
+        callerless.queryset = self.scoped_model._default_manager.none()
+        return callerless.field
 
     def _scoped(self, request):
         data = getattr(getattr(self, "parent", None), "data", None)

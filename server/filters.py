@@ -1,3 +1,4 @@
+import copy
 import functools
 
 import django_filters
@@ -17,6 +18,45 @@ class StableOrderingFilter(django_filters.OrderingFilter):
             last = value[-1]
             qs = qs.order_by(*qs.query.order_by, "-id" if last.startswith("-") else "id")
         return qs
+
+
+class FilterSet(django_filters.FilterSet):
+    """django-filter's FilterSet with its form class made once per filterset class, not once
+    per request (a class and a field per filter: about 0.3 ms of a filtered list). A field
+    that looks ids up for the caller is made without one, and with no rows
+    (permissions.fields.ScopedModelChoiceFilter.shared_field); each request's form, which
+    holds its own copies of the fields, gives them the request's caller."""
+
+    @classmethod
+    def shared_form_class(cls) -> type[forms.Form]:
+        form_class = cls.__dict__.get("_shared_form_class")
+        if form_class is None:
+            fields = {}
+            for name, filter_ in cls.base_filters.items():
+                shared_field = getattr(filter_, "shared_field", None)
+                if shared_field is None:
+                    filter_ = copy.deepcopy(filter_)
+                    if cls._meta.model is not None:  # as FilterSet.__init__ gives it (labels)
+                        filter_.model = cls._meta.model
+                    fields[name] = filter_.field
+                else:
+                    fields[name] = shared_field()
+            form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+            cls._shared_form_class = form_class
+        return form_class
+
+    def get_form_class(self):
+        return self.shared_form_class()
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            for field in form.fields.values():
+                bind_caller = getattr(field, "bind_caller", None)
+                if bind_caller is not None:
+                    bind_caller(self.request)
+        return self._form
 
 
 class IdChoiceField(django_filters.fields.ModelChoiceField):

@@ -13,7 +13,7 @@ from budgets.models import Budget, Category
 from money.currencies import MINOR_UNITS
 from permissions.fields import ScopedModelChoiceFilter
 from server.fields import is_whole_number
-from server.filters import StableOrderingFilter
+from server.filters import FilterSet, StableOrderingFilter
 from transactions.models import Kind, Transaction
 
 AMOUNT = {"max_digits": 20, "decimal_places": 4}
@@ -111,7 +111,7 @@ class TransactionFilterForm(forms.Form):
         return cleaned
 
 
-class TransactionFilter(django_filters.FilterSet):
+class TransactionFilter(FilterSet):
     budget = ScopedModelChoiceFilter(model=Budget)
     category = ScopedModelChoiceFilter(model=Category)
     created_by = ScopedModelChoiceFilter(model=User, label="Recorded by (yourself or a housemate)")

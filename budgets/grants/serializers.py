@@ -1,7 +1,6 @@
 """The grants API's input, filters and output. Staff grant on every budget, to anyone: the
 ids here are deliberately not scoped to the caller."""
 
-import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,10 +11,10 @@ from budgets.shares import GRANTEE_TYPES, GRANTEE_USER, LEVELS
 from households.models import Household
 from households.serializers import HouseholdRefSerializer, UserRefSerializer
 from server.fields import ChoiceField
-from server.filters import IdChoiceFilter
+from server.filters import FilterSet, IdChoiceFilter
 
 
-class GrantFilter(django_filters.FilterSet):
+class GrantFilter(FilterSet):
     """Validates the list's filters; an unknown id is a 400 ``invalid_choice``."""
 
     budget = IdChoiceFilter(queryset=Budget.objects.all())

@@ -62,3 +62,35 @@ def test_every_named_filter_is_still_checked(api, form_fields):
     response = api.get(LIST + "?kind=expense&date_before=yesterday&amount_min=-1")
     assert response.status_code == 400
     assert sorted(error["attr"] for error in response.json()["errors"]) == ["amount_min", "date_before"]
+
+
+def test_one_form_class_serves_every_caller_and_holds_none(client_for, monkeypatch):
+    """The form class is made once per set of filters and shared by every request; its id
+    fields know no caller and no rows. Each request's form looks ids up for its own caller:
+    one user's category, named by another, is that other's 400 in between two 200s."""
+    from budgets.tests.factories import CategoryFactory
+    from server.filters import narrowed
+    from transactions.tests.factories import TransactionFactory
+
+    mine = TransactionFactory(category=None)
+    mine.category = CategoryFactory(budget=mine.budget)
+    mine.save()
+    stranger_tx = TransactionFactory()
+    query = {"category": mine.category_id, "kind": "expense"}
+    owner, stranger = client_for(mine.budget.owner), client_for(stranger_tx.budget.owner)
+    classes = []
+    original = TransactionFilter.get_form_class
+    monkeypatch.setattr(
+        TransactionFilter, "get_form_class", lambda self: classes.append(original(self)) or classes[-1]
+    )
+
+    assert [row["id"] for row in owner.get(LIST, query).json()["results"]] == [mine.pk]
+    refused = stranger.get(LIST, query)
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "invalid_choice"
+    assert [row["id"] for row in owner.get(LIST, query).json()["results"]] == [mine.pk]
+
+    shared = narrowed(TransactionFilter, frozenset({"category", "kind"})).shared_form_class()
+    assert classes == [shared] * 3
+    category = shared.base_fields["category"]
+    assert category.scoped[1] is None
+    assert not category.queryset.exists()
