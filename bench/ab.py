@@ -25,11 +25,25 @@ def _cases(port: int) -> tuple[str, list[tuple]]:
     api = Client(port, token)
     budgets = json.loads(api.request("GET", "/api/v1/budgets/?limit=500")[1])["results"]
     target = next(b["id"] for b in budgets if "change" in b["my_permissions"])
+    # make bench's 3-month filter: one category of the largest budget, by amount.
+    counts = {
+        b["id"]: json.loads(api.request("GET", f"/api/v1/transactions/?budget={b['id']}&limit=1")[1])["count"]
+        for b in budgets
+    }
+    big = max(counts, key=counts.get)
+    category = json.loads(api.request("GET", f"/api/v1/categories/?budget={big}")[1])["results"][0]["id"]
+    filtered = f"limit=50&date_after=2026-01-01&date_before=2026-03-31&category={category}&ordering=-amount"
     return token, [
         ("health", None, "GET", "/api/health/", None),
+        ("retrieve", token, "GET", f"/api/v1/transactions/{_a_row(api)}/", None),
         ("list of 50", token, "GET", "/api/v1/transactions/?limit=50", None),
+        ("3-month filter", token, "GET", f"/api/v1/transactions/?{filtered}", None),
         ("create transaction", token, "POST", "/api/v1/transactions/", target),
     ]
+
+
+def _a_row(api) -> int:
+    return json.loads(api.request("GET", "/api/v1/transactions/?limit=1")[1])["results"][0]["id"]
 
 
 def main() -> None:
