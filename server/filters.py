@@ -59,6 +59,15 @@ class FilterSet(django_filters.FilterSet):
         return self._form
 
 
+class WholeNumberFormField(forms.IntegerField):
+    """Django's IntegerField, without its "1.0" and " 1" (server/fields.WholeNumberField)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_whole_number(value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class IdChoiceField(django_filters.fields.ModelChoiceField):
     """Django's ModelChoiceField for an id written as the schema's integer: " 7" or "+7" is
     not a choice, though the database would read it as 7."""

@@ -12,8 +12,7 @@ from accounts.models import User
 from budgets.models import Budget, Category
 from money.currencies import MINOR_UNITS
 from permissions.fields import ScopedModelChoiceFilter
-from server.fields import is_whole_number
-from server.filters import FilterSet, StableOrderingFilter
+from server.filters import FilterSet, StableOrderingFilter, WholeNumberFormField
 from transactions.models import Kind, Transaction
 
 AMOUNT = {"max_digits": 20, "decimal_places": 4}
@@ -80,15 +79,6 @@ def amount_bound(queryset, value: Decimal, *, at_least: bool):
     per_budget = Case(*whens, default=None, output_field=BigIntegerField())
     lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
     return queryset.filter(**{lookup: per_budget})
-
-
-class WholeNumberFormField(forms.IntegerField):
-    """Django's IntegerField, without its "1.0" and " 1" (server/fields.WholeNumberField)."""
-
-    def to_python(self, value):
-        if value not in self.empty_values and not is_whole_number(value):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
 
 
 class KnowledgeFilter(django_filters.NumberFilter):
