@@ -50,10 +50,10 @@ def compiled_sql(
 ) -> tuple[str, tuple]:
     """``build(*placeholders)`` returns the queryset (or its SQL and parameters), built from
     its arguments alone: the placeholders stand for ``values``, which are ids or other
-    integers, dates or texts compared as they are; ``key`` names that shape and whatever
-    else the build depends on. The SQL and parameters of ``build(*values)``, compiled once.
-    A value the compiled query does not carry as it was given (unused, or turned into
-    another type or text, as a LIKE pattern does) is refused."""
+    integers (or None, sent as NULL), dates or texts compared as they are; ``key`` names
+    that shape and whatever else the build depends on. The SQL and parameters of
+    ``build(*values)``, compiled once. A value the compiled query does not carry as it was
+    given (unused, or turned into another type or text, as a LIKE pattern does) is refused."""
     vendor = connections[using].vendor
     entry = _compiled.get((vendor, key))
     if entry is None:
@@ -71,8 +71,13 @@ def compiled_sql(
             )
         entry = _compiled[(vendor, key)] = (sql, tuple(params), slots)
     sql, params, slots = entry
+    # A None value is a NULL whatever its slot's type (an amount bound no row reaches).
     return sql, tuple(
-        param if slot is None else values[slot] if kind is None else kind(values[slot])
+        param
+        if slot is None
+        else values[slot]
+        if kind is None or values[slot] is None
+        else kind(values[slot])
         for param, (slot, kind) in zip(params, slots, strict=True)
     )
 

@@ -61,21 +61,45 @@ def search(queryset, value: str):
     )
 
 
-def amount_bound(queryset, value: Decimal, *, at_least: bool):
-    """Rows whose amount, in their budget's currency, is at least (or at most) ``value``.
+# The largest amount_minor a row can hold (a bigint); a bound beyond it is not sent as one.
+_LARGEST_MINOR = 2**63 - 1
 
-    Amounts are stored in each budget's minor units, so the bound is converted per currency
-    exponent: the bound is the budget's, a CASE on its currency (none for a currency outside
-    MINOR_UNITS, so such a row never matches). One comparison of the column with an
-    expression of the budget's row, rather than one condition per exponent OR-ed together:
-    in the list's count, a nested loop over the caller's budgets, PostgreSQL then reads each
-    budget's matching range of tx_budget_amount_idx (budget_id = b.id AND amount_minor >=
-    CASE ... END) instead of filtering every entry of the budget (docs/performance.md)."""
-    whens = []
-    for exponent, currencies in CURRENCIES_BY_EXPONENT.items():
+
+def amount_bounds(value: Decimal, *, at_least: bool) -> tuple[int | None, ...]:
+    """``value`` in the minor units of each exponent of CURRENCIES_BY_EXPONENT, in its order:
+    rounded up for a lower bound, down for an upper one. A lower bound past the largest bigint
+    is None (no row reaches it), an upper one the largest bigint (every row is within it), so
+    that each is a bigint parameter."""
+    bounds = []
+    for exponent in CURRENCIES_BY_EXPONENT:
         scaled = value.scaleb(exponent)
         bound = math.ceil(scaled) if at_least else math.floor(scaled)
-        whens.append(When(budget__currency__in=currencies, then=Value(bound)))
+        if bound > _LARGEST_MINOR:
+            bound = None if at_least else _LARGEST_MINOR
+        bounds.append(bound)
+    return tuple(bounds)
+
+
+def amount_bound(queryset, value: Decimal, *, at_least: bool):
+    """Rows whose amount, in their budget's currency, is at least (or at most) ``value``."""
+    return amount_bound_in_minor_units(queryset, amount_bounds(value, at_least=at_least), at_least=at_least)
+
+
+def amount_bound_in_minor_units(queryset, bounds: tuple, *, at_least: bool):
+    """Rows whose amount_minor is at least (or at most) the bound of their budget's currency
+    exponent (``bounds``: amount_bounds, or placeholders for them when a statement is compiled).
+
+    Amounts are stored in each budget's minor units, so the bound is the budget's: a CASE on
+    its currency (none for a currency outside MINOR_UNITS, so such a row never matches). One
+    comparison of the column with an expression of the budget's row, rather than one
+    condition per exponent OR-ed together: in the list's count, a nested loop over the
+    caller's budgets, PostgreSQL then reads each budget's matching range of
+    tx_budget_amount_idx (budget_id = b.id AND amount_minor >= CASE ... END) instead of
+    filtering every entry of the budget (docs/performance.md)."""
+    whens = [
+        When(budget__currency__in=currencies, then=Value(bound, output_field=BigIntegerField()))
+        for currencies, bound in zip(CURRENCIES_BY_EXPONENT.values(), bounds, strict=True)
+    ]
     per_budget = Case(*whens, default=None, output_field=BigIntegerField())
     lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
     return queryset.filter(**{lookup: per_budget})

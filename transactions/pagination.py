@@ -41,6 +41,7 @@ from permissions.scoping import caller, dangerously_unscoped
 from server.compiled import compiled_sql
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
+from transactions.filters import CURRENCIES_BY_EXPONENT, amount_bound_in_minor_units, amount_bounds
 from transactions.models import Transaction
 from transactions.rows import as_page_rows, page_rows, page_values
 from transactions.selectors import transaction_counts_by_budget
@@ -116,9 +117,13 @@ class RowCompare(Expression):
 def after_position(order: tuple[str, ...], value, pk: int) -> RowCompare:
     """Rows strictly after (value, pk) in ``order``."""
     field = order[0].lstrip("-")
-    return RowCompare(
-        (F(field), F("id")), "<" if order[0].startswith("-") else ">", (Value(value), Value(pk))
+    # Typed as the columns: an untyped int goes to PostgreSQL as an int4 (Django's IntegerField),
+    # which an amount or id past 2**31 - 1 overflows.
+    position = (
+        Value(value, output_field=Transaction._meta.get_field(field)),
+        Value(pk, output_field=Transaction._meta.pk),
     )
+    return RowCompare((F(field), F("id")), "<" if order[0].startswith("-") else ">", position)
 
 
 def filters_only(queryset, scope: RawSQL):
@@ -309,16 +314,23 @@ def _rows_per_budget(alias: str, sql: str, params) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-# Filters a compiled statement takes as parameters (ids, a kind, dates). The others (amounts,
-# search, knowledge) put values of their own making in the SQL, so a list that uses one
+# Filters a compiled statement takes as parameters (ids, a kind, dates, amounts). The others
+# (search, knowledge) put values of their own making in the SQL, so a list that uses one
 # builds its statements per request.
-COMPILED_FILTERS = frozenset({"budget", "category", "created_by", "kind", "date_after", "date_before"})
+COMPILED_FILTERS = frozenset(
+    {"budget", "category", "created_by", "kind", "date_after", "date_before", "amount_min", "amount_max"}
+)
+# An amount bound is one parameter per currency exponent (filters.amount_bounds); the value
+# says whether it is a lower bound.
+AMOUNT_BOUNDS = {"amount_min": True, "amount_max": False}
+_NO_VALUE = object()
 
 
 @dataclass(frozen=True)
 class Narrowing:
     """A list's filters as a compiled statement takes them: their names (part of its key)
-    and values (its parameters; a row's id for an id filter)."""
+    and values (its parameters, in the names' order: a row's id for an id filter, one bound
+    per currency exponent for an amount filter)."""
 
     names: tuple[str, ...] = ()
     values: tuple = ()
@@ -327,15 +339,29 @@ class Narrowing:
     def apply(self, queryset, values):
         """``queryset`` narrowed as the filterset narrowed the request's, with ``values``
         (the placeholders, when compiling) in place of this request's."""
-        for name, value in zip(self.names, values, strict=True):
+        values = iter(values)
+        for name in self.names:
+            if name in AMOUNT_BOUNDS:
+                bounds = tuple(next(values) for _ in CURRENCIES_BY_EXPONENT)
+                queryset = amount_bound_in_minor_units(queryset, bounds, at_least=AMOUNT_BOUNDS[name])
+                continue
             filter_ = self.filters[name]
             model = getattr(filter_, "scoped_model", None)
+            value = next(values)
             queryset = filter_.filter(queryset, value if model is None else model(pk=value))
+        if next(values, _NO_VALUE) is not _NO_VALUE:
+            raise ValueError(f"More values than the filters {self.names} take.")
         return queryset
 
     def scoped(self, user_id, values):
         """The caller's transactions (a stand-in for the caller: server/compiled.py), narrowed."""
         return self.apply(Transaction.objects.visible_to(caller(user_id)), values)
+
+
+def _parameters(name: str, value) -> tuple:
+    if name in AMOUNT_BOUNDS:
+        return amount_bounds(value, at_least=AMOUNT_BOUNDS[name])
+    return (getattr(value, "pk", value),)
 
 
 def narrowing_of(view) -> Narrowing | None:
@@ -352,7 +378,7 @@ def narrowing_of(view) -> Narrowing | None:
     if not cleaned.keys() <= COMPILED_FILTERS:
         return None
     names = tuple(sorted(cleaned))
-    values = tuple(getattr(cleaned[name], "pk", cleaned[name]) for name in names)
+    values = tuple(parameter for name in names for parameter in _parameters(name, cleaned[name]))
     return Narrowing(names, values, filterset.filters)
 
 

@@ -1,5 +1,6 @@
 import datetime
 import random
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -274,7 +275,7 @@ def test_a_narrowed_page_joins_only_its_own_rows(client_for):
 
 @pytest.mark.parametrize("ordering", ["-date", "amount"])
 def test_each_caller_gets_their_own_rows_for_every_compiled_filter(client_for, page_sql, ordering):
-    """On PostgreSQL a list narrowed by ids, kind and dates runs statements compiled once per
+    """On PostgreSQL a list narrowed by ids, kind, dates and amounts runs statements compiled once per
     set of filters (transactions/pagination.py Narrowing) and shared by every caller: two
     callers in turn, each filter alone and together, the count and the page are what the
     caller's own rows give, compiled and built alike (page_sql)."""
@@ -308,6 +309,10 @@ def test_each_caller_gets_their_own_rows_for_every_compiled_filter(client_for, p
         {"created_by": partner.pk},
         {"budget": shared.pk, "kind": "expense", "date_before": "2026-02-15"},
         {"category": categories[own.pk].pk, "created_by": member.pk, "date_after": "2026-01-05"},
+        {"amount_min": "12.50"},
+        {"amount_max": "20", "kind": "expense"},
+        {"amount_min": "5", "amount_max": "30.01", "date_after": "2026-01-15"},
+        {"budget": shared.pk, "amount_min": "25"},
     ]
     field = {"date": "date", "amount": "amount_minor"}[ordering.lstrip("-")]
     for caller in (member, partner, member):
@@ -328,6 +333,8 @@ def test_each_caller_gets_their_own_rows_for_every_compiled_filter(client_for, p
 
         shapes = {key[0] for _, key in compiled._compiled}
         assert {"transaction-count", "transaction-ids-first", "transaction-window"} <= shapes
+        counted = {key[-1] for _, key in compiled._compiled if key[0] == "transaction-count"}
+        assert ("amount_max", "amount_min", "date_after") in counted
 
 
 def _matches(row: dict, case: dict) -> bool:
@@ -338,5 +345,77 @@ def _matches(row: dict, case: dict) -> bool:
         "category": lambda value: row["category_id"] == value,
         "created_by": lambda value: row["created_by_id"] == value,
         "budget": lambda value: row["budget_id"] == value,
+        # The budgets are in EUR: two places.
+        "amount_min": lambda value: row["amount_minor"] >= Decimal(value) * 100,
+        "amount_max": lambda value: row["amount_minor"] <= Decimal(value) * 100,
     }
     return all(checks[name](value) for name, value in case.items())
+
+
+# Amounts are stored up to MAX_MINOR (10**12 minor units) and ids are bigints.
+_PAST_32_BITS = [1, 2**31 - 1, 2**31, 3_000_000_000, 10**12 - 1]
+
+
+@pytest.fixture
+def amounts_past_32_bits():
+    """An owner with a EUR and a JPY budget (EUR 30,000,000.00 and JPY 3,000,000,000 are both
+    3,000,000,000 minor units), holding amounts each side of 2**31 - 1, with ids past it."""
+    owner = UserFactory()
+    euros, yen = BudgetFactory(owner=owner, currency="EUR"), BudgetFactory(owner=owner, currency="JPY")
+    Transaction.objects.bulk_create(
+        Transaction(
+            pk=2**31 + 10 * i + n,
+            budget=budget,
+            created_by=owner,
+            kind="expense",
+            amount_minor=minor,
+            date=datetime.date(2026, 1, 1 + i),
+            payee=f"payee {i}",
+        )
+        for i, minor in enumerate(_PAST_32_BITS)
+        for n, budget in enumerate((euros, yen))
+    )
+    return owner
+
+
+@pytest.mark.parametrize("name", ["amount_min", "amount_max"])
+@pytest.mark.parametrize(
+    "bound",
+    ["21474836.47", "21474836.48", "30000000", "3000000000", "9999999999.99", "9999999999999999.9999"],
+)
+def test_amount_bounds_past_32_bits_keep_exactly_their_rows(
+    client_for, amounts_past_32_bits, page_sql, name, bound
+):
+    """A bound of more than 2**31 - 1 minor units is compared as the bigint it is, compiled or
+    built, up to the largest the filter takes (more than a bigint in a 4-place currency):
+    sent untyped it became an int4, and amount_min=30000000 listed every row."""
+    rows = Transaction.objects.filter(budget__owner=amounts_past_32_bits).select_related("budget")
+    expected = sorted(
+        row.pk
+        for row in rows
+        if (row.amount >= Decimal(bound) if name == "amount_min" else row.amount <= Decimal(bound))
+    )
+    response = client_for(amounts_past_32_bits).get(LIST, {name: bound, "ordering": "amount", "limit": 500})
+    assert response.status_code == 200, response.json()
+    assert response.json()["count"] == len(expected)
+    assert sorted(row["id"] for row in response.json()["results"]) == expected
+    assert 0 < len(expected) < 10 or bound in ("9999999999.99", "9999999999999999.9999")
+
+
+@pytest.mark.parametrize("ordering", ["amount", "-amount", "date"])
+def test_a_cursor_walks_past_32_bit_amounts_and_ids(client_for, amounts_past_32_bits, ordering):
+    """A cursor's position (an amount up to 10**12 minor units, an id) is a bigint in SQL."""
+    from transactions.tests.test_cursor import relative
+
+    client = client_for(amounts_past_32_bits)
+    response = client.get(LIST, {"ordering": ordering, "limit": 3, "cursor": "start"})
+    seen = []
+    while True:
+        assert response.status_code == 200, response.content[:300]
+        body = response.json()
+        seen += [row["id"] for row in body["results"]]
+        if body["next"] is None:
+            break
+        response = client.get(relative(body["next"]))
+    assert seen == expected_ids(ordering)
+    assert len(seen) == 10
