@@ -9,6 +9,8 @@ ADVISER_QUERIES = (
     ("transactions", "limit=50"),
     ("ordering=amount", "ordering=amount"),
     ("amount_min=100", "amount_min=100"),
+    # A selective bound: few rows in each budget reach it (docs/performance.md, eighth session).
+    ("amount_min=499.90", "amount_min=499.90"),
     ("offset=2000", "offset=2000"),
     ("limit=500", "limit=500"),
     ("search=Rail", "search=Rail"),
@@ -16,7 +18,7 @@ ADVISER_QUERIES = (
 MULTI_HOUSEHOLD_CASE = "h. 5 households transactions"
 PLAIN = "a. transactions (best-placed)"
 # bench-recent's filtered lists (the "g." cases) are list cases of the table too.
-LIST_CASES = ("g. search Rail", "g. kind=income", "g. amount_min=100", "h. ")
+LIST_CASES = ("g. search Rail", "g. kind=income", "g. amount_min=", "h. ")
 RATIO_TARGET, P99_TARGET = 2.0, 100.0
 
 

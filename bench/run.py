@@ -165,7 +165,11 @@ class Dataset:
                 f"/bench/transactions/?user={recent_id}&search=Rail&limit=50",
             )
         )
-        for name, query in (("g. kind=income", "kind=income"), ("g. amount_min=100", "amount_min=100")):
+        for name, query in (
+            ("g. kind=income", "kind=income"),
+            ("g. amount_min=100", "amount_min=100"),
+            ("g. amount_min=499.90", "amount_min=499.90"),
+        ):
             cases.append(
                 (
                     f"{name} (best-placed)",

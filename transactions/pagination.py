@@ -184,15 +184,18 @@ def window_page_ids(
     order: tuple[str, ...],
     offset: int,
     limit: int,
+    unordered: bool = False,
 ) -> RawSQL:
     """The page's ids, in one statement, for any number of budgets (window_sql), its sample
-    drawn from ``weights`` (rows per budget, exactly or at most)."""
-    sampled, shares = sampled_budgets(weights, offset + limit)
+    drawn from ``weights`` (rows per budget, exactly or at most). ``unordered``: the list
+    is narrowed by a filter that no index reads in the order (UNORDERED_FILTERS)."""
+    budgets, sampled, shares, sparse = window_budgets(weights, offset + limit, unordered=unordered)
     return window_sql(
         queryset,
         scope=scope,
         order=order,
-        budgets=sorted(weights),
+        budgets=budgets,
+        sparse=sparse,
         sampled=sampled,
         shares=shares,
         edge_at=offset + limit - 1,
@@ -202,12 +205,27 @@ def window_page_ids(
     )
 
 
+def window_budgets(weights: dict[int, int], depth: int, *, unordered: bool):
+    """window_sql's budgets, sample (``sampled``, ``shares``) and ``sparse``, from ``weights``
+    (rows per budget, exactly or at most) for a page ``depth`` rows deep. Sparse: a budget
+    with at most ``depth`` matching rows of an ``unordered`` list. When one is, the sample is
+    given as each budget's share (0: not sampled), ``sampled`` None."""
+    budgets = sorted(weights)
+    sampled, shares = sampled_budgets(weights, depth)
+    sparse = [unordered and weights[budget] <= depth for budget in budgets]
+    if not any(sparse):
+        return budgets, sampled, shares, None
+    share_of = dict(zip(sampled, shares, strict=True))
+    return budgets, None, [share_of.get(budget, 0) for budget in budgets], sparse
+
+
 def window_sql(
     queryset,
     *,
     scope: RawSQL,
     order: tuple[str, ...],
     budgets,
+    sparse,
     sampled,
     shares,
     edge_at,
@@ -228,9 +246,20 @@ def window_sql(
        merged, and the page cut from them.
 
     When the sample holds fewer rows than that, there is no edge and 4. reads each budget's
-    first offset+limit rows: the per-budget top-N this replaces. Every value is a parameter
-    (the SQL depends on the order and the filters only), so compiled_page can stand
-    placeholders in for them."""
+    first offset+limit rows: the per-budget top-N this replaces.
+
+    A list narrowed by a filter that no index reads in the order (an amount bound, a
+    recorder) may say which budgets are ``sparse`` (as ``budgets``, in their order; the
+    sample is then each budget's share, ``shares`` beside them: window_budgets): those with
+    no more matching rows than the page's depth (offset+limit). Walking a budget's order
+    index reads its rows until enough of them match, which can be the whole budget for a
+    handful of rows. A sparse budget's rows are found by the filters' own indexes instead,
+    behind an OFFSET 0 fence the order cannot cross, and sorted: at most depth rows. Both
+    reads give the same rows. amount_min=499.90 for bench-recent (12 rows, 9 of them in its
+    50,000-row budget): 180 ms walked, 2 ms found (docs/performance.md).
+
+    Every value is a parameter (the SQL depends on the order, the filters and whether
+    ``sparse`` is given only), so compiled_page can stand placeholders in for them."""
     field = order[0].lstrip("-")
     direction = "DESC" if order[0].startswith("-") else "ASC"
     reach = ">=" if direction == "DESC" else "<="
@@ -238,25 +267,55 @@ def window_sql(
     if inner is None:
         inner = queryset  # still right; the scope is then evaluated per budget
     inner = inner.order_by(*order).values_list("id", field)
-    sample_sql, sample_params = _with_limit(inner.filter(budget_id=RawSQL("share.id", ())), "share.k")
     # Fixed literals only (the table above): no value is interpolated.
-    edge = (
-        RawSQL(f"COALESCE(edge.sort_key, {_BEYOND[field, direction]})", ()),  # noqa: S611
-        RawSQL(f"COALESCE(edge.id, {_BEYOND_ID[direction]})", ()),  # noqa: S611
+    edge_sql = (
+        f"COALESCE(edge.sort_key, {_BEYOND[field, direction]})",
+        f"COALESCE(edge.id, {_BEYOND_ID[direction]})",
     )
-    window, window_params = _with_limit(
-        inner.filter(RowCompare((F(field), F("id")), reach, edge), budget_id=RawSQL("page_budget.id", ())),
-        "%s",
+    edge = tuple(RawSQL(sql, ()) for sql in edge_sql)  # noqa: S611
+    sampled_rows = inner.filter(budget_id=RawSQL("share.id", ()))
+    budget_rows = inner.filter(budget_id=RawSQL("page_budget.id", ()))
+    window_rows = budget_rows.filter(RowCompare((F(field), F("id")), reach, edge))
+    sorted_by = f"sort_key {direction}, id {direction}"
+    sample_sql, sample_params = _with_limit(sampled_rows, "share.k")
+    window, window_params = _with_limit(window_rows, "%s")
+    window_params = (*window_params, depth)
+    # The scope's compiled SQL is interpolated; values are parameters.
+    in_scope = f"WHERE given.id IN ({scope.sql})"
+    budget_sql = "SELECT given.id FROM unnest(%s::bigint[]) AS given (id) " + in_scope  # noqa: S608
+    budget_params = (budgets, *scope.params)
+    share_sql = (
+        "SELECT given.id, given.k FROM unnest(%s::bigint[], %s::int[]) AS given (id, k) "
+        "WHERE given.id IN (SELECT page_budget.id FROM page_budget)"
     )
+    share_params = (sampled, shares)
+    if sparse is not None:
+        # Each budget's share of the sample and whether it is sparse, beside its id: the sample
+        # is read off page_budget, with no join (a generic plan made that a nested loop).
+        budget_sql = (
+            "SELECT given.id, given.k, given.sparse "
+            "FROM unnest(%s::bigint[], %s::int[], %s::boolean[]) AS given (id, k, sparse) "
+        )
+        budget_sql += in_scope
+        budget_params = (budgets, shares, sparse, *scope.params)
+        share_sql = "SELECT page_budget.id, page_budget.k, page_budget.sparse FROM page_budget "
+        share_sql += "WHERE page_budget.k > 0"
+        share_params = ()
+        sample_sql, sample_params = _walked_or_sorted(
+            "share", (sample_sql, sample_params), sampled_rows, sorted_by, ("share.k", ())
+        )
+        # The edge is applied to the rows found, not among their filters: with it, the
+        # planner read them along the order's index again (the edge bounds it).
+        up_to_edge = f"WHERE (fenced.sort_key, fenced.id) {reach} ({edge_sql[0]}, {edge_sql[1]}) "
+        window, window_params = _walked_or_sorted(
+            "page_budget", (window, window_params), budget_rows, sorted_by, ("%s", (depth,)), up_to_edge
+        )
     # Interpolated: the ORM's compiled SQL, the scope's compiled SQL and fixed keywords and
     # literals; every value is a parameter.
     sql = (
-        "WITH page_budget AS MATERIALIZED ("  # noqa: S608
-        f"SELECT given.id FROM unnest(%s::bigint[]) AS given (id) WHERE given.id IN ({scope.sql})"
-        "), share AS ("
-        "SELECT given.id, given.k FROM unnest(%s::bigint[], %s::int[]) AS given (id, k) "
-        "WHERE given.id IN (SELECT page_budget.id FROM page_budget)"
-        "), sample AS ("
+        f"WITH page_budget AS MATERIALIZED ({budget_sql}), "  # noqa: S608
+        f"share AS ({share_sql}), "
+        "sample AS ("
         "SELECT sampled.id, sampled.sort_key FROM share "
         f"CROSS JOIN LATERAL ({sample_sql}) AS sampled (id, sort_key)"
         "), edge AS ("
@@ -267,19 +326,32 @@ def window_sql(
         f"CROSS JOIN LATERAL ({window}) AS page (id, sort_key) "
         f"ORDER BY page.sort_key {direction}, page.id {direction} LIMIT %s OFFSET %s"
     )
-    params = (
-        budgets,
-        *scope.params,
-        sampled,
-        shares,
-        *sample_params,
-        edge_at,
-        *window_params,
-        depth,
-        limit,
-        offset,
-    )
+    params = (*budget_params, *share_params, *sample_params, edge_at, *window_params, limit, offset)
     return RawSQL(sql, params)  # noqa: S611 - values are parameters
+
+
+def _walked_or_sorted(
+    budget: str, walked: tuple[str, tuple], rows, sorted_by: str, limit: tuple[str, tuple], where: str = ""
+):
+    """A budget's first rows read one of two ways, as ``{budget}.sparse`` says (window_sql):
+    ``walked`` along the order's index, or ``rows`` found by the filters' own indexes behind
+    an OFFSET 0 fence (the planner cannot carry the order into it), kept if ``where`` says
+    so, and sorted. The branch not taken is not run (its condition is a constant for each
+    budget)."""
+    walked_sql, walked_params = walked
+    limit_sql, limit_params = limit
+    found_sql, found_params = rows.order_by().query.sql_with_params()
+    # Interpolated: the ORM's compiled SQL, fixed keywords; values are parameters.
+    sql = (
+        f"SELECT walked.id, walked.sort_key FROM ({walked_sql}) AS walked (id, sort_key) "  # noqa: S608
+        f"WHERE NOT {budget}.sparse "
+        "UNION ALL "
+        "SELECT found.id, found.sort_key FROM ("
+        f"SELECT id, sort_key FROM ({found_sql} OFFSET 0) AS fenced (id, sort_key) {where}"
+        f"ORDER BY {sorted_by} LIMIT {limit_sql}"
+        f") AS found WHERE {budget}.sparse"
+    )
+    return sql, (*walked_params, *found_params, *limit_params)
 
 
 def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
@@ -324,6 +396,11 @@ COMPILED_FILTERS = frozenset(
 # says whether it is a lower bound.
 AMOUNT_BOUNDS = {"amount_min": True, "amount_max": False}
 _NO_VALUE = object()
+# Filters no (budget, <order>, id) index reads in the order: walking that index checks each
+# row, so a budget with a handful of matching rows is read whole (window_sql's "sparse").
+# Search is not among them: a searched budget's rows found by the trigram index cost more
+# than walking them.
+UNORDERED_FILTERS = frozenset({"amount_min", "amount_max", "created_by"})
 
 
 @dataclass(frozen=True)
@@ -352,6 +429,11 @@ class Narrowing:
         if next(values, _NO_VALUE) is not _NO_VALUE:
             raise ValueError(f"More values than the filters {self.names} take.")
         return queryset
+
+    @property
+    def unordered(self) -> bool:
+        """Whether a filter is one no index reads in the list's order (UNORDERED_FILTERS)."""
+        return not UNORDERED_FILTERS.isdisjoint(self.names)
 
     def scoped(self, user_id, values):
         """The caller's transactions (a stand-in for the caller: server/compiled.py), narrowed."""
@@ -416,16 +498,21 @@ def compiled_page(
     this request's values (server/compiled.py). Its depth is a value too (the window's
     limits are parameters), so a deep page reuses the same SQL. The rows come back as
     PageRow; the shares of the page's splits in one more query when it holds one."""
-    sampled, shares = sampled_budgets(weights, offset + limit)
+    budgets, sampled, shares, sparse = window_budgets(weights, offset + limit, unordered=narrowing.unordered)
 
-    def build(
-        user_id, budget_ids, sampled_ids, sampled_shares, edge_at, depth, page_limit, page_offset, *values
-    ):
+    def build(user_id, budget_ids, *given):
+        if sparse is None:
+            sampled_ids, sampled_shares, edge_at, depth, page_limit, page_offset, *values = given
+            sparse_ids = None
+        else:
+            sampled_ids = None
+            sampled_shares, sparse_ids, edge_at, depth, page_limit, page_offset, *values = given
         ids = window_sql(
             narrowing.scoped(user_id, values),
             scope=Budget.objects.visible_pks(caller(user_id)),
             order=order,
             budgets=budget_ids,
+            sparse=sparse_ids,
             sampled=sampled_ids,
             shares=sampled_shares,
             edge_at=edge_at,
@@ -440,16 +527,16 @@ def compiled_page(
 
     values = (
         user.pk,
-        sorted(weights),
-        sampled,
-        shares,
+        budgets,
+        *((sampled, shares) if sparse is None else (shares, sparse)),
         offset + limit - 1,
         offset + limit,
         limit,
         offset,
         *narrowing.values,
     )
-    sql, params = compiled_sql(("transaction-window", order, narrowing.names), build, *values)
+    key = ("transaction-window", order, narrowing.names, sparse is not None)
+    sql, params = compiled_sql(key, build, *values)
     with connections[Transaction.objects.db].cursor() as cursor:
         cursor.execute(sql, params)
         return as_page_rows(cursor.fetchall())
@@ -595,7 +682,13 @@ class TransactionPagination(LimitOffsetPagination):
             )
         else:
             ids = window_page_ids(
-                queryset, scope=scope, weights=per_budget, order=order, offset=offset, limit=limit
+                queryset,
+                scope=scope,
+                weights=per_budget,
+                order=order,
+                offset=offset,
+                limit=limit,
+                unordered=not UNORDERED_FILTERS.isdisjoint(self.narrowing),
             )
             page = (
                 dangerously_unscoped(

@@ -1,9 +1,11 @@
 import datetime
 import random
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
@@ -419,3 +421,67 @@ def test_a_cursor_walks_past_32_bit_amounts_and_ids(client_for, amounts_past_32_
         response = client.get(relative(body["next"]))
     assert seen == expected_ids(ordering)
     assert len(seen) == 10
+
+
+@pytest.fixture
+def few_large_amounts():
+    """A member's big budget with 3 rows of EUR 400 or more among 300, a housemate's budget
+    with 50 among 60 and a small one with 2 among 10, recorded mostly by the member: for an
+    amount bound or the housemate as recorder, the big budget is "sparse" (window_sql)."""
+    member, partner = UserFactory(), UserFactory()
+    make_household(partner, members=[member])
+    big, busy, small = BudgetFactory(owner=member), BudgetFactory(owner=partner), BudgetFactory(owner=partner)
+    share_user(busy, member, "view")
+    share_user(small, member, "edit")
+    rng = random.Random(21)
+    rows = []
+    for budget, total, large in ((big, 300, 3), (busy, 60, 50), (small, 10, 2)):
+        for i in range(total):
+            rows.append(
+                Transaction(
+                    budget=budget,
+                    created_by=partner if (budget is big and i % 100 == 7) or budget is busy else member,
+                    kind="expense",
+                    amount_minor=rng.randint(40_000, 90_000) if i < large else rng.randint(1, 39_999),
+                    date=datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randrange(90)),
+                    payee=f"payee {i}",
+                )
+            )
+    Transaction.objects.bulk_create(rows)
+    return member, partner
+
+
+@pytest.mark.parametrize("ordering", ["-date", "amount", "-created_at"])
+@pytest.mark.parametrize(("offset", "limit"), [(0, 5), (3, 10), (0, 100)])
+def test_budgets_with_few_matching_rows_are_read_by_their_filter_and_pages_stay_exact(
+    client_for, few_large_amounts, page_sql, ordering, offset, limit
+):
+    """A budget of an amount-bounded (or recorder-filtered) list with no more matching rows
+    than the page's depth is read through its filter's index and sorted, not walked along
+    the order (window_sql); beside budgets that are walked, compiled and built, the pages are
+    those of the plain order."""
+    member, partner = few_large_amounts
+    client = client_for(member)
+    field = {"date": "date", "amount": "amount_minor", "created_at": "created_at"}[ordering.lstrip("-")]
+    cases = [
+        ({"amount_min": "400"}, Q(amount_minor__gte=40_000)),
+        ({"amount_max": "399.99", "kind": "expense"}, Q(amount_minor__lte=39_999)),
+        ({"created_by": partner.pk}, Q(created_by=partner)),
+    ]
+    for params, matching in cases:
+        expected = Transaction.objects.filter(matching).order_by(
+            *((f"-{field}", "-id") if ordering.startswith("-") else (field, "id"))
+        )
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(LIST, {**params, "ordering": ordering, "offset": offset, "limit": limit}).json()
+        assert body["count"] == expected.count(), params
+        assert [r["id"] for r in body["results"]] == list(expected.values_list("pk", flat=True))[
+            offset : offset + limit
+        ], params
+        found = any("OFFSET 0) AS fenced" in query["sql"] for query in queries.captured_queries)
+        # Sparse: a budget with no more matching rows than offset+limit (the big one has 3 for
+        # the amount bound and for the recorder; 297, 10 and 8 match the upper bound).
+        per_budget = Counter(expected.values_list("budget_id", flat=True))
+        sparse = any(rows <= offset + limit for rows in per_budget.values())
+        assert found == (connection.vendor == "postgresql" and sparse), params
+        assert sparse or "amount_max" in params
