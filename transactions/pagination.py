@@ -256,7 +256,8 @@ def window_sql(
     handful of rows. A sparse budget's rows are found by the filters' own indexes instead,
     behind an OFFSET 0 fence the order cannot cross, and sorted: at most depth rows. Both
     reads give the same rows. amount_min=499.90 for bench-recent (12 rows, 9 of them in its
-    50,000-row budget): 180 ms walked, 2 ms found (docs/performance.md).
+    50,000-row budget): the page's statement took 190 ms walked, 1.7 ms found
+    (docs/performance.md).
 
     Every value is a parameter (the SQL depends on the order, the filters and whether
     ``sparse`` is given only), so compiled_page can stand placeholders in for them."""
