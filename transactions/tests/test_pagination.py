@@ -485,3 +485,34 @@ def test_budgets_with_few_matching_rows_are_read_by_their_filter_and_pages_stay_
         sparse = any(rows <= offset + limit for rows in per_budget.values())
         assert found == (connection.vendor == "postgresql" and sparse), params
         assert sparse or "amount_max" in params
+
+
+@pytest.mark.parametrize("ordering", ["-date", "amount"])
+@pytest.mark.parametrize("limit", [2, 12])
+def test_a_cursor_walk_over_sparse_budgets_gives_every_matching_row_once(
+    client_for, few_large_amounts, ordering, limit
+):
+    """A cursor knows each budget's total, not its matching rows: a budget with no more rows
+    than a page reaches is sparse there (the small one, at limit=12), the others walked."""
+    from transactions.tests.test_cursor import relative
+
+    member, partner = few_large_amounts
+    client = client_for(member)
+    field = {"date": "date", "amount": "amount_minor"}[ordering.lstrip("-")]
+    order = (f"-{field}", "-id") if ordering.startswith("-") else (field, "id")
+    for params, matching in (
+        ({"amount_min": "400"}, Q(amount_minor__gte=40_000)),
+        ({"created_by": partner.pk}, Q(created_by=partner)),
+    ):
+        response = client.get(LIST, {**params, "ordering": ordering, "limit": limit, "cursor": "start"})
+        seen = []
+        while True:
+            assert response.status_code == 200, response.content[:300]
+            body = response.json()
+            seen += [row["id"] for row in body["results"]]
+            if body["next"] is None:
+                break
+            response = client.get(relative(body["next"]))
+        assert seen == list(
+            Transaction.objects.filter(matching).order_by(*order).values_list("pk", flat=True)
+        ), params
