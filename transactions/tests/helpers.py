@@ -2,6 +2,7 @@
 
 import csv
 import io
+from urllib.parse import urlsplit
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -129,3 +130,23 @@ def same_error_as_unknown(foreign: dict, unknown: dict, foreign_id, unknown_id) 
         ],
     }
     return swapped == unknown
+
+
+def relative(url: str) -> str:
+    """A link of the answer, as the test client asks for it."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def walk(client, params: dict) -> tuple[list[int], list[dict]]:
+    """The list walked by cursor from ``cursor=start``: every row's id in order, and the pages."""
+    response = client.get(LIST, {**params, "cursor": "start"})
+    bodies = []
+    while True:
+        assert response.status_code == 200, response.content[:300]
+        body = response.json()
+        bodies.append(body)
+        if body["next"] is None:
+            break
+        response = client.get(relative(body["next"]))
+    return [row["id"] for body in bodies for row in body["results"]], bodies

@@ -16,6 +16,7 @@ from server.tests.helpers import assert_error
 from transactions.models import Transaction
 from transactions.pagination import encode_cursor
 from transactions.tests.factories import TransactionFactory
+from transactions.tests.helpers import relative, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -62,24 +63,6 @@ def member():
 def visible_ids(user, ordering="", **filters) -> list[int]:
     rows = Transaction.objects.visible_to(user).filter(**filters)
     return list(rows.order_by(*ORDER_FOR[ordering]).values_list("id", flat=True))
-
-
-def relative(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
-
-
-def walk(client, params: dict) -> tuple[list[int], list[dict]]:
-    response = client.get(LIST, {**params, "cursor": "start"})
-    bodies = []
-    while True:
-        assert response.status_code == 200, response.content[:300]
-        body = response.json()
-        bodies.append(body)
-        if body["next"] is None:
-            break
-        response = client.get(relative(body["next"]))
-    return [row["id"] for body in bodies for row in body["results"]], bodies
 
 
 @pytest.mark.parametrize("ordering", sorted(ORDER_FOR))

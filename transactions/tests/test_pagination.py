@@ -13,6 +13,7 @@ from budgets.models import Category
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
 from households.tests.factories import make_household
 from transactions.models import Transaction
+from transactions.tests.helpers import walk
 
 pytestmark = pytest.mark.django_db
 
@@ -407,18 +408,7 @@ def test_amount_bounds_past_32_bits_keep_exactly_their_rows(
 @pytest.mark.parametrize("ordering", ["amount", "-amount", "date"])
 def test_a_cursor_walks_past_32_bit_amounts_and_ids(client_for, amounts_past_32_bits, ordering):
     """A cursor's position (an amount up to 10**12 minor units, an id) is a bigint in SQL."""
-    from transactions.tests.test_cursor import relative
-
-    client = client_for(amounts_past_32_bits)
-    response = client.get(LIST, {"ordering": ordering, "limit": 3, "cursor": "start"})
-    seen = []
-    while True:
-        assert response.status_code == 200, response.content[:300]
-        body = response.json()
-        seen += [row["id"] for row in body["results"]]
-        if body["next"] is None:
-            break
-        response = client.get(relative(body["next"]))
+    seen, _ = walk(client_for(amounts_past_32_bits), {"ordering": ordering, "limit": 3})
     assert seen == expected_ids(ordering)
     assert len(seen) == 10
 
@@ -494,8 +484,6 @@ def test_a_cursor_walk_over_sparse_budgets_gives_every_matching_row_once(
 ):
     """A cursor knows each budget's total, not its matching rows: a budget with no more rows
     than a page reaches is sparse there (the small one, at limit=12), the others walked."""
-    from transactions.tests.test_cursor import relative
-
     member, partner = few_large_amounts
     client = client_for(member)
     field = {"date": "date", "amount": "amount_minor"}[ordering.lstrip("-")]
@@ -504,15 +492,7 @@ def test_a_cursor_walk_over_sparse_budgets_gives_every_matching_row_once(
         ({"amount_min": "400"}, Q(amount_minor__gte=40_000)),
         ({"created_by": partner.pk}, Q(created_by=partner)),
     ):
-        response = client.get(LIST, {**params, "ordering": ordering, "limit": limit, "cursor": "start"})
-        seen = []
-        while True:
-            assert response.status_code == 200, response.content[:300]
-            body = response.json()
-            seen += [row["id"] for row in body["results"]]
-            if body["next"] is None:
-                break
-            response = client.get(relative(body["next"]))
+        seen, _ = walk(client, {**params, "ordering": ordering, "limit": limit})
         assert seen == list(
             Transaction.objects.filter(matching).order_by(*order).values_list("pk", flat=True)
         ), params
