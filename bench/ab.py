@@ -37,6 +37,7 @@ def _cases(port: int) -> tuple[str, list[tuple]]:
         ("health", None, "GET", "/api/health/", None),
         ("retrieve", token, "GET", f"/api/v1/transactions/{_a_row(api)}/", None),
         ("list of 50", token, "GET", "/api/v1/transactions/?limit=50", None),
+        ("list of 500", token, "GET", "/api/v1/transactions/?limit=500", None),
         ("3-month filter", token, "GET", f"/api/v1/transactions/?{filtered}", None),
         ("create transaction", token, "POST", "/api/v1/transactions/", target),
     ]
@@ -96,12 +97,12 @@ def main() -> None:
     finally:
         for process in servers.values():
             stop(process)
-    print(f"\n{'request':<22} {'base p50':>9} {'this p50':>9} {'ratio':>6}   (p90 base / this)")
+    print(f"\n{'request':<22} {'base p50':>9} {'this p50':>9} {'ratio':>6}   (p90, p99 base / this)")
     for name, *_ in cases["base"]:
         base, this = summarise(samples[("base", name)]), summarise(samples[("this", name)])
         print(
             f"{name:<22} {base['p50']:9.2f} {this['p50']:9.2f} {this['p50'] / base['p50']:6.2f}   "
-            f"({base['p90']:.2f} / {this['p90']:.2f})"
+            f"({base['p90']:.2f} / {this['p90']:.2f}, {base['p99']:.2f} / {this['p99']:.2f})"
         )
 
 
