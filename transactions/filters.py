@@ -6,6 +6,7 @@ from django import forms
 from django.db import connections
 from django.db.models import BigIntegerField, Case, F, Func, Q, TextField, Value, When
 from django.db.models.lookups import IContains
+from django.db.models.sql.where import AND
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import User
@@ -35,7 +36,13 @@ SEARCH_SEPARATOR = "\x1f"
 
 class SearchText(Func):
     """payee || chr(31) || description || chr(31) || notes (PostgreSQL): what search reads,
-    and what tx_search_trgm_idx indexes (UPPER of it; the SQL must stay the migration's)."""
+    and what tx_search_budget_trgm_idx indexes beside the budget (UPPER of it; the SQL must
+    stay migration 0009's).
+
+    ``walked()``: the same text written so that no index matches it (``|| ''``), for a read
+    that walks a budget along its order index and checks each row until enough match (the
+    page's window): given the trigram index, the planner read every matching row of each
+    budget through it and sorted them, 0.13 ms a budget against 0.02 walked (window_sql)."""
 
     arg_joiner = " || chr(31) || "
     template = "(%(expressions)s)"
@@ -43,6 +50,11 @@ class SearchText(Func):
 
     def __init__(self):
         super().__init__(F("payee"), F("description"), F("notes"))
+
+    def walked(self) -> "SearchText":
+        text = self.copy()
+        text.template = "(%(expressions)s || '')"
+        return text
 
 
 def search(queryset, value: str):
@@ -59,6 +71,26 @@ def search(queryset, value: str):
     return queryset.filter(
         Q(payee__icontains=value) | Q(description__icontains=value) | Q(notes__icontains=value)
     )
+
+
+def walked_search(queryset):
+    """``queryset`` with its search condition, if it has one, on SearchText.walked(): the
+    same rows, read by whatever index the other conditions and the order choose."""
+
+    def is_search(child) -> bool:
+        return isinstance(child, IContains) and isinstance(child.lhs, SearchText)
+
+    where = queryset.query.where
+    if where.connector != AND or where.negated or not any(map(is_search, where.children)):
+        return queryset
+    query = queryset.query.clone()
+    query.where.children = [
+        IContains(child.lhs.walked(), child.rhs) if is_search(child) else child
+        for child in query.where.children
+    ]
+    walked = queryset._chain()
+    walked.query = query
+    return walked
 
 
 # The largest amount_minor a row can hold (a bigint); a bound beyond it is not sent as one.
