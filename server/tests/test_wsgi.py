@@ -28,9 +28,14 @@ print(json.dumps({
 
 @pytest.mark.parametrize("module", ["server.wsgi", "server.asgi"])
 def test_a_worker_loads_the_urlconf_and_freezes_what_it_loaded(module):
-    probe = PROBE.replace("{module}", module)
+    script = PROBE.replace("{module}", module)
     output = subprocess.run(
-        [sys.executable, "-c", probe], env=os.environ, capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", script],
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout
     probe = json.loads(output.splitlines()[-1])
     # The views were imported by the entry point, before any request.
