@@ -329,6 +329,9 @@ class Dataset:
             target = rest[0]
             base = round_no * 100_000  # distinct amounts per round
 
+            # Both write amounts of at most 90.25: the rows stay, and a larger amount would
+            # change what the later rounds' amount_min=499.90 cases find (the floor's
+            # 125 + i once put 288 rows above 500.00 into bench-recent's budget mid-run).
             def api_body(i):
                 return {
                     "budget": target,
@@ -342,7 +345,7 @@ class Dataset:
                 return {
                     "budget": target,
                     "kind": "expense",
-                    "amount_minor": 125 + i,
+                    "amount_minor": (1 + (base + i) % 90) * 100 + 25,
                     "date": "2026-10-01",
                     "payee": "Bench",
                 }
