@@ -236,7 +236,9 @@ def test_a_search_over_several_budgets_counts_through_the_index_and_walks_the_pa
         response = client_for(owner).get(LIST, {"search": "rail", "limit": 4})
     assert response.status_code == 200
     assert response.json()["count"] == 6
-    assert len(response.json()["results"]) == 4
+    matching = Transaction.objects.filter(budget__in=budgets, payee__icontains="rail")
+    expected = list(matching.order_by("-date", "-id").values_list("pk", flat=True)[:4])
+    assert [row["id"] for row in response.json()["results"]] == expected
     if connection.vendor != "postgresql":
         return
     walked = [query["sql"] for query in queries if "chr(31)" in query["sql"]]
