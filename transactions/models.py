@@ -52,7 +52,11 @@ class Transaction(models.Model):
                 include=["kind", "amount_minor", "category"],
                 name="tx_budget_date_idx",
             ),
-            models.Index(fields=["budget", "amount_minor", "id"], name="tx_budget_amount_idx"),
+            # An amount-bounded list: each budget's matching range counted, and a sparse budget's
+            # few matching rows found and sorted by date, index-only (the date is included).
+            models.Index(
+                fields=["budget", "amount_minor", "id"], include=["date"], name="tx_budget_amount_idx"
+            ),
             models.Index(fields=["budget", "created_at", "id"], name="tx_budget_created_idx"),
             # A category's rows in a date range: counted, and ordered by amount, index-only.
             models.Index(

@@ -4,7 +4,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
@@ -475,6 +475,91 @@ def test_budgets_with_few_matching_rows_are_read_by_their_filter_and_pages_stay_
         sparse = any(rows <= offset + limit for rows in per_budget.values())
         assert found == (connection.vendor == "postgresql" and sparse), params
         assert sparse or "amount_max" in params
+
+
+def _generic_plan(sql: str, params) -> list[dict]:
+    """The plan PostgreSQL keeps for ``sql`` once it is prepared and planned generically, as a
+    worker's psycopg prepares a statement it has sent five times: every node of it."""
+    from psycopg import sql as literal
+
+    driver = connection.connection
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        driver.execute(sql, params, prepare=True).fetchall()
+        name, types = driver.execute(
+            "SELECT name, parameter_types::text[] FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%AS fenced%%' ORDER BY prepare_time DESC LIMIT 1"
+        ).fetchone()
+        values = ", ".join(
+            f"{literal.Literal(value).as_string(driver)}::{kind}"
+            for value, kind in zip(params, types, strict=True)
+        )
+        ((plan,),) = driver.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({values})").fetchall()
+    nodes, pending = [], [plan[0]["Plan"]]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        pending.extend(node.get("Plans", ()))
+    return nodes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sparse_budgets_rows_are_found_in_the_amount_index_by_the_prepared_page(client_for):
+    """The page statement of an amount-bounded list finds a sparse budget's rows by their range
+    of tx_budget_amount_idx, index-only (it holds the date), also in the generic plan a worker
+    uses once the statement is prepared. Without the date there, that plan read the budget
+    whole through the category index and tested the bound on every row (migration 0010).
+    The big budget is big enough that the planner weighs indexes, not a scan of the table,
+    and the table is vacuumed, as a served one is, so that index-only scans are costed as
+    such (hence a transaction test: VACUUM cannot run inside the test's transaction)."""
+    member = UserFactory()
+    rng = random.Random(5)
+    rows = []
+    for budget, total, large in (
+        (BudgetFactory(owner=member), 4000, 3),
+        (BudgetFactory(owner=member), 40, 30),
+    ):
+        category = CategoryFactory(budget=budget)
+        rows += [
+            Transaction(
+                budget=budget,
+                category=category,
+                created_by=member,
+                kind="expense",
+                amount_minor=rng.randint(40_000, 90_000) if i < large else rng.randint(1, 39_999),
+                date=datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randrange(300)),
+                payee=f"payee {i}",
+            )
+            for i in range(total)
+        ]
+    Transaction.objects.bulk_create(rows)
+    sent = []
+
+    def keep(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        body = client_for(member).get(LIST, {"amount_min": "400", "limit": 5}).json()
+    expected = Transaction.objects.filter(amount_minor__gte=40_000).order_by("-date", "-id")
+    assert [row["id"] for row in body["results"]] == list(expected.values_list("pk", flat=True)[:5])
+    if connection.vendor != "postgresql":
+        (index,) = [i for i in Transaction._meta.indexes if i.name == "tx_budget_amount_idx"]
+        assert index.include == ("date",)
+        return
+    ((sql, params),) = [(sql, params) for sql, params in sent if "AS fenced" in sql]
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE transactions_transaction")
+    scans = [
+        node for node in _generic_plan(sql, params) if node.get("Relation Name") == "transactions_transaction"
+    ]
+    found = [node for node in scans if "amount_minor >=" in node.get("Index Cond", "")]
+    # The sample's found branch and the page's.
+    assert len(found) >= 2, scans
+    assert {(node["Node Type"], node["Index Name"]) for node in found} == {
+        ("Index Only Scan", "tx_budget_amount_idx")
+    }
 
 
 @pytest.mark.parametrize("ordering", ["-date", "amount"])
