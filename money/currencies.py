@@ -29,3 +29,23 @@ CURRENCY_CHOICES = sorted(MINOR_UNITS)
 
 def minor_units(currency: str) -> int:
     return MINOR_UNITS[currency]
+
+
+# Codes by exponent, in the order of their first code: two-place currencies first.
+CURRENCIES_BY_EXPONENT: dict[int, tuple[str, ...]] = {}
+for _code, _exponent in sorted(MINOR_UNITS.items()):
+    CURRENCIES_BY_EXPONENT[_exponent] = (*CURRENCIES_BY_EXPONENT.get(_exponent, ()), _code)
+
+
+def codes_sql(exponent: int) -> str:
+    """The codes of an exponent as a parenthesised list of SQL literals, for SQL that names
+    them as constants: PostgreSQL hashes a long IN list of constants (one probe per row),
+    where the same list sent as parameters is, in a prepared statement's generic plan, an
+    array built and searched on every row."""
+    return f"({', '.join(_literal(code) for code in CURRENCIES_BY_EXPONENT[exponent])})"
+
+
+def _literal(code: str) -> str:
+    if not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
+        raise ValueError(f"Not a currency code: {code!r}")
+    return f"'{code}'"

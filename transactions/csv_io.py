@@ -14,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 
 from money.amounts import format_amount, parse_amount, parse_amount_fast
-from money.currencies import MINOR_UNITS, minor_units
+from money.currencies import CURRENCIES_BY_EXPONENT, codes_sql, minor_units
 from server.exceptions import PayloadTooLarge
 from server.fields import ChoiceField
 from transactions.models import Kind
@@ -588,23 +588,7 @@ def _amount_sql(amount: str, currency: str) -> str:
     code outside MINOR_UNITS (the field's choices) gives an empty cell, where format_amount
     raises."""
     units = {2: "0.01", 0: "1", 3: "0.001", 4: "0.0001"}
-    if set(_CURRENCIES_BY_EXPONENT) - set(units):
-        raise ValueError(f"No unit for exponents {set(_CURRENCIES_BY_EXPONENT) - set(units)}")
-    branches = [
-        f"WHEN {currency} IN ({', '.join(_sql_literal(code) for code in _CURRENCIES_BY_EXPONENT[exponent])})"
-        f" THEN {unit}"
-        for exponent, unit in units.items()
-    ]
+    if set(CURRENCIES_BY_EXPONENT) - set(units):
+        raise ValueError(f"No unit for exponents {set(CURRENCIES_BY_EXPONENT) - set(units)}")
+    branches = [f"WHEN {currency} IN {codes_sql(exponent)} THEN {unit}" for exponent, unit in units.items()]
     return f"({amount} * CASE {' '.join(branches)} END)::text"
-
-
-def _sql_literal(text: str) -> str:
-    """A currency code as a PostgreSQL literal."""
-    if not (len(text) == 3 and text.isalpha() and text.isupper()):
-        raise ValueError(f"Not a currency code: {text!r}")
-    return f"'{text}'"
-
-
-_CURRENCIES_BY_EXPONENT: dict[int, list[str]] = {}
-for _code, _exponent in sorted(MINOR_UNITS.items()):
-    _CURRENCIES_BY_EXPONENT.setdefault(_exponent, []).append(_code)

@@ -4,22 +4,19 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.db import connections
-from django.db.models import BigIntegerField, Case, F, Func, Q, TextField, Value, When
+from django.db.models import BigIntegerField, BooleanField, Case, F, Func, Q, TextField, Value, When
 from django.db.models.lookups import IContains
 from django.db.models.sql.where import AND
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import User
 from budgets.models import Budget, Category
-from money.currencies import MINOR_UNITS
+from money.currencies import CURRENCIES_BY_EXPONENT, codes_sql
 from permissions.fields import ScopedModelChoiceFilter
 from server.filters import FilterSet, StableOrderingFilter, WholeNumberFormField
 from transactions.models import Kind, Transaction
 
 AMOUNT = {"max_digits": 20, "decimal_places": 4}
-CURRENCIES_BY_EXPONENT: dict[int, list[str]] = {}
-for _code, _exponent in sorted(MINOR_UNITS.items()):
-    CURRENCIES_BY_EXPONENT.setdefault(_exponent, []).append(_code)
 
 
 def _amount_bound(label: str) -> django_filters.NumberFilter:
@@ -117,6 +114,19 @@ def amount_bound(queryset, value: Decimal, *, at_least: bool):
     return amount_bound_in_minor_units(queryset, amount_bounds(value, at_least=at_least), at_least=at_least)
 
 
+class CurrencyOf(Func):
+    """Whether a currency column holds one of the codes of ``exponent``, named in the SQL as
+    constants (money.currencies.codes_sql): the amount bound's CASE is tested on every row a
+    walk reads, and with the codes as parameters a prepared statement's generic plan built
+    and searched an array of up to 139 of them each time (about 2.6 µs a row, 38 ms for a
+    budget of 14,000 rows)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, exponent: int):
+        super().__init__(F(column), template=f"%(expressions)s IN {codes_sql(exponent)}")
+
+
 def amount_bound_in_minor_units(queryset, bounds: tuple, *, at_least: bool):
     """Rows whose amount_minor is at least (or at most) the bound of their budget's currency
     exponent (``bounds``: amount_bounds, or placeholders for them when a statement is compiled).
@@ -129,8 +139,8 @@ def amount_bound_in_minor_units(queryset, bounds: tuple, *, at_least: bool):
     tx_budget_amount_idx (budget_id = b.id AND amount_minor >= CASE ... END) instead of
     filtering every entry of the budget (docs/performance.md)."""
     whens = [
-        When(budget__currency__in=currencies, then=Value(bound, output_field=BigIntegerField()))
-        for currencies, bound in zip(CURRENCIES_BY_EXPONENT.values(), bounds, strict=True)
+        When(CurrencyOf("budget__currency", exponent), then=Value(bound, output_field=BigIntegerField()))
+        for exponent, bound in zip(CURRENCIES_BY_EXPONENT, bounds, strict=True)
     ]
     per_budget = Case(*whens, default=None, output_field=BigIntegerField())
     lookup = "amount_minor__gte" if at_least else "amount_minor__lte"

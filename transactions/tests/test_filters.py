@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,9 @@ from accounts.tests.factories import UserFactory
 from budgets.models import Budget, Category
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
 from households.tests.factories import make_household
+from money.currencies import CURRENCIES_BY_EXPONENT, MINOR_UNITS, codes_sql
 from server.tests.helpers import assert_error
+from transactions.filters import amount_bound
 from transactions.models import Transaction
 from transactions.tests.factories import TransactionFactory
 from transactions.tests.helpers import LIST, missing_budget_id, missing_category_id
@@ -306,3 +309,23 @@ def test_amount_bounds_match_the_decimal_amount_in_each_currency(every_exponent,
     response = client_for(every_exponent).get(LIST, {name: str(bound), "limit": 500})
     assert response.status_code == 200, response.json()
     assert {item["id"] for item in response.json()["results"]} == expected
+
+
+def test_an_amount_bound_names_the_currency_codes_in_its_sql_and_sends_only_its_bounds():
+    """The codes are constants in the SQL (CurrencyOf): sent as parameters, a prepared
+    statement's generic plan built and searched an array of them on every row it tested.
+    Its parameters are the bound in each exponent's minor units."""
+    bounded = amount_bound(Transaction.objects.all(), Decimal("12.5"), at_least=True)
+    sql, params = bounded.query.sql_with_params()
+    assert params == (1250, 12500, 13, 125000)  # exponents 2, 3, 0 and 4
+    for exponent, codes in CURRENCIES_BY_EXPONENT.items():
+        assert codes_sql(exponent) in sql
+        assert all(f"'{code}'" in sql for code in codes)
+    assert sum(len(codes) for codes in CURRENCIES_BY_EXPONENT.values()) == len(MINOR_UNITS)
+
+
+@pytest.mark.parametrize("code", ["eur", "EU'", "EURO", "É€R"])
+def test_only_a_currency_code_is_written_into_sql(code, monkeypatch):
+    monkeypatch.setitem(CURRENCIES_BY_EXPONENT, 2, (*CURRENCIES_BY_EXPONENT[2], code))
+    with pytest.raises(ValueError, match="Not a currency code"):
+        codes_sql(2)
