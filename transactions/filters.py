@@ -138,13 +138,23 @@ def amount_bound_in_minor_units(queryset, bounds: tuple, *, at_least: bool):
     caller's budgets, PostgreSQL then reads each budget's matching range of
     tx_budget_amount_idx (budget_id = b.id AND amount_minor >= CASE ... END) instead of
     filtering every entry of the budget (docs/performance.md)."""
+    lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
+    return queryset.filter(**{lookup: _bound_of_budget(bounds)})
+
+
+def amount_outside_bound(queryset, bounds: tuple, *, at_least: bool):
+    """The rows amount_bound_in_minor_units leaves out: below a lower bound (``at_least``),
+    above an upper one. With no bound None, each row of a budget is kept by one of the two."""
+    lookup = "amount_minor__lt" if at_least else "amount_minor__gt"
+    return queryset.filter(**{lookup: _bound_of_budget(bounds)})
+
+
+def _bound_of_budget(bounds: tuple) -> Case:
     whens = [
         When(CurrencyOf("budget__currency", exponent), then=Value(bound, output_field=BigIntegerField()))
         for exponent, bound in zip(CURRENCIES_BY_EXPONENT, bounds, strict=True)
     ]
-    per_budget = Case(*whens, default=None, output_field=BigIntegerField())
-    lookup = "amount_minor__gte" if at_least else "amount_minor__lte"
-    return queryset.filter(**{lookup: per_budget})
+    return Case(*whens, default=None, output_field=BigIntegerField())
 
 
 class KnowledgeFilter(django_filters.NumberFilter):

@@ -45,9 +45,10 @@ from transactions.filters import (
     CURRENCIES_BY_EXPONENT,
     amount_bound_in_minor_units,
     amount_bounds,
+    amount_outside_bound,
     walked_search,
 )
-from transactions.models import Transaction
+from transactions.models import BudgetTransactionCount, Transaction
 from transactions.rows import as_page_rows, page_rows, page_values
 from transactions.selectors import transaction_counts_by_budget
 
@@ -376,12 +377,7 @@ def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
 
 def count_sql(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:
     """matching_rows_per_budget's statement."""
-    inner = filters_only(queryset, budget_ids)
-    if inner is None:
-        inner = queryset
-    inner_sql, inner_params = (
-        inner.filter(budget_id=RawSQL("scope.id", ())).order_by().values("pk").query.sql_with_params()
-    )
+    inner_sql, inner_params = _rows_of_budget(queryset, budget_ids)
     # Interpolated: the ORM's compiled SQL; values are parameters.
     sql = (
         f"SELECT scope.id, matching.n FROM ({budget_ids.sql}) AS scope (id) "  # noqa: S608
@@ -389,6 +385,53 @@ def count_sql(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:
         "WHERE matching.n > 0"
     )
     return sql, (*budget_ids.params, *inner_params)
+
+
+def _rows_of_budget(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:
+    """The ids of ``queryset``'s rows in the budget ``scope.id``, the scope left out
+    (filters_only), as SQL."""
+    inner = filters_only(queryset, budget_ids)
+    if inner is None:
+        inner = queryset
+    return inner.filter(budget_id=RawSQL("scope.id", ())).order_by().values("pk").query.sql_with_params()
+
+
+def complement_count_sql(kept, outside, budget_ids: RawSQL, *, at_least: bool, bound) -> tuple[str, tuple]:
+    """count_sql for a list narrowed by one amount bound and nothing else: each budget's
+    matching rows counted (``kept``), or its total from the counters less its rows
+    ``outside`` the bound, whichever the column's statistics say are fewer (the share of
+    its histogram past ``bound``, the two-place exponent's; no statistics: counted). Every
+    row of a budget is kept or outside (no bound is None here), and the counters are read
+    in the same statement, so both ways give the same count. The bench's amount_min=100
+    keeps 80% of rows: the 2,000-budget adviser's count, 353,095 rows counted, took 37-41 ms
+    against 13 ms for the 86,905 outside (docs/performance.md)."""
+    kept_sql, kept_params = _rows_of_budget(kept, budget_ids)
+    outside_sql, outside_params = _rows_of_budget(outside, budget_ids)
+    past = "<" if at_least else ">"
+    histogram = "stats.histogram_bounds::text::bigint[]"
+    # Interpolated: the ORM's compiled SQL, model metadata and fixed keywords; values are
+    # parameters. The statistics' subquery is not correlated: run once per statement. OFFSET 0
+    # keeps the count a subquery: flattened, its CASE ran twice, in the list and in the filter.
+    fewer_outside = (
+        f"SELECT 2 * (SELECT COUNT(*) FROM unnest({histogram}) AS past (v) WHERE past.v {past} %s) "  # noqa: S608
+        f"< cardinality({histogram}) FROM pg_stats AS stats "
+        "WHERE stats.schemaname = current_schema() AND stats.tablename = %s AND stats.attname = %s"
+    )
+    counters = BudgetTransactionCount._meta
+    total = (
+        f"COALESCE((SELECT kept.total FROM {counters.db_table} AS kept "  # noqa: S608
+        f"WHERE kept.{counters.pk.column} = scope.id), 0)"
+    )
+    sql = (
+        f"SELECT scope.id, matching.n FROM ({budget_ids.sql}) AS scope (id) "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT CASE WHEN ({fewer_outside}) "
+        f"THEN {total} - (SELECT COUNT(*) FROM ({outside_sql}) AS row) "
+        f"ELSE (SELECT COUNT(*) FROM ({kept_sql}) AS row) END AS n OFFSET 0) AS matching "
+        "WHERE matching.n > 0"
+    )
+    column = Transaction._meta.get_field("amount_minor").column
+    statistics = (bound, Transaction._meta.db_table, column)
+    return sql, (*budget_ids.params, *statistics, *outside_params, *kept_params)
 
 
 def _rows_per_budget(alias: str, sql: str, params) -> dict[int, int]:
@@ -407,6 +450,9 @@ COMPILED_FILTERS = frozenset(
 # says whether it is a lower bound.
 AMOUNT_BOUNDS = {"amount_min": True, "amount_max": False}
 _NO_VALUE = object()
+# Where the two-place currencies' bound is among an amount filter's values: the statistics
+# of amounts are read at it (complement_count_sql).
+_TWO_PLACES = list(CURRENCIES_BY_EXPONENT).index(2)
 # Filters no (budget, <order>, id) index reads in the order: walking that index checks each
 # row, so a budget with a handful of matching rows is read whole (window_sql's "sparse").
 # Search is not among them: finding a budget's matching rows through the trigram index costs
@@ -441,6 +487,19 @@ class Narrowing:
         if next(values, _NO_VALUE) is not _NO_VALUE:
             raise ValueError(f"More values than the filters {self.names} take.")
         return queryset
+
+    @property
+    def counted_either_way(self) -> bool:
+        """Whether the count may be a budget's total less its rows outside the bound
+        (complement_count_sql): one amount bound, no other filter, no bound None (a lower
+        bound past the largest amount, which no row reaches and no row is below)."""
+        return len(self.names) == 1 and self.names[0] in AMOUNT_BOUNDS and None not in self.values
+
+    def outside(self, user_id, values):
+        """The caller's rows outside the one amount bound (counted_either_way)."""
+        (name,) = self.names
+        scoped = Transaction.objects.visible_to(caller(user_id))
+        return amount_outside_bound(scoped, tuple(values), at_least=AMOUNT_BOUNDS[name])
 
     @property
     def unordered(self) -> bool:
@@ -479,12 +538,18 @@ def narrowing_of(view) -> Narrowing | None:
 def compiled_count(user, narrowing: Narrowing, alias: str) -> dict[int, int]:
     """matching_rows_per_budget with SQL compiled once per set of filters (PostgreSQL)."""
 
-    def build(user_id, *values):
-        return count_sql(narrowing.scoped(user_id, values), Budget.objects.visible_pks(caller(user_id)))
+    either_way = narrowing.counted_either_way
 
-    return _rows_per_budget(
-        alias, *compiled_sql(("transaction-count", narrowing.names), build, user.pk, *narrowing.values)
-    )
+    def build(user_id, *values):
+        kept, scope = narrowing.scoped(user_id, values), Budget.objects.visible_pks(caller(user_id))
+        if not either_way:
+            return count_sql(kept, scope)
+        outside = narrowing.outside(user_id, values)
+        at_least = AMOUNT_BOUNDS[narrowing.names[0]]
+        return complement_count_sql(kept, outside, scope, at_least=at_least, bound=values[_TWO_PLACES])
+
+    key = ("transaction-count", narrowing.names, either_way)
+    return _rows_per_budget(alias, *compiled_sql(key, build, user.pk, *narrowing.values))
 
 
 def compiled_ids_first(user, order, narrowing: Narrowing, budget: int, *, offset: int, limit: int):

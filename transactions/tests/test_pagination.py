@@ -336,8 +336,10 @@ def test_each_caller_gets_their_own_rows_for_every_compiled_filter(client_for, p
 
         shapes = {key[0] for _, key in compiled._compiled}
         assert {"transaction-count", "transaction-ids-first", "transaction-window"} <= shapes
-        counted = {key[-1] for _, key in compiled._compiled if key[0] == "transaction-count"}
-        assert ("amount_max", "amount_min", "date_after") in counted
+        counted = {key[1:] for _, key in compiled._compiled if key[0] == "transaction-count"}
+        assert (("amount_max", "amount_min", "date_after"), False) in counted
+        # One amount bound alone may be counted as the total less the rows outside it.
+        assert (("amount_min",), True) in counted
 
 
 def _matches(row: dict, case: dict) -> bool:
@@ -581,3 +583,91 @@ def test_a_cursor_walk_over_sparse_budgets_gives_every_matching_row_once(
         assert seen == list(
             Transaction.objects.filter(matching).order_by(*order).values_list("pk", flat=True)
         ), params
+
+
+@pytest.fixture
+def mostly_large_amounts():
+    """A member's two budgets (EUR and JPY) whose amounts are mostly 100.00 (EUR) or
+    10,000 (JPY) and more, and an empty third one, analysed: PostgreSQL has statistics of
+    the amounts."""
+    member = UserFactory()
+    euros, yen = BudgetFactory(owner=member, currency="EUR"), BudgetFactory(owner=member, currency="JPY")
+    BudgetFactory(owner=member)
+    rng = random.Random(9)
+    Transaction.objects.bulk_create(
+        Transaction(
+            budget=budget,
+            created_by=member,
+            kind="expense",
+            amount_minor=rng.randint(10_000, 99_999) if i % 5 else rng.randint(1, 9_999),
+            date=datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randrange(90)),
+            payee=f"payee {i}",
+        )
+        for budget in (euros, yen)
+        for i in range(400)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE transactions_transaction" if connection.vendor == "postgresql" else "ANALYZE")
+    return member
+
+
+def _count_branch(sql: str, params) -> str | None:
+    """Which count complement_count_sql's statement ran: "outside" (the total less the rows
+    outside the bound) or "kept" (the rows counted)."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        ((plan,),) = cursor.fetchall()
+    ran = set()
+    pending = [plan[0]["Plan"]]
+    while pending:
+        node = pending.pop()
+        pending.extend(node.get("Plans", ()))
+        condition = " ".join(node.get(key, "") for key in ("Index Cond", "Filter", "Join Filter"))
+        if node.get("Actual Loops") and ".amount_minor " in condition:
+            strict = ".amount_minor < " in condition or ".amount_minor > " in condition
+            ran.add("outside" if strict else "kept")
+    assert len(ran) == 1, plan
+    return ran.pop()
+
+
+@pytest.mark.parametrize(
+    ("params", "branch"),
+    [
+        ({"amount_min": "100"}, "outside"),  # 80% kept
+        ({"amount_min": "700"}, "kept"),  # about a third kept
+        ({"amount_max": "99.99"}, "kept"),  # 20% kept
+        ({"amount_max": "950"}, "outside"),  # about 95% kept
+        ({"amount_min": "100", "kind": "expense"}, None),  # another filter: counted
+        # Past the largest amount in four-place minor units: no row is kept, and none outside.
+        ({"amount_min": "922337203685477.5808"}, None),
+    ],
+)
+def test_a_count_by_one_amount_bound_is_the_total_less_the_rows_outside_when_they_are_fewer(
+    client_for, mostly_large_amounts, params, branch
+):
+    """On PostgreSQL a list narrowed by one amount bound counts each budget's rows within it,
+    or takes its total (the counters) less its rows outside it when the amounts' statistics
+    say those are fewer (complement_count_sql). Either way the count is the rows'."""
+    sent = []
+
+    def keep(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        body = client_for(mostly_large_amounts).get(LIST, {**params, "limit": 500}).json()
+    rows = Transaction.objects.filter(budget__owner=mostly_large_amounts).select_related("budget")
+    low, high = params.get("amount_min"), params.get("amount_max")
+    expected = [
+        row.pk
+        for row in rows
+        if (low is None or row.amount >= Decimal(low)) and (high is None or row.amount <= Decimal(high))
+    ]
+    assert body["count"] == len(expected)
+    assert sorted(row["id"] for row in body["results"]) == sorted(expected)[:500] or len(expected) > 500
+    statements = [(sql, values) for sql, values in sent if "pg_stats" in sql]
+    if connection.vendor != "postgresql" or branch is None:
+        assert statements == []
+        return
+    ((sql, values),) = statements
+    assert _count_branch(sql, values) == branch
