@@ -1,5 +1,6 @@
 import datetime
 import random
+import re
 from collections import Counter
 from decimal import Decimal
 
@@ -622,10 +623,12 @@ def _count_branch(sql: str, params) -> str | None:
     while pending:
         node = pending.pop()
         pending.extend(node.get("Plans", ()))
+        if not node.get("Actual Loops"):
+            continue
         condition = " ".join(node.get(key, "") for key in ("Index Cond", "Filter", "Join Filter"))
-        if node.get("Actual Loops") and ".amount_minor " in condition:
-            strict = ".amount_minor < " in condition or ".amount_minor > " in condition
-            ran.add("outside" if strict else "kept")
+        # The column is qualified or not, as the plan's shape has it.
+        for operator in re.findall(r"amount_minor (<=|>=|<|>) ", condition):
+            ran.add("outside" if operator in ("<", ">") else "kept")
     assert len(ran) == 1, plan
     return ran.pop()
 
