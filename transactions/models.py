@@ -53,9 +53,10 @@ class Transaction(models.Model):
                 name="tx_budget_date_idx",
             ),
             # An amount-bounded list: each budget's matching range counted, and a sparse budget's
-            # few matching rows found and sorted by date, index-only (the date is included).
+            # few matching rows found and sorted by date, index-only, also with ?kind= (the date
+            # and the kind are included).
             models.Index(
-                fields=["budget", "amount_minor", "id"], include=["date"], name="tx_budget_amount_idx"
+                fields=["budget", "amount_minor", "id"], include=["date", "kind"], name="tx_budget_amount_idx"
             ),
             models.Index(fields=["budget", "created_at", "id"], name="tx_budget_created_idx"),
             # A category's rows in a date range: counted, and ordered by amount, index-only.
