@@ -2,6 +2,7 @@ import datetime
 import random
 import re
 from collections import Counter
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -499,12 +500,30 @@ def _generic_plan(sql: str, params) -> list[dict]:
             for value, kind in zip(params, types, strict=True)
         )
         ((plan,),) = driver.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({values})").fetchall()
+    return _plan_nodes(plan)
+
+
+def _plan_nodes(plan) -> list[dict]:
+    """Every node of an ``EXPLAIN (FORMAT JSON)`` plan, subplans included."""
     nodes, pending = [], [plan[0]["Plan"]]
     while pending:
         node = pending.pop()
         nodes.append(node)
         pending.extend(node.get("Plans", ()))
     return nodes
+
+
+@contextmanager
+def _statements_sent():
+    """The (sql, params) of each statement the connection sends inside, as sent."""
+    sent = []
+
+    def keep(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        yield sent
 
 
 @pytest.mark.django_db(transaction=True)
@@ -537,13 +556,7 @@ def test_a_sparse_budgets_rows_are_found_in_the_amount_index_by_the_prepared_pag
             for i in range(total)
         ]
     Transaction.objects.bulk_create(rows)
-    sent = []
-
-    def keep(execute, sql, params, many, context):
-        sent.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(keep):
+    with _statements_sent() as sent:
         body = client_for(member).get(LIST, {"amount_min": "400", "limit": 5}).json()
     expected = Transaction.objects.filter(amount_minor__gte=40_000).order_by("-date", "-id")
     assert [row["id"] for row in body["results"]] == list(expected.values_list("pk", flat=True)[:5])
@@ -565,8 +578,7 @@ def test_a_sparse_budgets_rows_are_found_in_the_amount_index_by_the_prepared_pag
     }
     # With ?kind= too, each budget's count is its range of the same index, the kind read off
     # it; without the kind there, it read every row of the budget through the date index.
-    sent.clear()
-    with connection.execute_wrapper(keep):
+    with _statements_sent() as sent:
         body = client_for(member).get(LIST, {"amount_min": "400", "kind": "expense"}).json()
     assert body["count"] == expected.count()
     ((sql, params),) = [
@@ -575,12 +587,11 @@ def test_a_sparse_budgets_rows_are_found_in_the_amount_index_by_the_prepared_pag
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         ((plan,),) = cursor.fetchall()
-    counted, pending = [], [plan[0]["Plan"]]
-    while pending:
-        node = pending.pop()
-        pending.extend(node.get("Plans", ()))
-        if node.get("Relation Name") == "transactions_transaction":
-            counted.append((node["Node Type"], node.get("Index Name")))
+    counted = [
+        (node["Node Type"], node.get("Index Name"))
+        for node in _plan_nodes(plan)
+        if node.get("Relation Name") == "transactions_transaction"
+    ]
     assert counted == [("Index Only Scan", "tx_budget_amount_idx")]
 
 
@@ -638,10 +649,7 @@ def _count_branch(sql: str, params) -> str | None:
         cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
         ((plan,),) = cursor.fetchall()
     ran = set()
-    pending = [plan[0]["Plan"]]
-    while pending:
-        node = pending.pop()
-        pending.extend(node.get("Plans", ()))
+    for node in _plan_nodes(plan):
         if not node.get("Actual Loops"):
             continue
         condition = " ".join(node.get(key, "") for key in ("Index Cond", "Filter", "Join Filter"))
@@ -670,13 +678,7 @@ def test_a_count_by_one_amount_bound_is_the_total_less_the_rows_outside_when_the
     """On PostgreSQL a list narrowed by one amount bound counts each budget's rows within it,
     or takes its total (the counters) less its rows outside it when the amounts' statistics
     say those are fewer (complement_count_sql). Either way the count is the rows'."""
-    sent = []
-
-    def keep(execute, sql, params, many, context):
-        sent.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(keep):
+    with _statements_sent() as sent:
         body = client_for(mostly_large_amounts).get(LIST, {**params, "limit": 500}).json()
     rows = Transaction.objects.filter(budget__owner=mostly_large_amounts).select_related("budget")
     low, high = params.get("amount_min"), params.get("amount_max")
