@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections, models
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
-from server.compiled import compiled_instance, compiled_sql, id_array
+from server.compiled import compiled_instance, compiled_sql, pk_among
 
 VIEW = "view"
 
@@ -69,17 +69,29 @@ def visible_among(model: type[models.Model], user, pks: list[int], action: str =
     if not is_active_user(user):
         return set()
     manager = model._default_manager
-    if not _compiles(model) or connections[manager.db].vendor != "postgresql":
+    statement = visible_among_sql(model, user, pks, action)
+    if statement is None:
         return set(visible(model, user, action).filter(pk__in=pks).values_list("pk", flat=True))
+    with connections[manager.db].cursor() as cursor:
+        cursor.execute(*statement)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def visible_among_sql(model: type[models.Model], user, pks: list[int], action: str = VIEW) -> tuple | None:
+    """visible_among's one statement (SQL and parameters; its rows are the visible pks), for
+    a caller that sends it beside another; None where visible_among asks otherwise (an
+    inactive caller, SQLite, a scope that cannot be compiled)."""
+    manager = model._default_manager
+    if not is_active_user(user) or not _compiles(model) or connections[manager.db].vendor != "postgresql":
+        return None
+
+    among, lookup = pk_among(list(pks))
 
     def build(user_id, ids):
-        among = visible(model, caller(user_id), action).filter(pk__in=id_array(ids))
-        return among.order_by().values_list("pk")
+        return visible(model, caller(user_id), action).filter(**lookup(ids)).order_by().values_list("pk")
 
-    sql, params = compiled_sql(("visible-among", model._meta.label, action), build, user.pk, list(pks))
-    with connections[manager.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    key = ("visible-among", model._meta.label, action, lookup)
+    return compiled_sql(key, build, user.pk, among, using=manager.db)
 
 
 def _compiles(model: type[models.Model]) -> bool:
@@ -118,19 +130,25 @@ def require_all(
     *,
     message: Callable[[models.Model], str],
     missing: Callable[[models.Model], APIException] = lambda obj: NotFound(),
+    allowed: set[int] | None = None,
 ) -> None:
     """require() for many objects of one model at once, in one query (two on refusal).
 
     For a check repeated under a lock, when the caller may have lost access since the
     object was looked up: the first object (in the given order) the caller may not
     ``action`` is a 403 with ``message(obj)`` if they can still view it, otherwise
-    ``missing(obj)``, which answers as if the object did not exist."""
+    ``missing(obj)``, which answers as if the object did not exist.
+
+    ``allowed``: visible_among(model, user, pks, action) of these objects (or more), read
+    by the caller after their lock was taken (budgets/services/locks.py sends it with the
+    lock); read here otherwise."""
     objs = list(objs)
     others = [obj for obj in objs if not owns(user, obj)]
     if not others:
         return
     model = type(others[0])
-    allowed = visible_among(model, user, [obj.pk for obj in others], action)
+    if allowed is None:
+        allowed = visible_among(model, user, [obj.pk for obj in others], action)
     refused = next((obj for obj in others if obj.pk not in allowed), None)
     if refused is None:
         return

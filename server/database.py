@@ -1,4 +1,5 @@
-"""The PostgreSQL connection as the API reads it: timestamps loaded by psycopg's own C loader.
+"""The PostgreSQL connection as the API uses it: timestamps loaded by psycopg's own C loader,
+and statements that depend on each other's order but not on each other's rows sent together.
 
 Django (5.x, psycopg 3) replaces psycopg's timestamptz loader with a Python subclass that
 parses each value in Python and then sets the connection's time zone on it: about 5.5 us a
@@ -12,6 +13,7 @@ same tzinfo (server/tests/test_database.py compares them).
 import functools
 
 import psycopg
+from django.db import connections
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 
@@ -42,3 +44,29 @@ def _loader_for(timezone):
 
     SessionTimestamptzLoader.timezone = timezone
     return SessionTimestamptzLoader
+
+
+def rows_of_each(statements, using: str = "default") -> list[list[tuple]]:
+    """The rows of each ``(sql, params)``, run in the order given. On PostgreSQL they travel
+    in one round trip (psycopg's pipeline mode, with the BEGIN of a transaction just opened):
+    the server still runs each after the one before has finished, and under READ COMMITTED
+    each takes its own snapshot when it starts, so a check sent after a lock reads what the
+    lock waited for. Each goes through the connection's execute wrappers, as any statement.
+    A failing statement raises, as it would alone, and the ones after it do not run."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(statements) < 2:
+        results = []
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall())
+        return results
+    cursors = [connection.cursor() for _ in statements]  # the first opens the connection
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)
+            return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()

@@ -20,8 +20,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from budgets.models import Budget, Category
-from budgets.services import lock_budgets, missing_budget_field
-from permissions.scoping import require_all
+from budgets.services import lock_budgets, lock_budgets_reading_rights, missing_budget_field
+from permissions.scoping import owns, require_all
 from server.conditional import NO_PRECONDITION, Precondition
 from server.exceptions import Conflict
 from server.versioning import delete_at_version, save_fields
@@ -61,7 +61,9 @@ def lock_writable(actor: User, seen: Iterable[Budget], *, priced: Iterable[int] 
     403 (or does_not_exist if no longer visible at all), and for the budgets in ``priced``
     (whose amounts were read in their currency) a changed currency -> 409."""
     seen = {budget.pk: budget for budget in seen}
-    locked = lock_budgets(seen)
+    # The owner's right is known from the locked row: the rights are read only for the others.
+    shared = any(not owns(actor, budget) for budget in seen.values())
+    locked, allowed = lock_budgets_reading_rights(seen, actor=actor if shared else None, action="change")
     for pk in sorted(seen):
         if pk not in locked:
             raise missing_budget_field(pk)
@@ -71,6 +73,7 @@ def lock_writable(actor: User, seen: Iterable[Budget], *, priced: Iterable[int] 
         "change",
         message=cannot_edit,
         missing=lambda budget: missing_budget_field(budget.pk),
+        allowed=allowed,
     )
     for pk in priced:
         if locked[pk].currency != seen[pk].currency:

@@ -15,7 +15,13 @@ from budgets.services.budgets import (
     category_delete,
     category_update,
 )
-from budgets.services.locks import lock_budgets, locked_budget, missing_budget_field, require_change
+from budgets.services.locks import (
+    lock_budgets,
+    lock_budgets_reading_rights,
+    locked_budget,
+    missing_budget_field,
+    require_change,
+)
 from budgets.services.sharing import (
     grant_revoke,
     grant_to_household,
@@ -40,6 +46,7 @@ __all__ = [
     "grant_to_user",
     "households_in_common",
     "lock_budgets",
+    "lock_budgets_reading_rights",
     "locked_budget",
     "missing_budget_field",
     "require_change",

@@ -8,18 +8,33 @@ from rest_framework.exceptions import NotFound, ValidationError
 from accounts.models import User
 from budgets.models import Budget
 from history import context as history
-from permissions.scoping import dangerously_unscoped, require_all
-from server.compiled import compiled_sql, id_array
+from permissions.scoping import dangerously_unscoped, require_all, visible_among_sql
+from server.compiled import compiled_sql, pk_among
+from server.database import rows_of_each
 
 
 def lock_budgets(ids, *, for_delete: bool = False) -> dict[int, Budget]:
     """Locks the budget rows, ascending id, until the transaction ends; returns the ones
     that still exist, freshly read. FOR NO KEY UPDATE unless the budget is about to be
     deleted, so rows that merely reference it (a new transaction's foreign key) still go in."""
+    locked, _allowed = lock_budgets_reading_rights(ids, for_delete=for_delete)
+    return locked
+
+
+def lock_budgets_reading_rights(
+    ids, *, for_delete: bool = False, actor: User | None = None, action: str = "change"
+) -> tuple[dict[int, Budget], set[int] | None]:
+    """lock_budgets(ids), and which of them ``actor`` may ``action`` as read right after the
+    locks were taken (visible_among; require_all's ``allowed``). On PostgreSQL the two
+    statements, and the transaction's BEGIN, travel in one round trip (server.database.
+    rows_of_each); the second still starts once the first holds its locks. None for the
+    rights where they cannot be sent so (no actor, SQLite): require_all reads them."""
     connection = connections[Budget.objects.db]
     if connection.features.has_select_for_update and connection.get_autocommit():
         # What the ORM says of select_for_update, which SQL compiled once no longer asks.
         raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    ids = list(ids)
+    among, lookup = pk_among(ids)
 
     def locking(budget_ids):
         return (
@@ -27,12 +42,12 @@ def lock_budgets(ids, *, for_delete: bool = False) -> dict[int, Budget]:
                 Budget, reason="locks rows by id; every caller checks the right under the lock"
             )
             .select_for_update(no_key=not for_delete)
-            .filter(pk__in=id_array(budget_ids))
+            .filter(**lookup(budget_ids))
             .order_by("pk")
         )
 
     if connection.vendor != "postgresql":
-        return {budget.pk: budget for budget in locking(list(ids))}
+        return {budget.pk: budget for budget in locking(among)}, None
     # The change log's context rides on the lock, the statement before the first write.
     settings = history.current().settings()
     columns = [field.attname for field in Budget._meta.concrete_fields]
@@ -41,13 +56,15 @@ def lock_budgets(ids, *, for_delete: bool = False) -> dict[int, Budget]:
         column = history.settings_column(*values)
         return locking(budget_ids).annotate(history_settings=column).values_list(*columns, "history_settings")
 
-    sql, params = compiled_sql(("lock-budgets", for_delete), build, list(ids), *settings)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    statements = [compiled_sql(("lock-budgets", for_delete, lookup), build, among, *settings)]
+    rights = None if actor is None else visible_among_sql(Budget, actor, ids, action)
+    if rights is not None:
+        statements.append(rights)
+    rows, *allowed = rows_of_each(statements)
     if rows:
         history.settings_sent(connection, settings)
-    return {row[0]: Budget.from_db(connection.alias, columns, row[:-1]) for row in rows}
+    locked = {row[0]: Budget.from_db(connection.alias, columns, row[:-1]) for row in rows}
+    return locked, {row[0] for row in allowed[0]} if allowed else None
 
 
 def locked_budget(budget_id: int, *, for_delete: bool = False) -> Budget:

@@ -20,7 +20,7 @@ def test_lock_budgets_locks_and_freshly_reads_the_ones_that_exist():
         locked = lock_budgets([second.pk, first.pk, second.pk + 10**9])
         assert list(locked) == [first.pk, second.pk]
         assert locked[first.pk].name == "Renamed meanwhile"
-        assert list(lock_budgets([second.pk])) == [second.pk]  # the same SQL, one id
+        assert list(lock_budgets([second.pk])) == [second.pk]  # one id: its own SQL (pk_among)
         if connection.vendor == "postgresql":
             assert _another_connection_cannot_lock(second.pk)  # first is locked by the update
     if connection.features.has_select_for_update:

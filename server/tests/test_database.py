@@ -1,11 +1,16 @@
-"""Timestamps read from PostgreSQL by psycopg's C loader (server/database.py): the same
-datetimes, with the same time zone, as Django's own loader and the ORM gave before."""
+"""server/database.py: timestamps read from PostgreSQL by psycopg's C loader (the same
+datetimes, with the same time zone, as Django's own loader and the ORM gave before), and
+statements sent together (rows_of_each)."""
 
 import datetime
+import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from budgets.tests.factories import BudgetFactory, CategoryFactory
+from server.database import rows_of_each
 from transactions.models import Transaction
 from transactions.tests.factories import TransactionFactory
 
@@ -43,3 +48,77 @@ def test_a_stored_timestamp_reads_back_as_the_same_instant_in_utc(instant):
             assert loader.__name__ == "SessionTimestamptzLoader"
             djangos = DjangosLoader(1184, cursor.cursor).load(text.encode())
         assert (read, read.tzinfo) == (djangos, djangos.tzinfo)
+
+
+def test_statements_sent_together_each_give_their_own_rows_in_order():
+    """rows_of_each: one round trip on PostgreSQL (psycopg's pipeline), one statement after
+    another elsewhere; the rows of each come back beside their own statement."""
+    budgets = BudgetFactory.create_batch(3)
+    ids = sorted(budget.pk for budget in budgets)
+    with transaction.atomic():
+        rows = rows_of_each(
+            [
+                ("SELECT id FROM budgets_budget WHERE id = %s", [ids[1]]),
+                ("SELECT count(*) FROM budgets_budget WHERE id >= %s", [ids[0]]),
+                ("SELECT id, name FROM budgets_budget WHERE id = %s", [-1]),
+                ("SELECT id FROM budgets_budget WHERE id >= %s ORDER BY id", [ids[0]]),
+            ]
+        )
+    assert rows == [[(ids[1],)], [(3,)], [], [(pk,) for pk in ids]]
+
+
+def test_a_statement_sent_after_a_lock_starts_once_the_lock_is_held(transactional_db):
+    """The right a write reads under its budget's lock travels with the lock
+    (budgets/services/locks.py) but must still read what committed while the lock waited:
+    under READ COMMITTED each statement of the pipeline takes its own snapshot when it
+    starts, after the one before it has finished. Another connection holds the budget; a
+    category is committed while the lock waits; the count sent after the lock sees it (one
+    statement, or one snapshot for both, would count 0). SQLite has no row locks: there the
+    two run one after the other and the count is simply the committed one."""
+    budget = BudgetFactory()
+    statements = [
+        ("SELECT id FROM budgets_budget WHERE id = %s FOR NO KEY UPDATE", [budget.pk]),
+        ("SELECT count(*) FROM budgets_category WHERE budget_id = %s", [budget.pk]),
+    ]
+    if connection.vendor != "postgresql":
+        CategoryFactory(budget=budget)
+        with transaction.atomic():
+            statements[0] = ("SELECT id FROM budgets_budget WHERE id = %s", [budget.pk])
+            assert rows_of_each(statements) == [[(budget.pk,)], [(1,)]]
+        return
+    answers = {}
+
+    def write():
+        try:
+            with transaction.atomic():
+                answers["rows"] = rows_of_each(statements)
+        except Exception as error:  # reported below, in the test's thread
+            answers["error"] = error
+        finally:
+            connection.close()
+
+    holder = connection.get_new_connection(connection.get_connection_params())
+    try:
+        holder.autocommit = False
+        # NO KEY: the category insert below (its key share of the budget) is not held up.
+        holder.execute("SELECT id FROM budgets_budget WHERE id = %s FOR NO KEY UPDATE", [budget.pk])
+        writer = threading.Thread(target=write)
+        writer.start()
+        for _ in range(500):  # until the writer's lock waits on the holder's
+            with connection.cursor() as cursor:  # not the holder's: its transaction keeps one view
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+                (waiting,) = cursor.fetchone()
+            if waiting:
+                break
+            time.sleep(0.01)
+        assert waiting == 1
+        CategoryFactory(budget=budget)  # committed by this thread's own connection
+        holder.commit()
+        writer.join(timeout=30)
+    finally:
+        holder.close()
+    assert "error" not in answers, answers
+    assert answers["rows"] == [[(budget.pk,)], [(1,)]]

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
-from budgets.models import BudgetKnowledge
+from budgets.models import Budget, BudgetKnowledge
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
 from households.tests.factories import make_household
 from transactions.models import Transaction
@@ -225,6 +225,42 @@ def test_writes_lock_their_budget_and_check_under_the_lock_in_a_fixed_number_of_
     # user, transaction, the right (permission class), lock, the row again, the right again, delete,
     # the knowledge
     assert len(_write_queries(as_editor, "delete", f"{LIST}{tx.pk}/")) == 8
+
+
+def test_an_editors_creates_plan_the_budget_lock_and_the_right_once_per_connection(
+    owner_with_one_budget, client_for
+):
+    """A prepared statement is planned again on every run while its custom plan looks
+    cheaper than its generic one, as it does for an array of one id (the generic plan counts
+    ten): the lock and the right under it name one budget as ``id = %s`` (pk_among), so
+    PostgreSQL settles on their generic plans after five runs. On SQLite: the same creates,
+    with the right read under the lock each time (as in the test above)."""
+    owner, budget, _client = owner_with_one_budget
+    editor = UserFactory()
+    make_household(owner, members=[editor])
+    share_user(budget, editor, "edit")
+    as_editor = client_for(editor)
+    new = {"budget": budget.pk, "kind": "expense", "amount": "1.00", "date": "2026-01-02"}
+    if connection.vendor == "postgresql":  # a table of the size where the two plans' costs part
+        Budget.objects.bulk_create(BudgetFactory.build(owner=owner) for _ in range(3000))
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE budgets_budget")
+    for _ in range(9):
+        statements = _write_queries(as_editor, "post", LIST, new)
+        assert len(statements) == 6 - (connection.vendor == "postgresql")
+    assert Transaction.objects.filter(budget=budget, created_by=editor).count() == 9
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE '%%FOR NO KEY UPDATE%%'"
+                " OR statement LIKE '%%budgetuserobjectpermission%%'"
+            )
+            plans = cursor.fetchall()
+        lock = [plan for plan in plans if "FOR NO KEY UPDATE" in plan[0]]
+        assert len(lock) == 1 and len(plans) >= 2, plans
+        for statement, generic, custom in plans:
+            assert custom <= 5 and generic >= 1, (statement[:200], generic, custom)
 
 
 def test_import_runs_a_fixed_number_of_queries_per_batch_whatever_its_rows(
