@@ -9,7 +9,8 @@ from households.serializers import UserRefSerializer
 from money.amounts import format_amount, parse_amount, parse_amount_fast
 from money.currencies import minor_units
 from money.fields import AmountField, MoneyInputField
-from permissions.fields import ScopedPrimaryKeyRelatedField
+from permissions.fields import PK_RANGE, ScopedPrimaryKeyRelatedField
+from permissions.scoping import scoped_row
 from server.fields import ChoiceField, StrictCharField, iso_datetime
 from transactions.models import Kind, Transaction
 from transactions.rows import PageRow
@@ -213,6 +214,29 @@ def validated_items_fast(items: list, scoped_rows: dict) -> list[dict] | None:
             data["split"] = None
         validated.append(data)
     return validated
+
+
+def validated_new_transaction(data, context: dict) -> dict:
+    """What TransactionInputSerializer(data=data, context=context) validates a new
+    transaction's body to. The budget (and a category) named by integer ids are read as its
+    fields read them (scoped_row, one query each), and a plain body is then checked by
+    validated_items_fast, without DRF's field-by-field validation (about 0.5 ms of a 7 ms
+    create); any other body goes to the serializer, with the rows already read, which
+    decides and words every error."""
+    scoped = {}
+    if isinstance(data, dict):
+        user = context["request"].user
+        for model, name in ((Budget, "budget"), (Category, "category")):
+            pk = data.get(name)
+            if type(pk) is int and pk in PK_RANGE:  # an id as the field reads it, looked up alike
+                row = scoped_row(model, user, pk)
+                scoped[model] = {pk: row} if row is not None else {}
+        validated = validated_items_fast([data], scoped) if Budget in scoped else None
+        if validated is not None:
+            return validated[0]
+    serializer = TransactionInputSerializer(data=data, context={**context, "scoped_rows": scoped})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class ImportRequestSerializer(serializers.Serializer):

@@ -32,7 +32,11 @@ from transactions.models import Transaction
 from transactions.pagination import TransactionPagination
 from transactions.rows import transaction_row
 from transactions.schema_examples import TRANSACTION_EXAMPLE
-from transactions.serializers import TransactionInputSerializer, TransactionSerializer
+from transactions.serializers import (
+    TransactionInputSerializer,
+    TransactionSerializer,
+    validated_new_transaction,
+)
 from transactions.splits.serializers import document_split_errors
 
 # A write racing another (a currency change, a move) answers 409; see services.py.
@@ -144,7 +148,7 @@ class TransactionViewSet(
         examples=[OpenApiExample("An expense", value=TRANSACTION_EXAMPLE, request_only=True)],
     )
     def create(self, request):
-        data = self._input(request.data)
+        data = validated_new_transaction(request.data, {"request": request})
         tx = services.transaction_create(actor=request.user, **data)
         self.wrote_row(tx)
         return Response(self.get_serializer(tx).data, status=status.HTTP_201_CREATED)

@@ -5,24 +5,34 @@ give: the same rows, the same validated data, the same errors, whatever the inpu
   fields, parse_amount, the split columns); compared here with _parse_row on every row.
 - money.amounts.parse_amount_fast: compared with parse_amount.
 - serializers.validated_items_fast: compared with TransactionInputSerializer(many=True).
+- serializers.validated_new_transaction (POST transactions/): compared with the serializer.
 """
 
+import copy
 import csv
 import datetime
 import io
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
+from accounts.tests.factories import UserFactory
 from budgets.models import Budget, Category
-from budgets.tests.factories import BudgetFactory, CategoryFactory
+from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
+from households.tests.factories import make_household
 from money.amounts import MAX_MINOR, parse_amount, parse_amount_fast
 from money.currencies import minor_units
 from transactions import csv_io
-from transactions.serializers import TransactionInputSerializer, validated_items_fast
+from transactions.serializers import (
+    TransactionInputSerializer,
+    validated_items_fast,
+    validated_new_transaction,
+)
 
 CURRENCIES = ("EUR", "JPY", "BHD")
 
@@ -294,3 +304,53 @@ def test_bulk_answers_each_row_as_get_answers_it(world, as_, null_split):
     answered = response.json()
     assert [row["payee"] for row in answered] == ["Ünïcode", "tab\tand\\back", ""]
     assert answered == [client.get(detail_url(row["id"])).json() for row in answered]
+
+
+# validated_new_transaction (POST transactions/) ------------------------------------------------
+
+
+@pytest.fixture
+def caller_and_ids(db):
+    caller = UserFactory()
+    eur, yen = BudgetFactory(owner=caller, currency="EUR"), BudgetFactory(owner=caller, currency="JPY")
+    food, sushi = CategoryFactory(budget=eur, name="Food"), CategoryFactory(budget=yen, name="Sushi")
+    foreign = CategoryFactory()  # someone else's budget and category: read like unknown ids
+    viewed = BudgetFactory(currency="EUR")  # shared to view: the fields accept it (the service refuses)
+    make_household(viewed.owner, members=[caller])
+    share_user(viewed, caller, "view")
+    budget_ids = [eur.pk, yen.pk, viewed.pk, foreign.budget_id, str(eur.pk), True, 2**63, None, 10**9]
+    category_ids = [food.pk, sushi.pk, foreign.pk, None, str(food.pk), 0, 2**63]
+    return SimpleNamespace(user=caller), budget_ids, category_ids
+
+
+def _answer(validate):
+    try:
+        return "valid", dict(validate())
+    except ValidationError as error:
+        return "invalid", error.detail
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_new_transaction_validates_as_the_serializer_validates_it(caller_and_ids, data):
+    """The create's own path (the rows read as the fields read them, then the fast check or
+    the serializer given those rows) accepts what the serializer alone accepts, with the same
+    values, and refuses the rest with the same errors."""
+    request, budget_ids, category_ids = caller_and_ids
+    body = data.draw(st.one_of(items(budget_ids, category_ids), st.just([]), st.just("text")))
+    context = {"request": request}
+
+    def alone():
+        serializer = TransactionInputSerializer(data=copy.deepcopy(body), context=context)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    assert _answer(lambda: validated_new_transaction(copy.deepcopy(body), context)) == _answer(alone)
+
+
+def test_a_plain_new_transaction_skips_the_serializer(caller_and_ids, monkeypatch):
+    request, (eur, *_), (food, *_) = caller_and_ids
+    monkeypatch.setattr(TransactionInputSerializer, "is_valid", None)  # would fail if called
+    body = {"budget": eur, "category": food, "kind": "expense", "amount": "12.30", "date": "2026-01-05"}
+    data = validated_new_transaction(body, {"request": request})
+    assert data["amount_minor"] == 1230 and data["budget"].pk == eur and data["category"].pk == food
