@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from budgets.tests.factories import BudgetFactory, CategoryFactory
 from server.database import rows_of_each
@@ -65,6 +65,21 @@ def test_statements_sent_together_each_give_their_own_rows_in_order():
             ]
         )
     assert rows == [[(ids[1],)], [(3,)], [], [(pk,) for pk in ids]]
+
+
+def test_a_failing_statement_raises_as_alone_and_the_ones_after_it_do_not_run():
+    """The first statement's error is Django's, as any statement's (the exception handler
+    and atomic see what they always see); the second, a write, never runs; the connection
+    serves the next request."""
+    budget = BudgetFactory(name="Before")
+    with pytest.raises(DatabaseError), transaction.atomic():  # Django's, not the driver's
+        rows_of_each(
+            [
+                ("SELECT id FROM budgets_no_such_table WHERE id = %s", [budget.pk]),
+                ("UPDATE budgets_budget SET name = 'After' WHERE id = %s RETURNING id", [budget.pk]),
+            ]
+        )
+    assert rows_of_each([("SELECT name FROM budgets_budget WHERE id = %s", [budget.pk])]) == [[("Before",)]]
 
 
 def test_a_statement_sent_after_a_lock_starts_once_the_lock_is_held(transactional_db):
