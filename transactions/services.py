@@ -2,9 +2,10 @@
 writes are all or nothing.
 
 Every write first locks the budgets it writes to (budgets.services.lock_budgets, ascending
-id) and then checks, under those locks, what it depends on: the budget still exists, the
-caller may still change it, its currency is still the one the amounts were read in, each
-category still belongs to it. A currency change, a category delete and a budget delete take
+id; the caller's right travels with the lock, lock_budgets_reading_rights) and then checks,
+under those locks, what it depends on: the budget still exists, the caller may still change
+it, its currency is still the one the amounts were read in, each category still belongs to
+it. A currency change, a category delete and a budget delete take
 the same lock, so none of them can slip in between the check and the write.
 
 A write that makes, changes or drops a split (transactions/splits/) locks the split's
@@ -20,7 +21,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from budgets.models import Budget, Category
-from budgets.services import lock_budgets, lock_budgets_reading_rights, missing_budget_field
+from budgets.services import lock_budgets_reading_rights, missing_budget_field
 from permissions.scoping import owns, require_all
 from server.conditional import NO_PRECONDITION, Precondition
 from server.exceptions import Conflict
@@ -61,9 +62,7 @@ def lock_writable(actor: User, seen: Iterable[Budget], *, priced: Iterable[int] 
     403 (or does_not_exist if no longer visible at all), and for the budgets in ``priced``
     (whose amounts were read in their currency) a changed currency -> 409."""
     seen = {budget.pk: budget for budget in seen}
-    # The owner's right is known from the locked row: the rights are read only for the others.
-    shared = any(not owns(actor, budget) for budget in seen.values())
-    locked, allowed = lock_budgets_reading_rights(seen, actor=actor if shared else None, action="change")
+    locked, allowed = lock_budgets_reading_rights(seen, actor=_unless_owner(actor, *seen.values()))
     for pk in sorted(seen):
         if pk not in locked:
             raise missing_budget_field(pk)
@@ -79,6 +78,19 @@ def lock_writable(actor: User, seen: Iterable[Budget], *, priced: Iterable[int] 
         if locked[pk].currency != seen[pk].currency:
             raise _currency_changed(locked[pk])
     return locked
+
+
+def _unless_owner(actor: User | None, *budgets: Budget | None) -> User | None:
+    """The actor whose right to change ``budgets`` (as the request read them; None: not
+    read) is read with their lock, or None when there is no right to read: the actor owns
+    them all (require_all sees it again on the locked rows) or is the system."""
+    if actor is None or all(budget is not None and owns(actor, budget) for budget in budgets):
+        return None
+    return actor
+
+
+def _budget_read(tx: Transaction) -> Budget | None:
+    return tx.budget if Transaction.budget.is_cached(tx) else None
 
 
 def _categories_in(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -141,7 +153,8 @@ def transaction_update(
     )
     target = data.get("budget")
     ids = {tx.budget_id} | ({target.pk} if target is not None else set())
-    locked = lock_budgets(ids)
+    read = [_budget_read(tx), *([target] if target is not None else [])]
+    locked, allowed = lock_budgets_reading_rights(ids, actor=_unless_owner(actor, *read))
     if tx.budget_id not in locked:
         raise NotFound()  # deleted with its budget
     if target is not None and target.pk not in locked:
@@ -157,6 +170,7 @@ def transaction_update(
         "change",
         message=cannot_edit,
         missing=lambda budget: NotFound() if budget.pk == tx.budget_id else missing_budget_field(budget.pk),
+        allowed=allowed,
     )
     final = locked[target.pk if target is not None else tx.budget_id]
     if "amount_minor" in data and final.currency != (target or tx.budget).currency:
@@ -208,7 +222,8 @@ def transaction_delete(
     split goes with it (the household's balances no longer count it); settlements stay."""
     stored = _split_household(tx)
     households = lock_split_households([stored] if stored is not None else [])
-    locked = lock_budgets([tx.budget_id])
+    checked = _unless_owner(actor, _budget_read(tx))
+    locked, allowed = lock_budgets_reading_rights([tx.budget_id], actor=checked)
     budget = locked.get(tx.budget_id)
     if budget is None:
         raise NotFound()
@@ -226,7 +241,7 @@ def transaction_delete(
     if split_household is not None and split_household not in households:
         raise _moved_meanwhile()
     if actor is not None:
-        require_all(actor, [budget], "change", message=cannot_edit)
+        require_all(actor, [budget], "change", message=cannot_edit, allowed=allowed)
     precondition.check(current)
     delete_at_version(current, precondition=precondition)
 

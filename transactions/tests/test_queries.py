@@ -14,6 +14,7 @@ from accounts.tests.factories import UserFactory
 from budgets.models import Budget, BudgetKnowledge
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
 from households.tests.factories import make_household
+from server.database import rows_of_each
 from transactions.models import Transaction
 from transactions.tests.helpers import BULK, IMPORT_HEADER, LIST, import_csv, report_url, summary_url
 
@@ -261,6 +262,39 @@ def test_an_editors_creates_plan_the_budget_lock_and_the_right_once_per_connecti
         assert len(lock) == 1 and len(plans) >= 2, plans
         for statement, generic, custom in plans:
             assert custom <= 5 and generic >= 1, (statement[:200], generic, custom)
+
+
+def test_a_writes_right_travels_with_its_lock(owner_with_one_budget, client_for, monkeypatch):
+    """On PostgreSQL an editor's create, change and delete send the budget's lock and their
+    right under it together (one round trip, server.database.rows_of_each); the owner's
+    send the lock alone. SQLite sends each on its own (the counts above)."""
+    from budgets.services import locks
+
+    owner, budget, client = owner_with_one_budget
+    editor = UserFactory()
+    make_household(owner, members=[editor])
+    share_user(budget, editor, "edit")
+    as_editor = client_for(editor)
+    sent = []
+
+    def recording(statements, using="default"):
+        sent.append(["FOR NO KEY UPDATE" in sql for sql, _params in statements])
+        return rows_of_each(statements, using)
+
+    monkeypatch.setattr(locks, "rows_of_each", recording)
+    new = {"budget": budget.pk, "kind": "expense", "amount": "1.00", "date": "2026-01-02"}
+    for caller in (as_editor, client):
+        sent.clear()
+        tx = caller.post(LIST, new, format="json").json()
+        caller.patch(f"{LIST}{tx['id']}/", {"notes": "paid"}, format="json")
+        caller.put(f"{LIST}{tx['id']}/", {**new, "notes": "paid"}, format="json")
+        assert caller.delete(f"{LIST}{tx['id']}/").status_code == 204
+        if connection.vendor == "postgresql":
+            expected = [True, False] if caller is as_editor else [True]
+            assert sent == [expected] * 4, sent
+        else:
+            assert sent == []
+    assert not Transaction.objects.filter(budget=budget).exists()
 
 
 def test_import_runs_a_fixed_number_of_queries_per_batch_whatever_its_rows(
