@@ -5,8 +5,8 @@ Every write first locks the budgets it writes to (budgets.services.lock_budgets,
 id; the caller's right travels with the lock, lock_budgets_reading_rights) and then checks,
 under those locks, what it depends on: the budget still exists, the caller may still change
 it, its currency is still the one the amounts were read in, each category still belongs to
-it. A currency change, a category delete and a budget delete take
-the same lock, so none of them can slip in between the check and the write.
+it. A currency change, a category delete and a budget delete take the same lock, so none of
+them can slip in between the check and the write.
 
 A write that makes, changes or drops a split (transactions/splits/) locks the split's
 households before the budgets (docs/architecture.md, the lock order).

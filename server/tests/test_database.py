@@ -119,7 +119,7 @@ def test_a_statement_sent_after_a_lock_starts_once_the_lock_is_held(transactiona
         holder.execute("SELECT id FROM budgets_budget WHERE id = %s FOR NO KEY UPDATE", [budget.pk])
         writer = threading.Thread(target=write)
         writer.start()
-        for _ in range(500):  # until the writer's lock waits on the holder's
+        for _ in range(2000):  # until the writer's lock waits on the holder's (at most 20 s)
             with connection.cursor() as cursor:  # not the holder's: its transaction keeps one view
                 cursor.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
