@@ -940,3 +940,34 @@ def test_concurrent_writes_to_one_budget_each_raise_its_knowledge_once_in_order(
             [(created[0], False), (created[1], False), (patched.pk, False), (doomed.pk, True)]
         )
         assert [(row["id"], row["deleted"]) for row in body["categories"]] == [(answers[4].body["id"], False)]
+
+
+def test_a_create_racing_the_revocation_of_the_editors_share(server):
+    """An editor records a transaction while the owner revokes their share, which holds the
+    budget's lock across its delete (the pause). The create's right travels with its lock in
+    one round trip but is read once the lock is held: either the create took the lock first
+    (its change-log event comes before the revocation's) or it is refused and nothing is
+    recorded; never a row written after the revocation by someone who had lost the right."""
+    from history.models import Event
+
+    for _ in _trials():
+        budget = BudgetFactory()
+        (editor,) = _editors_of(budget, 1)
+        created, revoked = race(
+            server,
+            [
+                Call("POST", "/transactions/", _new_transaction(budget.pk), token(editor)),
+                Call("DELETE", f"/budgets/{budget.pk}/shares/users/{editor.pk}/", token=token(budget.owner)),
+            ],
+            pauses=at(("DELETE FROM budgets_budgetuserobjectpermission", 0.03)),
+        )
+        assert revoked.status == 204, revoked
+        recorded = Transaction.objects.filter(budget=budget)
+        if created.status == 201:
+            events = Event.objects.filter(budget_id=budget.pk, action__in=["create", "delete"])
+            created_at = events.get(object_type="transaction", action="create").pk
+            revoked_at = events.filter(object_type="share", action="delete").order_by("pk").last().pk
+            assert recorded.count() == 1 and created_at < revoked_at, (created_at, revoked_at)
+        else:
+            assert created.codes in (["does_not_exist"], ["permission_denied"]), created
+            assert not recorded.exists()

@@ -286,8 +286,8 @@ def test_a_writes_right_travels_with_its_lock(owner_with_one_budget, client_for,
     for caller in (as_editor, client):
         sent.clear()
         tx = caller.post(LIST, new, format="json").json()
-        caller.patch(f"{LIST}{tx['id']}/", {"notes": "paid"}, format="json")
-        caller.put(f"{LIST}{tx['id']}/", {**new, "notes": "paid"}, format="json")
+        assert caller.patch(f"{LIST}{tx['id']}/", {"notes": "paid"}, format="json").status_code == 200
+        assert caller.put(f"{LIST}{tx['id']}/", {**new, "notes": "paid"}, format="json").status_code == 200
         assert caller.delete(f"{LIST}{tx['id']}/").status_code == 204
         if connection.vendor == "postgresql":
             expected = [True, False] if caller is as_editor else [True]
