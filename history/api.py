@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from history.models import Event, ObjectType, Source
+from server.compiled import array_text
 from server.fields import ChoiceField, WholeNumberField, iso_datetime
 from server.pagination import LimitOffsetPagination
 
@@ -217,7 +218,7 @@ def _per_budget_ids(events, budget_ids: list[int], limit: int) -> RawSQL:
     inner = _newest_ids(events.filter(budget_id=RawSQL("page_budget.id", ())), limit)
     sql, params = inner.query.sql_with_params()
     # The ORM's compiled SQL put in; values are parameters.
-    return RawSQL(_PER_BUDGET.format(sql), (budget_ids, *params))  # noqa: S611
+    return RawSQL(_PER_BUDGET.format(sql), (array_text(budget_ids), *params))  # noqa: S611
 
 
 def _hide_unseen_origins(rows, viewable) -> None:

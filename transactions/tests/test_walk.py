@@ -1,0 +1,200 @@
+"""The walk (transactions/pagination.py, walk_of and window_sql): an unnarrowed list in date
+or amount order over many budgets reads the table's rows in the order off a table-wide
+index and keeps the caller's; when they are not among the rows it may read, the window
+reads the page. Both give the same exact pages, and neither shows a row of a budget
+outside the caller's scope.
+
+The caller sees 70 budgets (past WALK_FROM_BUDGETS); ten budgets of a stranger hold the
+table's newest and oldest rows, and its largest and smallest amounts, with ties, so the
+walk has to pass over them either way."""
+
+import datetime
+import json
+import random
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.tests.factories import UserFactory
+from budgets.models import Budget, BudgetUserObjectPermission, GrantSource
+from budgets.shares import VIEW_CODENAME, codename_id
+from transactions import pagination
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/transactions/"
+ORDER_FOR = {
+    "": ("-date", "-id"),
+    "date": ("date", "id"),
+    "amount": ("amount_minor", "id"),
+    "-amount": ("-amount_minor", "-id"),
+}
+
+
+def _budgets(owner, count: int, name: str) -> list[Budget]:
+    return Budget.objects.bulk_create(
+        Budget(
+            owner=owner,
+            name=f"{name} {i}",
+            amount_minor=100_000,
+            currency="EUR",
+            period="monthly",
+            start_date=datetime.date(2025, 1, 1),
+        )
+        for i in range(count)
+    )
+
+
+@pytest.fixture
+def adviser():
+    """A caller with admin "view" grants (as the staff grants API writes them) on 70 budgets."""
+    owner, stranger, adviser, staff = UserFactory(), UserFactory(), UserFactory(), UserFactory(is_staff=True)
+    shared = _budgets(owner, 70, "Client")
+    BudgetUserObjectPermission.objects.bulk_create(
+        BudgetUserObjectPermission(
+            content_object=budget,
+            user=adviser,
+            permission_id=codename_id(VIEW_CODENAME),
+            source=GrantSource.ADMIN,
+            granted_by=staff,
+        )
+        for budget in shared
+    )
+    _budgets(owner, 5, "Not shared")  # the owner's, never the adviser's
+    foreign = _budgets(stranger, 10, "Stranger")
+    rng = random.Random(20)
+    rows = [
+        Transaction(
+            budget=budget,
+            created_by=budget.owner,
+            kind="expense",
+            amount_minor=(rng.choice((1, 2, 99_000, 99_001)) if budget in foreign else rng.randint(3, 300)),
+            # The stranger's rows are the newest and the oldest; the others' spread over 60
+            # days, many a day.
+            date=(datetime.date(2026, 6, 1) if n % 2 else datetime.date(2025, 6, 1))
+            + datetime.timedelta(days=rng.randrange(10))
+            if budget in foreign
+            else datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randrange(60)),
+            payee="Rail",
+        )
+        for budget in Budget.objects.all()
+        for n in range(rng.randint(2, 6) if budget in shared else 12)
+    ]
+    Transaction.objects.bulk_create(rows)
+    return adviser
+
+
+def _expected(adviser, ordering: str) -> list[int]:
+    rows = Transaction.objects.visible_to(adviser).order_by(*ORDER_FOR[ordering])
+    return list(rows.values_list("id", flat=True))
+
+
+def _nodes(node: dict):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _nodes(child)
+
+
+def _window_ran(page_sql: str) -> bool:
+    """Whether the page statement, run again with EXPLAIN ANALYZE, ran the window: its branch
+    is gated by "the walk found fewer rows than it needs" (a one-time filter with <); when
+    the walk found them, the branch's plan below the gate never runs."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + page_sql)
+        (plan,) = cursor.fetchone()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    gates = {
+        "<" if " < " in node["One-Time Filter"] else "=": node
+        for node in _nodes(plan[0]["Plan"])
+        if "One-Time Filter" in node
+    }
+    assert gates.keys() == {"<", "="}, gates.keys()
+    (window,) = [child for child in gates["<"]["Plans"] if child["Parent Relationship"] == "Outer"]
+    return window["Actual Loops"] > 0
+
+
+@pytest.mark.parametrize(("entries", "walked"), [(1_000, True), (1, False)])
+@pytest.mark.parametrize("ordering", ["", "date", "amount", "-amount"])
+def test_the_walk_or_the_window_gives_the_same_exact_pages(
+    client_for, adviser, monkeypatch, entries, walked, ordering
+):
+    """With room to read (1,000 entries a budget), the walk finds every page and the window
+    never runs; with one entry a budget (70 entries, 60 of them the stranger's) it comes
+    up short and the window reads the page. On SQLite the plain query reads it either way."""
+    monkeypatch.setattr(pagination, "WALK_ENTRIES_PER_BUDGET", entries)
+    client = client_for(adviser)
+    every = _expected(adviser, ordering)
+    for offset, limit in ((0, 50), (33, 7), (100, 50), (len(every) - 5, 50)):
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(LIST, {"ordering": ordering, "offset": offset, "limit": limit}).json()
+        assert body["count"] == len(every)
+        assert [row["id"] for row in body["results"]] == every[offset : offset + limit], (offset, limit)
+        assert len(captured) == 3  # the token's user, the counters, the page
+        if connection.vendor == "postgresql" and offset + limit <= entries * 70:
+            assert _window_ran(captured.captured_queries[-1]["sql"]) is not walked, (offset, limit)
+    url, seen = f"{LIST}?cursor=start&limit=40&ordering={ordering}", []
+    while url:
+        body = client.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"] and "{0.path}?{0.query}".format(urlsplit(body["next"]))
+    assert seen == every
+
+
+@pytest.mark.parametrize(
+    ("params", "walks"),
+    [
+        ({}, True),
+        ({"ordering": "date", "offset": 10}, True),
+        ({"limit": 40, "cursor": "start"}, True),
+        ({"ordering": "-amount", "offset": 60}, True),
+        ({"ordering": "-created_at"}, False),
+        ({"ordering": "created_at", "cursor": "start"}, False),
+        ({"kind": "expense"}, False),
+        ({"search": "rail"}, False),
+        ({"date_after": "2026-01-10"}, False),
+    ],
+)
+def test_only_an_unnarrowed_list_in_date_order_is_walked(client_for, adviser, params, walks):
+    """walk_of: a filter would be tested on other callers' rows as the walk passes them (some
+    of it off the table), and the creation time has no table-wide index."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client_for(adviser).get(LIST, params)
+    assert response.status_code == 200
+    page = captured.captured_queries[-1]["sql"]
+    assert ("walk AS MATERIALIZED" in page) is (walks and connection.vendor == "postgresql"), params
+
+
+def test_fewer_budgets_than_walk_from_budgets_are_not_walked(client_for, adviser, monkeypatch):
+    monkeypatch.setattr(pagination, "WALK_FROM_BUDGETS", 71)  # the adviser sees 70
+    with CaptureQueriesContext(connection) as captured:
+        body = client_for(adviser).get(LIST).json()
+    assert "walk AS MATERIALIZED" not in captured.captured_queries[-1]["sql"]
+    assert [row["id"] for row in body["results"]] == _expected(adviser, "")[:50]
+
+
+def test_the_walk_keeps_only_rows_of_budgets_in_the_callers_scope(client_for, adviser, monkeypatch):
+    """The walk keeps a row when its budget is among the window's budgets, which the
+    statement checks against the caller's scope itself: a stranger's budget slipped into the
+    counters' list (as a share revoked between the count and the page would leave it) yields
+    none of its rows, though they are the table's newest."""
+    stranger_budget = Budget.objects.filter(name="Stranger 0").get()
+    real = pagination.transaction_counts_by_budget
+
+    def with_a_foreign_budget(*, user):
+        return {**real(user=user), stranger_budget.pk: 12}
+
+    monkeypatch.setattr(pagination, "transaction_counts_by_budget", with_a_foreign_budget)
+    foreign = set(Transaction.objects.filter(budget=stranger_budget).values_list("id", flat=True))
+    every = _expected(adviser, "")
+    client = client_for(adviser)
+    for params in ({"limit": 50}, {"limit": 500}, {"limit": 40, "cursor": "start"}):
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(LIST, params).json()
+        ids = [row["id"] for row in body["results"]]
+        assert not foreign & set(ids), params
+        assert ids == every[: params["limit"]], params
+        if connection.vendor == "postgresql":
+            assert "walk AS MATERIALIZED" in captured.captured_queries[-1]["sql"]
