@@ -98,22 +98,30 @@ def _nodes(node: dict):
         yield from _nodes(child)
 
 
-def _window_ran(page_sql: str) -> bool:
-    """Whether the page statement, run again with EXPLAIN ANALYZE, ran the window: its branch
-    is gated by "the walk found fewer rows than it needs" (a one-time filter with <); when
-    the walk found them, the branch's plan below the gate never runs."""
+def _plan(page_sql: str) -> list[dict]:
+    """The page statement's plan nodes, run again with EXPLAIN ANALYZE."""
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + page_sql)
         (plan,) = cursor.fetchone()
     plan = plan if isinstance(plan, list) else json.loads(plan)
-    gates = {
-        "<" if " < " in node["One-Time Filter"] else "=": node
-        for node in _nodes(plan[0]["Plan"])
-        if "One-Time Filter" in node
-    }
-    assert gates.keys() == {"<", "="}, gates.keys()
-    (window,) = [child for child in gates["<"]["Plans"] if child["Parent Relationship"] == "Outer"]
+    return list(_nodes(plan[0]["Plan"]))
+
+
+def _window_ran(page_sql: str) -> bool:
+    """Whether the page statement ran the window: its branch is gated by "the walk found
+    fewer rows than it needs" (a one-time filter with <; the walk's own gates are <= and =);
+    when the walk found them, the branch's plan below the gate never runs."""
+    (gate,) = [node for node in _plan(page_sql) if " < " in node.get("One-Time Filter", "")]
+    (window,) = [child for child in gate["Plans"] if child["Parent Relationship"] == "Outer"]
     return window["Actual Loops"] > 0
+
+
+def _walk_read_the_table(page_sql: str) -> bool:
+    """Whether the walk (the statement's "walk" CTE) read any of the table's rows."""
+    (walk,) = [node for node in _plan(page_sql) if node.get("Subplan Name") == "CTE walk"]
+    reads = [node for node in _nodes(walk) if node.get("Relation Name") == "transactions_transaction"]
+    assert reads, walk
+    return any(node["Actual Loops"] > 0 for node in reads)
 
 
 @pytest.mark.parametrize(("entries", "walked"), [(1_000, True), (1, False)])
@@ -198,3 +206,35 @@ def test_the_walk_keeps_only_rows_of_budgets_in_the_callers_scope(client_for, ad
         assert ids == every[: params["limit"]], params
         if connection.vendor == "postgresql":
             assert "walk AS MATERIALIZED" in captured.captured_queries[-1]["sql"]
+
+
+def test_the_walk_is_not_tried_in_a_table_too_large_for_the_callers_share(client_for, adviser, monkeypatch):
+    """walk_of: when the caller's rows are too few among the table's (PostgreSQL's estimate
+    of its rows) for the walk to be expected to find the page within its entries, the walk
+    reads nothing and the window reads the page; with more entries allowed, the walk reads
+    the index and finds the page."""
+    visible = Transaction.objects.visible_to(adviser).count()
+    # 70 budgets, 50 rows to find: 70 x per budget entries, tried in a table of up to
+    # entries x visible // 50 rows.
+    assert pagination.walk_of(dict.fromkeys(range(70), 4), ("-date", "-id"), 50, narrowed=False) == (
+        700,
+        50,
+        700 * 280 // 50,
+    )
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE transactions_transaction")
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'transactions_transaction'::regclass")
+        (table_rows,) = cursor.fetchone()
+    assert table_rows == Transaction.objects.count()
+    assert 70 * 1 * visible // 50 < table_rows <= 70 * 30 * visible // 50
+    client = client_for(adviser)
+    for per_budget, tried in ((1, False), (30, True)):
+        monkeypatch.setattr(pagination, "WALK_ENTRIES_PER_BUDGET", per_budget)
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(LIST).json()
+        assert [row["id"] for row in body["results"]] == _expected(adviser, "")[:50]
+        page = captured.captured_queries[-1]["sql"]
+        assert _walk_read_the_table(page) is tried, per_budget
+        assert _window_ran(page) is not tried, per_budget
