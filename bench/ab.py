@@ -18,6 +18,24 @@ from bench.measure import Client, measure, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 EMAIL = "bench-recent@bench.example"
+# make bench's advisers (seed_bench), with admin "view" grants on 500 and 2,000 budgets.
+ADVISERS = {500: "bench-adviser-500@bench.example", 2000: "bench-adviser-2000@bench.example"}
+ADVISER_LISTS = {
+    "": "/api/v1/transactions/",
+    " ordering=amount": "/api/v1/transactions/?ordering=amount",
+    " offset=2000": "/api/v1/transactions/?offset=2000",
+}
+
+
+def _adviser_cases(port: int) -> list[tuple]:
+    """The advisers' lists (issue 16): plain, by amount, and 2,000 rows deep."""
+    cases = []
+    for budgets, email in ADVISERS.items():
+        token, _ = login(port, email)
+        cases += [
+            (f"adviser {budgets}{name}", token, "GET", path, None) for name, path in ADVISER_LISTS.items()
+        ]
+    return cases
 
 
 def _cases(port: int) -> tuple[str, list[tuple]]:
@@ -58,13 +76,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument(
+        "--cases", default="", help="comma-separated parts of the case names to run (default: all)"
+    )
+    parser.add_argument("--advisers", action="store_true", help="add the advisers' lists (issue 16)")
     args = parser.parse_args()
+    wanted = [part for part in args.cases.split(",") if part]
+
+    def cases_on(port: int) -> list[tuple]:
+        found = _cases(port)[1] + (_adviser_cases(port) if args.advisers else [])
+        return [case for case in found if not wanted or any(part in case[0] for part in wanted)]
 
     servers = {"base": start_gunicorn(args.base_db, args.port, root=args.base_root)}
     try:
         servers["this"] = start_gunicorn(args.db, args.port + 1)
         ports = {"base": args.port, "this": args.port + 1}
-        cases = {label: _cases(port)[1] for label, port in ports.items()}
+        cases = {label: cases_on(port) for label, port in ports.items()}
         samples: dict[tuple[str, str], list[dict]] = {}
         for round_no in range(args.rounds):
             print(f"round {round_no + 1} of {args.rounds}", flush=True)
@@ -97,11 +124,11 @@ def main() -> None:
     finally:
         for process in servers.values():
             stop(process)
-    print(f"\n{'request':<22} {'base p50':>9} {'this p50':>9} {'ratio':>6}   (p90, p99 base / this)")
+    print(f"\n{'request':<30} {'base p50':>9} {'this p50':>9} {'ratio':>6}   (p90, p99 base / this)")
     for name, *_ in cases["base"]:
         base, this = summarise(samples[("base", name)]), summarise(samples[("this", name)])
         print(
-            f"{name:<22} {base['p50']:9.2f} {this['p50']:9.2f} {this['p50'] / base['p50']:6.2f}   "
+            f"{name:<30} {base['p50']:9.2f} {this['p50']:9.2f} {this['p50'] / base['p50']:6.2f}   "
             f"({base['p90']:.2f} / {this['p90']:.2f}, {base['p99']:.2f} / {this['p99']:.2f})"
         )
 
