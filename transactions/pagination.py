@@ -388,7 +388,7 @@ def window_sql(
         sql = f"{ctes} SELECT page.id {windowed} "
         params = (*params, *window_params)
     else:
-        entries, need, reach = walk
+        entries, need, table_at_most = walk
         table_sql, table_params = _with_limit(walked_table, "%s")
         table = walked_table.model._meta.db_table
         # The budget test stays a filter on the walk (a hashed subplan: IS TRUE keeps the
@@ -404,7 +404,7 @@ def window_sql(
             f"UNION ALL SELECT page.id, page.sort_key {windowed} WHERE (SELECT count(*) FROM walk) < %s"
             ") AS page (id, sort_key) "
         )
-        params = (*params, *table_params, entries, table, reach, need, need, *window_params, need)
+        params = (*params, *table_params, entries, table, table_at_most, need, need, *window_params, need)
     sql += f"ORDER BY page.sort_key {direction}, page.id {direction} LIMIT %s OFFSET %s"
     return RawSQL(sql, (*params, limit, offset))  # noqa: S611 - values are parameters
 
