@@ -165,7 +165,7 @@ def test_the_walk_or_the_window_gives_the_same_exact_pages(
         ({"date_after": "2026-01-10"}, False),
     ],
 )
-def test_only_an_unnarrowed_list_in_date_order_is_walked(client_for, adviser, params, walks):
+def test_only_an_unnarrowed_list_in_date_or_amount_order_is_walked(client_for, adviser, params, walks):
     """walk_of: a filter would be tested on other callers' rows as the walk passes them (some
     of it off the table), and the creation time has no table-wide index."""
     with CaptureQueriesContext(connection) as captured:
