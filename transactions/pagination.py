@@ -577,6 +577,10 @@ class Narrowing:
         """The caller's transactions (a stand-in for the caller: server/compiled.py), narrowed."""
         return self.apply(Transaction.objects.visible_to(caller(user_id)), values)
 
+    def scoped_to_budget(self, user_id, budget_id, values):
+        """scoped() within one budget, its right checked once for the statement."""
+        return self.apply(Transaction.objects.visible_in_budget(caller(user_id), budget_id), values)
+
 
 def _parameters(name: str, value) -> tuple:
     if name in AMOUNT_BOUNDS:
@@ -624,7 +628,7 @@ def compiled_ids_first(user, order, narrowing: Narrowing, budget: int, *, offset
     (PostgreSQL). The rows come back as PageRow."""
 
     def build(user_id, budget_id, page_limit, page_offset, *values):
-        scoped = narrowing.scoped(user_id, values).filter(budget_id=budget_id).order_by(*order)
+        scoped = narrowing.scoped_to_budget(user_id, budget_id, values).order_by(*order)
         return page_values(ids_first(scoped, offset=page_offset, limit=page_limit))
 
     key = ("transaction-ids-first", order, narrowing.names)

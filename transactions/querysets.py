@@ -23,3 +23,18 @@ class TransactionQuerySet(models.QuerySet):
         except KeyError:
             raise ValueError(f"Unknown transaction action {action!r}") from None
         return self.filter(budget_id__in=Budget.objects.visible_pks(user, budget_action))
+
+    def visible_in_budget(self, user, budget_id, action: str = VIEW):
+        """visible_to(user, action) within one budget: that budget's rows if the caller may
+        view (change) it, else none. The right is one uncorrelated EXISTS, which PostgreSQL
+        checks once for the statement (a one-time filter), where ``budget_id IN (scope)``
+        is a semi join probed for every row the filters keep (2,057 in a 3-month filter of
+        one category: 0.5 ms of a 1.1 ms page)."""
+        from budgets.models import Budget
+
+        try:
+            budget_action = BUDGET_ACTION_FOR[action]
+        except KeyError:
+            raise ValueError(f"Unknown transaction action {action!r}") from None
+        allowed = Budget.objects.visible_to(user, budget_action).filter(pk=budget_id)
+        return self.filter(models.Exists(allowed), budget_id=budget_id)

@@ -211,3 +211,38 @@ def test_household_scoping_reads_view_by_default_and_refuses_unknown_actions():
     assert Invitation.objects.visible_to(member).count() == 1
     with pytest.raises(ValueError, match="Unknown household action 'audit'"):
         Household.objects.visible_to(member, "audit")
+
+
+@pytest.mark.parametrize("action", ["view", "change", "delete"])
+def test_one_budgets_scope_is_the_callers_scope_within_that_budget(shared, action):
+    """visible_in_budget (a one-budget page's scope) keeps exactly the rows visible_to keeps
+    in that budget, for each caller and action: the owner, an editor, a viewer, a household
+    member without a share, a stranger and a deactivated editor."""
+    from transactions.models import Transaction
+    from transactions.tests.factories import TransactionFactory
+
+    member = UserFactory()
+    gone = UserFactory()
+    make_household(shared.owner, name="Flat", members=[member, gone])
+    other = BudgetFactory(owner=shared.owner)
+    TransactionFactory.create_batch(2, budget=shared.budget)
+    TransactionFactory.create_batch(2, budget=other)
+    share_user(shared.budget, gone, "edit")
+    gone.is_active = False
+    gone.save()
+    callers = [shared.owner, shared.editor, shared.viewer, member, UserFactory(), gone]
+    for user in callers:
+        for budget in (shared.budget, other):
+            expected = set(
+                Transaction.objects.visible_to(user, action)
+                .filter(budget=budget)
+                .values_list("pk", flat=True)
+            )
+            seen = set(
+                Transaction.objects.visible_in_budget(user, budget.pk, action).values_list("pk", flat=True)
+            )
+            assert seen == expected, (user, budget, action)
+    assert len(set(Transaction.objects.visible_in_budget(shared.owner, shared.budget.pk, action))) == 2
+    assert not Transaction.objects.visible_in_budget(shared.viewer, shared.budget.pk, "change").exists()
+    with pytest.raises(ValueError, match="Unknown transaction action 'audit'"):
+        Transaction.objects.visible_in_budget(shared.owner, shared.budget.pk, "audit")

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
-from budgets.models import Category
+from budgets.models import Budget, Category
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
 from households.tests.factories import make_household
 from transactions.models import Transaction
@@ -192,6 +192,35 @@ def test_the_window_reads_only_budgets_of_the_callers_scope(
         assert [row["id"] for row in body["results"]] == [
             pk for pk in expected_ids("-date") if pk not in foreign_ids
         ]
+
+
+def test_a_one_budget_page_reads_nothing_of_a_budget_outside_the_callers_scope(
+    client_for, member_with_three_budgets, page_sql, monkeypatch
+):
+    """A narrowed list whose count holds one budget reads its page from that budget alone
+    (ids_first; compiled on PostgreSQL, its right checked once for the statement). A foreign
+    budget slipped into the count, as a share revoked between the count and the page would
+    leave it, yields none of its rows; the caller's own budget still gives its page."""
+    from transactions.pagination import TransactionPagination
+    from transactions.tests.factories import TransactionFactory
+
+    stranger_budget = BudgetFactory()
+    foreign = TransactionFactory.create_batch(3, budget=stranger_budget, kind="expense")
+    own = Budget.objects.get(owner=member_with_three_budgets)
+    own_rows = set(own.transactions.values_list("pk", flat=True))
+    counted = {}
+    monkeypatch.setattr(TransactionPagination, "rows_per_budget", lambda self, queryset, request: counted)
+    client = client_for(member_with_three_budgets)
+    for ordering in ("-date", "-amount"):
+        counted.clear()
+        counted[stranger_budget.pk] = len(foreign)
+        body = client.get(LIST, {"kind": "expense", "ordering": ordering}).json()
+        assert body["results"] == [], ordering
+        counted.clear()
+        counted[own.pk] = 30
+        body = client.get(LIST, {"kind": "expense", "ordering": ordering, "limit": 5, "offset": 2}).json()
+        mine = [pk for pk in expected_ids(ordering) if pk in own_rows]
+        assert [row["id"] for row in body["results"]] == mine[2:7], ordering
 
 
 def test_narrowed_counts_stay_exact_when_the_statements_are_reused(client_for, member_with_three_budgets):
