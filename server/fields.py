@@ -96,5 +96,14 @@ def iso_datetime(value: datetime.datetime | None) -> str | None:
     serialisation): the API never activates a zone other than settings.TIME_ZONE."""
     if value is None:
         return None
+    if value.tzinfo is datetime.UTC and _api_zone_is_utc():
+        # As read from the database (its session zone is UTC): no conversion to make.
+        return value.isoformat()[:-6] + "Z"
     text = value.astimezone(_api_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+@functools.cache
+def _api_zone_is_utc() -> bool:
+    zone = _api_timezone()
+    return zone is datetime.UTC or getattr(zone, "key", None) in {"UTC", "Etc/UTC"}

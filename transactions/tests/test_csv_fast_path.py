@@ -25,8 +25,8 @@ from accounts.tests.factories import UserFactory
 from budgets.models import Budget, Category
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
 from households.tests.factories import make_household
-from money.amounts import MAX_MINOR, parse_amount, parse_amount_fast
-from money.currencies import minor_units
+from money.amounts import MAX_MINOR, format_amount, from_minor, parse_amount, parse_amount_fast
+from money.currencies import MINOR_UNITS, minor_units
 from transactions import csv_io
 from transactions.serializers import (
     TransactionInputSerializer,
@@ -174,6 +174,21 @@ def test_parse_amount_fast_reads_every_amount_the_api_writes(currency, minor):
     places = minor_units(currency)
     text = f"{Decimal(minor).scaleb(-places):f}"
     assert parse_amount_fast(text, places) == minor == parse_amount(text, currency)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.sampled_from(sorted(MINOR_UNITS)),
+    st.one_of(
+        st.integers(min_value=-(MAX_MINOR - 1), max_value=MAX_MINOR - 1),
+        st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        st.sampled_from([0, 1, -1, 9, 10, 99, 100, 101, -100, -101, 999, 1000, -1000]),
+    ),
+)
+def test_format_amount_writes_what_the_decimal_writes(currency, minor):
+    """format_amount's integer arithmetic gives the Decimal's plain string, for every
+    currency and any bigint (a summary's remaining amount may be negative)."""
+    assert format_amount(minor, currency) == f"{from_minor(minor, currency):f}"
 
 
 # validated_items_fast ------------------------------------------------------------------------
