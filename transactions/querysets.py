@@ -29,7 +29,7 @@ class TransactionQuerySet(models.QuerySet):
         view (change) it, else none. The right is one uncorrelated EXISTS, which PostgreSQL
         checks once for the statement (a one-time filter), where ``budget_id IN (scope)``
         is a semi join probed for every row the filters keep (2,057 in a 3-month filter of
-        one category: 0.5 ms of a 1.1 ms page)."""
+        one category: EXPLAIN ANALYZE 1.8 ms against 1.1)."""
         from budgets.models import Budget
 
         try:
