@@ -18,10 +18,7 @@ class TransactionQuerySet(models.QuerySet):
         the (budget, date, id) index instead of planning permission subqueries per row."""
         from budgets.models import Budget
 
-        try:
-            budget_action = BUDGET_ACTION_FOR[action]
-        except KeyError:
-            raise ValueError(f"Unknown transaction action {action!r}") from None
+        budget_action = _budget_action(action)
         return self.filter(budget_id__in=Budget.objects.visible_pks(user, budget_action))
 
     def visible_in_budget(self, user, budget_id, action: str = VIEW):
@@ -32,9 +29,14 @@ class TransactionQuerySet(models.QuerySet):
         one category: EXPLAIN ANALYZE 1.8 ms against 1.1)."""
         from budgets.models import Budget
 
-        try:
-            budget_action = BUDGET_ACTION_FOR[action]
-        except KeyError:
-            raise ValueError(f"Unknown transaction action {action!r}") from None
+        budget_action = _budget_action(action)
         allowed = Budget.objects.visible_to(user, budget_action).filter(pk=budget_id)
         return self.filter(models.Exists(allowed), budget_id=budget_id)
+
+
+def _budget_action(action: str) -> str:
+    """The budget right a transaction action needs (BUDGET_ACTION_FOR)."""
+    try:
+        return BUDGET_ACTION_FOR[action]
+    except KeyError:
+        raise ValueError(f"Unknown transaction action {action!r}") from None
