@@ -90,6 +90,6 @@ class TransactionBatchViewSet(KnowledgeHeaderMixin, TenantViewSet):
                     .prefetch_related("split__shares")
                     .order_by("id")
                 )
-            # Without splits, the rows as written: the service gave each its id, version and
-            # timestamps from the database, and its budget and author.
+            # Without splits, the rows as written: the service gave each its id and version
+            # from the database, its timestamps, and its budget's currency and author.
             return Response(TransactionSerializer(created, many=True).data, status=status.HTTP_201_CREATED)

@@ -27,6 +27,7 @@ from server.conditional import NO_PRECONDITION, Precondition
 from server.exceptions import Conflict
 from server.versioning import delete_at_version, save_fields
 from transactions.models import Split, Transaction
+from transactions.rows import PageRow
 from transactions.splits.services import SplitWriter, households_of, lock_split_households, split_delete
 
 FIELDS = ("budget", "category", "kind", "amount_minor", "date", "payee", "description", "notes")
@@ -246,10 +247,12 @@ def transaction_delete(
     delete_at_version(current, precondition=precondition)
 
 
-@transaction.atomic
-def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transaction]:
-    """The items' transactions, in their order, each with its budget, author and split (or
-    none) cached for the answer."""
+# No savepoint: bulk/ calls it inside its own atomic block, and an error rolls back both.
+@transaction.atomic(savepoint=False)
+def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transaction | PageRow]:
+    """The items' transactions, in their order, as the answer shows them: without a split on
+    PostgreSQL, PageRows of what was written (_insert_many); otherwise instances with their
+    budget, author and split (or none) cached."""
     splits = [item.pop("split", None) for item in items]
     households = lock_split_households(households_of(splits))
     budgets = {item["budget"].pk: item["budget"] for item in items}
@@ -280,15 +283,16 @@ def transactions_bulk_create(*, actor: User, items: list[dict]) -> list[Transact
 _SENT = ("budget_id", "created_by_id", "category_id", "kind", "amount_minor", "date", "payee", "description",
          "notes")  # fmt: skip
 _CASTS = ("bigint", "bigint", "bigint", "text", "bigint", "date", "text", "text", "text")
-_FIELDS_IN_ORDER = [field.attname for field in Transaction._meta.concrete_fields]
 
 
-def _insert_many(*, actor: User, items: list[dict], locked: dict[int, Budget]) -> list[Transaction]:
+def _insert_many(*, actor: User, items: list[dict], locked: dict[int, Budget]) -> list[PageRow]:
     """PostgreSQL, items without a split: their rows in one INSERT ... SELECT over a JSON
-    array of the values, in the items' order, RETURNING the ids, versions and knowledge the
-    database gave them; then each row as a model instance with its budget, author and (no) split
-    cached for the answer. Preparing each row's values through bulk_create, or adapting one
-    array per column, cost more than the database's insert of 1,000 rows."""
+    array of the values, in the items' order, RETURNING the ids and versions the database
+    gave them; then each row as a PageRow (what the answer shows: the values sent, the
+    budget's currency, the author's email, no split). Preparing each row's values through
+    bulk_create, or adapting one array per column, cost more than the database's insert of
+    1,000 rows; model instances for the answer cost about 6 ms a 1,000 rows more than
+    PageRows, and serialising them 2 ms more."""
     now = timezone.now()
     values = [
         [
@@ -312,19 +316,15 @@ def _insert_many(*, actor: User, items: list[dict], locked: dict[int, Budget]) -
             # every string exactly (NUL and lone surrogates never get past validation).
             f"INSERT INTO {Transaction._meta.db_table} ({columns}, created_at, updated_at) "  # noqa: S608
             f"SELECT {cells}, %s, %s FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e (row, place) "
-            "ORDER BY place RETURNING id, version, knowledge",
+            "ORDER BY place RETURNING id, version",
             [now, now, json.dumps(values)],
         )
         returned = cursor.fetchall()
-    rows = []
-    for (pk, version, knowledge), sent, item in zip(returned, values, items, strict=True):
-        fields = dict(zip(_SENT, sent, strict=True))
-        fields.update(
-            id=pk, version=version, knowledge=knowledge, date=item["date"], created_at=now, updated_at=now
-        )
-        row = Transaction(*[fields[name] for name in _FIELDS_IN_ORDER])
-        row._state.adding, row._state.db = False, connection.alias
-        cache = row._state.fields_cache
-        cache["budget"], cache["created_by"], cache["split"] = locked[item["budget"].pk], actor, None
-        rows.append(row)
-    return rows
+    email = actor.email
+    answer = []
+    for (pk, version), sent, item in zip(returned, values, items, strict=True):
+        budget, author, category, kind, amount, _, payee, description, notes = sent
+        currency = locked[budget].currency
+        row = (pk, budget, category, kind, amount, item["date"], payee, description, notes, author)
+        answer.append(PageRow(*row, now, now, version, currency, email, None))
+    return answer

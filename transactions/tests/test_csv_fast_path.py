@@ -321,6 +321,34 @@ def test_bulk_answers_each_row_as_get_answers_it(world, as_, null_split):
     assert answered == [client.get(detail_url(row["id"])).json() for row in answered]
 
 
+def test_bulk_answers_rows_of_several_budgets_in_their_own_currencies_as_get_answers_them(db, client_for):
+    """The answer built from what was written takes each row's currency from its own budget
+    and the author from the caller: rows of a yen, a dinar and a euro budget, interleaved,
+    by an editor who owns none of them."""
+    from transactions.tests.helpers import BULK, detail_url, payload
+
+    editor = UserFactory()
+    budgets = [BudgetFactory(currency=code) for code in ("JPY", "KWD", "EUR")]
+    for budget in budgets:
+        make_household(budget.owner, members=[editor])
+        share_user(budget, editor, "edit")
+    amounts = {"JPY": "1250", "KWD": "3.125", "EUR": "0.50"}
+    body = [
+        payload(budget, amount=amounts[budget.currency], payee=f"{budget.currency} {n}")
+        for n in range(2)
+        for budget in budgets
+    ]
+    client = client_for(editor)
+    response = client.post(BULK, body)
+    assert response.status_code == 201, response.content[:500]
+    answered = response.json()
+    assert [(row["budget"], row["amount"]) for row in answered] == [
+        (item["budget"], item["amount"]) for item in body
+    ]
+    assert {row["created_by"]["email"] for row in answered} == {editor.email}
+    assert answered == [client.get(detail_url(row["id"])).json() for row in answered]
+
+
 # validated_new_transaction (POST transactions/) ------------------------------------------------
 
 
