@@ -69,8 +69,8 @@ class Transaction(models.Model):
             # ?kind=: each budget's matching rows counted index-only over their own range, and
             # the page read in date order straight off it (docs/performance.md, issue 16).
             models.Index(fields=["budget", "kind", "date", "id"], name="tx_budget_kind_idx"),
-            # An unnarrowed list over many budgets (an adviser's) walks the rows of every budget
-            # in the order and keeps the caller's, index-only (pagination.walk_of).
+            # An unnarrowed or searched list over many budgets (an adviser's) walks the rows of
+            # every budget in the order and keeps the caller's, index-only (pagination.walk_of).
             models.Index(fields=["date", "id"], include=["budget"], name="tx_walk_date_idx"),
             models.Index(fields=["amount_minor", "id"], include=["budget"], name="tx_walk_amount_idx"),
             # Delta sync: a budget's rows written after the client's knowledge.

@@ -16,10 +16,11 @@ On PostgreSQL a page's ids come from a window over the caller's budgets (window_
 a sample of the newest (in the requested order) rows of some of the budgets fixes an edge
 that at least offset+limit matching rows reach, then each budget's rows up to that edge are
 read off its (budget, <order>, id) index and merged. Its cost follows the page (offset +
-limit) and one index descent per budget, not the rows the budgets hold. An unnarrowed list
-in date or amount order over many budgets first walks the whole table's rows in the order
-and keeps the caller's (walk_of), a few hundred index entries for an adviser whose rows
-are among the table's first in that order, where the window costs a descent per budget.
+limit) and one index descent per budget, not the rows the budgets hold. An unnarrowed or
+searched list in date or amount order over many budgets first walks the whole table's rows
+in the order and keeps the caller's (walk_of; a searched list's rows checked for the term
+one by one), a few hundred index entries for an adviser whose rows are among the table's
+first in that order, where the window costs a descent per budget.
 SQLite and unusual orderings use the plain query.
 """
 
@@ -70,6 +71,12 @@ MIN_SAMPLED_BUDGETS = 32
 WALK_ORDER_FIELDS = {"date", "amount_minor"}
 WALK_FROM_BUDGETS = 64
 WALK_ENTRIES_PER_BUDGET = 10
+# A searched list is walked too, its filters checked on the rows of the caller's budgets
+# (one table row each), unless a filter bounds the order's own field. The window's reads of
+# a searched list check each row's text too, one descent per budget; other filters' windows
+# read their own indexes, which cost less than a table row per entry (docs/performance.md,
+# the fourteenth session).
+ORDER_BOUNDS = {"date": {"date_after", "date_before"}, "amount_minor": {"amount_min", "amount_max"}}
 # An unfiltered or one-budget list's page comes from SQL compiled once per (order, budget
 # filter) (compiled_page); False builds it per request (the tests compare the two).
 COMPILE_PAGES = True
@@ -203,12 +210,13 @@ def window_page_ids(
     offset: int,
     limit: int,
     unordered: bool = False,
-    narrowed: bool = True,
+    narrowed=(),
+    exact: bool = True,
 ) -> RawSQL:
     """The page's ids, in one statement, for any number of budgets (window_sql), its sample
-    drawn from ``weights`` (rows per budget, exactly or at most). ``unordered``: the list
+    drawn from ``weights`` (rows per budget, ``exact``ly or at most). ``unordered``: the list
     is narrowed by a filter that no index reads in the order (UNORDERED_FILTERS);
-    ``narrowed``: by any filter (walk_of)."""
+    ``narrowed``: the names of its filters (walk_of)."""
     budgets, sampled, shares, sparse = window_budgets(weights, offset + limit, unordered=unordered)
     return window_sql(
         queryset,
@@ -222,25 +230,32 @@ def window_page_ids(
         depth=offset + limit,
         limit=limit,
         offset=offset,
-        walk=walk_of(weights, order, offset + limit, narrowed=narrowed),
+        walk=walk_of(weights, order, offset + limit, narrowed=narrowed, exact=exact),
     )
 
 
-def walk_of(weights: dict[int, int], order: tuple[str, ...], depth: int, *, narrowed: bool):
+def walk_of(weights: dict[int, int], order: tuple[str, ...], depth: int, *, narrowed=(), exact: bool = True):
     """window_sql's ``walk`` for a page ``depth`` rows deep: (index entries to read at most,
     rows to find, the largest table in which the walk is expected to find them), or None
-    when the window alone reads the page: a list narrowed by a filter (the walk would test
-    each row of other callers' budgets against it, some of them off the table), an order
-    with no table-wide index (WALK_ORDER_FIELDS), or fewer than WALK_FROM_BUDGETS budgets.
-    ``weights``: rows per budget, exactly or at most; a page deeper than they hold needs all
-    of them. Expected: if the caller's rows lie in the order as the table's do, finding
-    ``need`` of them takes need x table rows / the caller's rows entries; past that size the
-    walk is not tried (the 500-budget adviser's offset=2000: 18,600 entries expected, 5,000
-    allowed; tried, it cost 1.7 ms before the window ran)."""
-    if narrowed or order[0].lstrip("-") not in WALK_ORDER_FIELDS or len(weights) < WALK_FROM_BUDGETS:
+    when the window alone reads the page: an order with no table-wide index
+    (WALK_ORDER_FIELDS), fewer than WALK_FROM_BUDGETS budgets, or a list ``narrowed`` (the
+    names of its filters) that is not searched, is bounded on the order's own field (its
+    rows are not spread through the order: they all sit past the bound), or whose
+    ``weights`` are not ``exact``. ``weights``: rows per budget, exactly (a count) or at
+    most (a cursor's counters, which say nothing of how many rows a filter keeps); a page
+    deeper than they hold needs all of them. Expected: if the caller's (matching) rows lie
+    in the order as the table's do, finding ``need`` of them takes need x table rows / the
+    caller's rows entries; past that size the walk is not tried (the 500-budget adviser's
+    offset=2000: 18,600 entries expected, 5,000 allowed; tried, it cost 1.7 ms before the
+    window ran)."""
+    field = order[0].lstrip("-")
+    if field not in WALK_ORDER_FIELDS or len(weights) < WALK_FROM_BUDGETS:
         return None
+    if narrowed and ("search" not in narrowed or not exact or not ORDER_BOUNDS[field].isdisjoint(narrowed)):
+        return None
+    entries = WALK_ENTRIES_PER_BUDGET * len(weights)
     visible = sum(weights.values())
-    entries, need = WALK_ENTRIES_PER_BUDGET * len(weights), min(depth, visible)
+    need = min(depth, visible)
     return (entries, need, entries * visible // need) if need <= entries else None
 
 
@@ -299,7 +314,7 @@ def window_sql(
     50,000-row budget): the page's statement took 190 ms walked, 1.7 ms found
     (docs/performance.md).
 
-    ``walk`` (an unnarrowed list over many budgets: walk_of), the number of index entries
+    ``walk`` (a list over many budgets: walk_of), the number of index entries
     to read at most, of rows to find, and the table size up to which to try: before the
     window, the table's rows are walked in the order off its table-wide index (every
     budget's, index-only), each kept if its budget is in ``page_budget``, until that many
@@ -319,7 +334,6 @@ def window_sql(
     inner = filters_only(queryset, scope)
     if inner is None:
         inner = queryset  # still right; the scope is then evaluated per budget
-    walked_table = inner.order_by(*order).values_list("id", field, "budget_id")
     inner = inner.order_by(*order).values_list("id", field)
     # Fixed literals only (the table above): no value is interpolated.
     edge_sql = (
@@ -389,22 +403,38 @@ def window_sql(
         params = (*params, *window_params)
     else:
         entries, need, table_at_most = walk
-        table_sql, table_params = _with_limit(walked_table, "%s")
-        table = walked_table.model._meta.db_table
+        table = inner.model._meta.db_table
+        # The first entries of the whole table in the order, index-only: the filters are not
+        # among the walk's conditions, so it reads at most ``entries`` index entries whatever
+        # they keep (with them, a term few rows hold had it read the whole table).
+        table_sql = (
+            f"SELECT t.id, t.{field}, t.budget_id FROM {table} AS t "  # noqa: S608 - fixed names
+            f"ORDER BY t.{field} {direction}, t.id {direction} LIMIT %s"
+        )
         # The budget test stays a filter on the walk (a hashed subplan: IS TRUE keeps the
         # planner from making it a join, which read every budget's rows); the walk's count
-        # decides once which branch runs.
+        # decides once which branch runs. A narrowed list's filters are then checked on the
+        # rows of the caller's budgets only, each by its primary key. OFFSET 0 keeps that
+        # check a subplan run per row: without it PostgreSQL may hash every matching row of
+        # the table instead (800,000 rows, 0.5 s, when tried with the 2,000-budget adviser's
+        # amount_min=100).
+        matches, match_params = "", ()
+        if inner.query.where:
+            match = walked.filter(pk=RawSQL("walked.id", ())).order_by().values("pk")
+            match_sql, match_params = match.query.sql_with_params()
+            matches = f"AND EXISTS ({match_sql} OFFSET 0) "
         sql = (
             f"{ctes}, walk AS MATERIALIZED ("  # noqa: S608
             f"SELECT walked.id, walked.sort_key FROM ({table_sql}) AS walked (id, sort_key, budget_id) "
             "WHERE (walked.budget_id IN (SELECT page_budget.id FROM page_budget)) IS TRUE "
+            f"{matches}"
             "AND (SELECT c.reltuples FROM pg_class c WHERE c.oid = %s::regclass) <= %s LIMIT %s"
             ") SELECT page.id FROM ("
             "SELECT walk.id, walk.sort_key FROM walk WHERE (SELECT count(*) FROM walk) = %s "
             f"UNION ALL SELECT page.id, page.sort_key {windowed} WHERE (SELECT count(*) FROM walk) < %s"
             ") AS page (id, sort_key) "
         )
-        params = (*params, *table_params, entries, table, table_at_most, need, need, *window_params, need)
+        params = (*params, entries, *match_params, table, table_at_most, need, need, *window_params, need)
     sql += f"ORDER BY page.sort_key {direction}, page.id {direction} LIMIT %s OFFSET %s"
     return RawSQL(sql, (*params, limit, offset))  # noqa: S611 - values are parameters
 
@@ -639,7 +669,7 @@ def compiled_ids_first(user, order, narrowing: Narrowing, budget: int, *, offset
 
 
 def compiled_page(
-    user, order: tuple[str, ...], weights: dict[int, int], *, narrowing, offset: int, limit: int
+    user, order: tuple[str, ...], weights: dict[int, int], *, narrowing, offset: int, limit: int, exact: bool
 ):
     """The page of a list narrowed by COMPILED_FILTERS only, on PostgreSQL: the same window
     and page query as the generic path, compiled once per (order, filters) and run with
@@ -647,7 +677,7 @@ def compiled_page(
     limits are parameters), so a deep page reuses the same SQL. The rows come back as
     PageRow; the shares of the page's splits in one more query when it holds one."""
     budgets, sampled, shares, sparse = window_budgets(weights, offset + limit, unordered=narrowing.unordered)
-    walk = walk_of(weights, order, offset + limit, narrowed=bool(narrowing.names))
+    walk = walk_of(weights, order, offset + limit, narrowed=narrowing.names, exact=exact)
 
     def build(user_id, budget_ids, *given):
         if sparse is None:
@@ -832,7 +862,13 @@ class TransactionPagination(LimitOffsetPagination):
         # list is dropped, never shown.
         if compiled is not None:
             rows = compiled_page(
-                self.request.user, order, per_budget, narrowing=compiled, offset=offset, limit=limit
+                self.request.user,
+                order,
+                per_budget,
+                narrowing=compiled,
+                offset=offset,
+                limit=limit,
+                exact=self.cursor is None,
             )
         else:
             ids = window_page_ids(
@@ -843,7 +879,8 @@ class TransactionPagination(LimitOffsetPagination):
                 offset=offset,
                 limit=limit,
                 unordered=not UNORDERED_FILTERS.isdisjoint(self.narrowing),
-                narrowed=bool(self.narrowing),
+                narrowed=self.narrowing,
+                exact=self.cursor is None,
             )
             page = (
                 dangerously_unscoped(

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
@@ -161,13 +162,25 @@ def test_the_walk_or_the_window_gives_the_same_exact_pages(
         ({"ordering": "-created_at"}, False),
         ({"ordering": "created_at", "cursor": "start"}, False),
         ({"kind": "expense"}, False),
-        ({"search": "rail"}, False),
         ({"date_after": "2026-01-10"}, False),
+        ({"amount_min": "0.10"}, False),
+        ({"search": "rail"}, True),
+        ({"search": "rail", "ordering": "-amount", "kind": "expense"}, True),
+        ({"search": "rail", "amount_max": "2.50"}, True),
+        ({"search": "rail", "ordering": "amount", "amount_max": "2.50"}, False),
+        ({"search": "rail", "date_before": "2026-02-01"}, False),
+        ({"search": "rail", "ordering": "-created_at"}, False),
+        ({"search": "rail", "cursor": "start"}, False),
     ],
 )
-def test_only_an_unnarrowed_list_in_date_or_amount_order_is_walked(client_for, adviser, params, walks):
-    """walk_of: a filter would be tested on other callers' rows as the walk passes them (some
-    of it off the table), and the creation time has no table-wide index."""
+def test_only_unnarrowed_or_searched_lists_in_date_or_amount_order_are_walked(
+    client_for, adviser, params, walks
+):
+    """walk_of: the creation time has no table-wide index. Of narrowed lists only a searched
+    one is walked (the window's per-budget reads check the text too; other filters' windows
+    read their own indexes), and not when a filter bounds the order's field (the rows it
+    keeps all sit past the bound, not spread through the order), nor by cursor (the counters
+    say nothing of how many rows the filters keep)."""
     with CaptureQueriesContext(connection) as captured:
         response = client_for(adviser).get(LIST, params)
     assert response.status_code == 200
@@ -238,3 +251,112 @@ def test_the_walk_is_not_tried_in_a_table_too_large_for_the_callers_share(client
         page = captured.captured_queries[-1]["sql"]
         assert _walk_read_the_table(page) is tried, per_budget
         assert _window_ran(page) is not tried, per_budget
+
+
+@pytest.fixture
+def searched(adviser):
+    """Half the rows renamed so that "rail" keeps the other half, the stranger's among them;
+    with the stranger's newest and oldest rows, the walk passes both kinds of row it must
+    drop."""
+    rows = list(Transaction.objects.order_by("id").values_list("id", flat=True))
+    Transaction.objects.filter(id__in=rows[::2]).update(payee="Bakery")
+    Transaction.objects.filter(id__in=rows[1::4]).update(payee="", notes="rail pass")
+    return adviser
+
+
+def _expected_searched(adviser, ordering: str, **filters) -> list[int]:
+    rows = Transaction.objects.visible_to(adviser).filter(**filters)
+    rows = rows.filter(
+        Q(payee__icontains="rail") | Q(description__icontains="rail") | Q(notes__icontains="rail")
+    )
+    return list(rows.order_by(*ORDER_FOR[ordering]).values_list("id", flat=True))
+
+
+@pytest.mark.parametrize(("entries", "walked"), [(1_000, True), (1, False)])
+@pytest.mark.parametrize("ordering", ["", "date", "amount", "-amount"])
+@pytest.mark.parametrize("bounded", [False, True])
+def test_a_searched_walk_or_the_window_gives_the_same_exact_pages(
+    client_for, searched, monkeypatch, entries, walked, ordering, bounded
+):
+    """The walk reads the table's rows in the order and keeps those of the caller's budgets
+    that the filters keep (checked row by row); with one entry a budget it comes up short and
+    the window reads the page. With an amount bound too, an amount order is not walked."""
+    monkeypatch.setattr(pagination, "WALK_ENTRIES_PER_BUDGET", entries)
+    monkeypatch.setattr(pagination, "WALK_FROM_BUDGETS", 10)  # budgets with a matching row
+    client = client_for(searched)
+    extra = {"amount_max": "2.50"} if bounded else {}
+    every = _expected_searched(searched, ordering, **({"amount_minor__lte": 250} if bounded else {}))
+    assert 0 < len(every) < Transaction.objects.visible_to(searched).count()
+    walks = walked and not (bounded and "amount" in ordering)
+    for offset, limit in ((0, 50), (21, 7), (len(every) - 5, 50)):
+        params = {"search": "rail", "ordering": ordering, "offset": offset, "limit": limit, **extra}
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(LIST, params).json()
+        assert body["count"] == len(every)
+        assert [row["id"] for row in body["results"]] == every[offset : offset + limit], (offset, limit)
+        if connection.vendor == "postgresql" and offset + limit <= entries * 40:
+            page = captured.captured_queries[-1]["sql"]
+            assert ("walk AS MATERIALIZED" in page) is (not bounded or "amount" not in ordering)
+            if "walk AS MATERIALIZED" in page:
+                assert _window_ran(page) is not walks, (offset, limit)
+
+
+def test_a_searched_walk_reads_no_more_entries_than_allowed(client_for, searched, monkeypatch):
+    """The walk's entries are the table's, not the matching rows': a term only the caller's
+    100 oldest rows and the table's 5 oldest hold stops the walk after its entries (it reads
+    the newest), and the window reads the page."""
+    monkeypatch.setattr(pagination, "WALK_ENTRIES_PER_BUDGET", 5)
+    monkeypatch.setattr(pagination, "WALK_FROM_BUDGETS", 10)
+    oldest = Transaction.objects.order_by("date", "id").values_list("id", flat=True)[:5]
+    mine = Transaction.objects.visible_to(searched).order_by("date", "id").values_list("id", flat=True)[:100]
+    Transaction.objects.filter(id__in=[*oldest, *mine]).update(notes="ancient rail")
+    matching = Transaction.objects.visible_to(searched).filter(notes="ancient rail")
+    entries = 5 * matching.values("budget_id").distinct().count()
+    expected = list(matching.order_by("-date", "-id").values_list("id", flat=True))
+    with CaptureQueriesContext(connection) as captured:
+        body = client_for(searched).get(LIST, {"search": "ancient", "limit": 50}).json()
+    assert body["count"] == len(expected) == 100
+    assert [row["id"] for row in body["results"]] == expected[:50]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:  # the guard reads the table's size from its statistics
+        cursor.execute("ANALYZE transactions_transaction")
+    assert Transaction.objects.count() <= entries * 100 // 50  # so the walk is tried
+    with CaptureQueriesContext(connection) as captured:
+        body = client_for(searched).get(LIST, {"search": "ancient", "limit": 50}).json()
+    assert [row["id"] for row in body["results"]] == expected[:50]
+    page = captured.captured_queries[-1]["sql"]
+    assert _walk_read_the_table(page)
+    # The walked rows are the table's first ``entries`` rows in the order, whatever the term:
+    # with the filters inside the limited walk, it would stop at ``entries`` matching rows,
+    # reading the whole table for a rare term.
+    (walk,) = [node for node in _plan(page) if node.get("Subplan Name") == "CTE walk"]
+    (walked,) = [node for node in _nodes(walk) if node.get("Alias") == "walked"]
+    (limited,) = [child for child in walked["Plans"] if child["Parent Relationship"] == "Subquery"]
+    assert limited["Node Type"] == "Limit"
+    assert limited["Actual Rows"] == entries < Transaction.objects.count(), (entries, limited)
+    assert _window_ran(page)
+
+
+def test_a_searched_walk_keeps_only_rows_of_budgets_in_the_callers_scope(client_for, searched, monkeypatch):
+    """As the unnarrowed walk: a stranger's budget slipped into the searched count (its rows
+    the table's newest and holding the term) yields none of its rows."""
+    stranger_budget = Budget.objects.filter(name="Stranger 0").get()
+    real = pagination.TransactionPagination.rows_per_budget
+
+    def with_a_foreign_budget(self, queryset, request):
+        return {**real(self, queryset, request), stranger_budget.pk: 12}
+
+    monkeypatch.setattr(pagination.TransactionPagination, "rows_per_budget", with_a_foreign_budget)
+    foreign = set(Transaction.objects.filter(budget=stranger_budget).values_list("id", flat=True))
+    assert Transaction.objects.filter(budget=stranger_budget, payee="Rail").exists()
+    every = _expected_searched(searched, "")
+    client = client_for(searched)
+    for limit in (50, 500):
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(LIST, {"search": "rail", "limit": limit}).json()
+        ids = [row["id"] for row in body["results"]]
+        assert not foreign & set(ids), limit
+        assert ids == every[:limit], limit
+        if connection.vendor == "postgresql":
+            assert "walk AS MATERIALIZED" in captured.captured_queries[-1]["sql"]
