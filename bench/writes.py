@@ -6,9 +6,10 @@ imports into it the file of bench/import_file.py (5.2 MB at 50,000 rows: every k
 the import reads, 600 duplicates to skip). Each request is timed from the request sent to the
 answer read; what a real run or bulk/ created is deleted after it, untimed, straight in the
 database (then VACUUM (ANALYZE)), so every run starts from the same table and the data set
-is left as it was. Beside each, the database floor: the rows that run created, written again in one COPY
-and committed straight through psycopg (no HTTP, no Django, no parsing), which is what
-PostgreSQL alone takes to insert them with the table's indexes, triggers and foreign keys.
+is left as it was. Beside each, the database floor: the rows that run created, written again
+in one COPY and committed straight through psycopg (no HTTP, no Django, no parsing), which is
+what PostgreSQL alone takes to insert them with the table's indexes, triggers and foreign
+keys.
 """
 
 import http.client
