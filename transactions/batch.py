@@ -62,12 +62,17 @@ class TransactionBatchViewSet(KnowledgeHeaderMixin, TenantViewSet):
                 f"At most {MAX_BULK_ITEMS} transactions per request; this one has {len(items)}.",
                 code="too_many_items",
             )
-        ids = [item.get(key) for item in items if isinstance(item, dict) for key in ("budget", "category")]
+        bodies = [item for item in items if isinstance(item, dict)]
         context = {
             "request": request,
             "scoped_rows": {
-                Budget: preload_scoped(Budget, request.user, ids),
-                Category: preload_scoped(Category, request.user, ids, select_related=["budget"]),
+                Budget: preload_scoped(Budget, request.user, [item.get("budget") for item in bodies]),
+                Category: preload_scoped(
+                    Category,
+                    request.user,
+                    [item.get("category") for item in bodies],
+                    select_related=["budget"],
+                ),
             },
         }
         validated = validated_items_fast(items, context["scoped_rows"])

@@ -62,6 +62,21 @@ def test_preloaded_rows_are_read_at_the_given_action(shared):
     assert preload_scoped(Budget, shared.viewer, [shared.budget.pk]) == {shared.budget.pk: shared.budget}
 
 
+def test_preloaded_ids_are_read_as_a_lookup_reads_them(shared):
+    """Integers as they are, strings as the database would read them; a bool, a float, a
+    list or an id beyond 64 bits names no row (True is not the id 1)."""
+    budget = shared.budget
+    own = BudgetFactory(owner=shared.viewer)
+    assert budget.pk != own.pk
+    odd = [True, False, float(budget.pk), [budget.pk], {"id": budget.pk}, None, 2**63, "x", ""]
+    assert preload_scoped(Budget, shared.viewer, odd) == {}
+    assert preload_scoped(Budget, shared.viewer, [*odd, f" {budget.pk} "]) == {budget.pk: budget}
+    assert preload_scoped(Budget, shared.viewer, [*odd, own.pk, own.pk, f"+{budget.pk}"]) == {
+        own.pk: own,
+        budget.pk: budget,
+    }
+
+
 def filtered(user, scope_action=None):
     kwargs = {"scope_action": scope_action} if scope_action else {}
 
