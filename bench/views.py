@@ -39,9 +39,10 @@ def _user(request) -> User:
     return User.objects.get(pk=int(request.GET["user"]))
 
 
-def _page(user, queryset, order, limit: int, *, narrowed: bool, offset: int = 0) -> tuple[int, list[dict]]:
+def _page(user, queryset, order, limit: int, *, narrowed: set, offset: int = 0) -> tuple[int, list[dict]]:
     """The same queries as the API's paginator: rows per budget (the counters, or a count
-    when filters narrow the list), then the page's rows by id among the window's."""
+    when filters, ``narrowed`` by their names, narrow the list), then the page's rows by id
+    among the window's (walked where the API walks)."""
     from django.db import connection
     from django.db.models import Count
 
@@ -58,6 +59,7 @@ def _page(user, queryset, order, limit: int, *, narrowed: bool, offset: int = 0)
             order=order,
             offset=offset,
             limit=limit,
+            narrowed=narrowed,
         )
         return count, list(Transaction.objects.filter(pk__in=page_ids).order_by(*order).values(*TX_FIELDS))
     if len(per_budget) == 1:
@@ -87,7 +89,8 @@ def transactions(request):
     if "amount_min" in request.GET:
         queryset = amount_bound(queryset, Decimal(request.GET["amount_min"]), at_least=True)
     order = ORDERS.get(request.GET.get("ordering", ""), ("-date", "-id"))
-    narrowed = any(name in request.GET for name in ("date_after", "category", "search", "kind", "amount_min"))
+    filters = ("date_after", "date_before", "category", "search", "kind", "amount_min")
+    narrowed = {name for name in filters if name in request.GET}
     count, results = _page(
         user,
         queryset,

@@ -210,7 +210,7 @@ def window_page_ids(
     offset: int,
     limit: int,
     unordered: bool = False,
-    narrowed=(),
+    narrowed,
     exact: bool = True,
 ) -> RawSQL:
     """The page's ids, in one statement, for any number of budgets (window_sql), its sample
