@@ -63,11 +63,11 @@ INDEXED_ORDER_FIELDS = {"date", "amount_minor", "created_at"}
 NOT_NARROWING = PAGINATION_PARAMS | {"ordering"}
 # The window's sample: at least this many budgets (all of them when there are fewer).
 MIN_SAMPLED_BUDGETS = 32
-# An unnarrowed list in one of these orders over at least this many budgets first walks the
-# rows of the whole table in the order (a table-wide (field, id) index: Transaction.Meta) for
-# its page, reading at most this many index entries per visible budget: about what the
-# window's one descent per budget costs (window_sql, "walk"). Below it the window's descents
-# are cheap.
+# An unnarrowed (or searched: walk_of) list in one of these orders over at least this many
+# budgets first walks the rows of the whole table in the order (a table-wide (field, id)
+# index: Transaction.Meta) for its page, reading at most this many index entries per visible
+# budget: about what the window's one descent per budget costs (window_sql, "walk"). Below
+# it the window's descents are cheap.
 WALK_ORDER_FIELDS = {"date", "amount_minor"}
 WALK_FROM_BUDGETS = 64
 WALK_ENTRIES_PER_BUDGET = 10
@@ -317,8 +317,9 @@ def window_sql(
     ``walk`` (a list over many budgets: walk_of), the number of index entries
     to read at most, of rows to find, and the table size up to which to try: before the
     window, the table's rows are walked in the order off its table-wide index (every
-    budget's, index-only), each kept if its budget is in ``page_budget``, until that many
-    are found. The first depth rows of the list are the first depth rows so kept: when the
+    budget's, index-only), each kept if its budget is in ``page_budget`` (and, for a
+    narrowed list, if its table row passes the filters), until that many are found. The
+    first depth rows of the list are the first depth rows so kept: when the
     walk finds them all, they are the page's rows and the window is not run; when it reads
     its entries and comes up short (the caller's rows are not among the table's first in
     the order), or the table (PostgreSQL's estimate of its rows, pg_class.reltuples) is
