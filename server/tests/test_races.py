@@ -18,7 +18,7 @@ from budgets.models import Budget, BudgetGroupObjectPermission, BudgetUserObject
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_user
 from households.models import Household, Invitation, Membership
 from households.tests.factories import InvitationFactory, make_household
-from money.amounts import parse_amount
+from money.amounts import format_amount, parse_amount
 from server.tests.races import TRIALS, Call, race, send
 from transactions.models import Transaction
 from transactions.tests.factories import TransactionFactory
@@ -499,6 +499,10 @@ def test_currency_change_racing_a_first_transaction(server, path):
         recorded = bool(amounts)
         # Every row's amount is "12" in the currency the budget has now.
         assert amounts <= {parse_amount("12", budget.currency)}, (amounts, budget.currency)
+        if created.status == 201:  # and the answer shows each as that currency writes it
+            rows = created.body if isinstance(created.body, list) else [created.body]
+            shown = {row["amount"] for row in rows}
+            assert shown == {format_amount(minor, budget.currency) for minor in amounts}, (shown, created)
         if created.status == 201 and patched.status == 200:
             assert budget.currency == "JPY" and amounts == {12}, (created, patched)  # change first
         elif created.status == 201:
