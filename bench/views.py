@@ -15,7 +15,7 @@ from accounts.models import User
 from budgets.models import Budget
 from transactions.filters import amount_bound, search
 from transactions.models import Transaction
-from transactions.pagination import window_page_ids
+from transactions.pagination import compiled_counted_page, window_page_ids
 from transactions.selectors import budget_monthly_report, transaction_counts_by_budget
 
 TX_FIELDS = (
@@ -40,12 +40,16 @@ def _user(request) -> User:
 
 
 def _page(user, queryset, order, limit: int, *, narrowed: set, offset: int = 0) -> tuple[int, list[dict]]:
-    """The same queries as the API's paginator: rows per budget (the counters, or a count
-    when filters, ``narrowed`` by their names, narrow the list), then the page's rows by id
-    among the window's (walked where the API walks)."""
+    """The same queries as the API's paginator: an unnarrowed list's count and page in one
+    statement on PostgreSQL; otherwise rows per budget (the counters, or a count when
+    filters, ``narrowed`` by their names, narrow the list), then the page's rows by id among
+    the window's (walked where the API walks)."""
     from django.db import connection
     from django.db.models import Count
 
+    if connection.vendor == "postgresql" and not narrowed:
+        count, rows = compiled_counted_page(user, order, offset=offset, limit=limit)
+        return count, [{"id": row.pk, **row._asdict()} for row in rows]
     if narrowed:
         per_budget = dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("id")))
     else:

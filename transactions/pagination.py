@@ -6,7 +6,9 @@ Two ways to page (docs/performance.md, "Issue 16, items 1 and 2"):
 - limit/offset, with the exact ``count``: the count of a list narrowed by nothing but (at
   most) one budget comes from the per-budget counters the database keeps
   (BudgetTransactionCount), one read per visible budget however many rows they hold; any
-  other filter counts matching rows per budget over the (budget, …) indexes;
+  other filter counts matching rows per budget over the (budget, …) indexes. An unnarrowed
+  list on PostgreSQL reads the counters in the page's own statement
+  (compiled_counted_page): one statement, one snapshot, for the count and the page;
 - ``?cursor=``, for clients that walk everything: keyset pagination on (order field, id),
   no count, stable under inserts. ``cursor=start`` asks for the first page; each page
   links the next one. The cursor is signed for the caller, and all it holds is a position
@@ -42,7 +44,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from budgets.models import Budget
-from permissions.scoping import caller, dangerously_unscoped
+from permissions.scoping import caller, dangerously_unscoped, is_active_user
 from server.compiled import array_text, compiled_sql
 from server.filters import PAGINATION_PARAMS
 from server.pagination import LimitOffsetPagination
@@ -54,7 +56,7 @@ from transactions.filters import (
     walked_search,
 )
 from transactions.models import BudgetTransactionCount, Transaction
-from transactions.rows import as_page_rows, page_rows, page_values
+from transactions.rows import PAGE_COLUMNS, as_page_rows, page_rows, page_values
 from transactions.selectors import transaction_counts_by_budget
 
 # Orderings whose per-budget index exists: ("-date", "-id") etc. (see Transaction.Meta.indexes).
@@ -91,6 +93,23 @@ _BEYOND = {
     ("amount_minor", "ASC"): "'9223372036854775807'::bigint",
 }
 _BEYOND_ID = {"DESC": "0", "ASC": "'9223372036854775807'::bigint"}
+# The sample is about sqrt(budgets x rows) / this many budgets (sampled_budgets).
+_SAMPLE_SPREAD = 4
+# A counted page's budgets (compiled_counted_page): how many, their rows, and how many of those
+# the page's depth (the parameter) needs.
+_TOTALS_SQL = (
+    "SELECT count(*) AS budgets, COALESCE(sum(page_budget.n), 0)::bigint AS n, "
+    "LEAST(%s::bigint, COALESCE(sum(page_budget.n), 0))::bigint AS need FROM page_budget"
+)
+# Its sample, chosen as sampled_budgets chooses it, the depth twice its parameter.
+_COUNTED_SHARE_SQL = (
+    "SELECT chosen.id, "  # noqa: S608 - fixed SQL and constants
+    "GREATEST(1, LEAST(chosen.n, CEIL(%s::numeric * chosen.n / sum(chosen.n) OVER ())))::int AS k "
+    "FROM (SELECT page_budget.id, page_budget.n FROM page_budget "
+    "ORDER BY page_budget.n DESC, page_budget.id LIMIT ("
+    f"SELECT GREATEST({MIN_SAMPLED_BUDGETS}, "
+    f"CEIL(sqrt(totals.budgets * %s::numeric) / {_SAMPLE_SPREAD}))::bigint FROM totals)) AS chosen"
+)
 
 CURSOR_PARAM = "cursor"
 CURSOR_START = "start"
@@ -194,7 +213,7 @@ def sampled_budgets(weights: dict[int, int], rows: int) -> tuple[list[int], list
     hold them). More budgets sampled cost one index descent each; fewer make the window
     wider (about rows x budgets / sampled rows to merge), hence the square root."""
     budgets = len(weights)
-    wanted = max(MIN_SAMPLED_BUDGETS, math.ceil(math.sqrt(budgets * rows) / 4))
+    wanted = max(MIN_SAMPLED_BUDGETS, math.ceil(math.sqrt(budgets * rows) / _SAMPLE_SPREAD))
     chosen = heapq.nsmallest(wanted, weights, key=lambda b: (-weights[b], b))
     total = sum(weights[b] for b in chosen) or 1
     shares = [max(1, min(weights[b], math.ceil(rows * weights[b] / total))) for b in chosen]
@@ -257,6 +276,22 @@ def walk_of(weights: dict[int, int], order: tuple[str, ...], depth: int, *, narr
     visible = sum(weights.values())
     need = min(depth, visible)
     return (entries, need, entries * visible // need) if need <= entries else None
+
+
+def counted_walk(entries_per_budget, from_budgets):
+    """walk_of's numbers for a counted page, as SQL over its totals: the index entries to
+    read, the rows to find, and the largest table in which to try (-1, never, where walk_of
+    gives None: fewer than ``from_budgets`` budgets, or more rows needed than entries)."""
+    entries = "%s::bigint * totals.budgets"
+    return (
+        (f"(SELECT {entries} FROM totals)", (entries_per_budget,)),  # noqa: S608 - fixed SQL
+        ("(SELECT totals.need FROM totals)", ()),
+        (
+            f"(SELECT CASE WHEN totals.budgets >= %s::bigint AND totals.need <= {entries} "  # noqa: S608
+            f"THEN {entries} * totals.n / GREATEST(totals.need, 1) ELSE -1 END FROM totals)",
+            (from_budgets, entries_per_budget, entries_per_budget),
+        ),
+    )
 
 
 def window_budgets(weights: dict[int, int], depth: int, *, unordered: bool):
@@ -329,6 +364,46 @@ def window_sql(
     Every value is a parameter (the SQL depends on the order, the filters and whether
     ``sparse`` and ``walk`` are given only), so compiled_page can stand placeholders in for
     them."""
+    if walk is not None:
+        walk = tuple(("%s", (value,)) for value in walk)
+    head, head_params, body, body_params = _window(
+        queryset,
+        scope=scope,
+        order=order,
+        budgets=budgets,
+        sparse=sparse,
+        sampled=sampled,
+        shares=shares,
+        edge_at=edge_at,
+        depth=depth,
+        limit=limit,
+        offset=offset,
+        walk=walk,
+    )
+    return RawSQL(f"{head} {body}", (*head_params, *body_params))  # noqa: S611 - values are parameters
+
+
+def _window(
+    queryset,
+    *,
+    scope: RawSQL,
+    order: tuple[str, ...],
+    budgets,
+    sparse,
+    sampled,
+    shares,
+    edge_at,
+    depth,
+    limit,
+    offset,
+    walk,
+):
+    """window_sql's statement as its WITH clause and the SELECT of the page's ids that
+    follows it, each with its parameters. ``walk``: its three numbers as SQL expressions,
+    each (sql, params). ``budgets`` None: the budgets are the caller's with rows, and how
+    many each holds, read from the counters in the statement itself (compiled_counted_page);
+    ``sampled``, ``shares`` and ``sparse`` are then None too, and the sample is chosen in
+    SQL as sampled_budgets chooses it."""
     field = order[0].lstrip("-")
     direction = "DESC" if order[0].startswith("-") else "ASC"
     reach = ">=" if direction == "DESC" else "<="
@@ -352,10 +427,15 @@ def window_sql(
     window_rows = window_rows.filter(RowCompare((F(field), F("id")), reach, edge))
     sorted_by = f"sort_key {direction}, id {direction}"
     sample_sql, sample_params = _with_limit(walked_sample, "share.k")
-    window, window_params = _with_limit(window_rows, "%s")
+    # A counted page's limits are read at run time (an InitPlan): planned for their values,
+    # its plan looked cheaper than the generic one, so PostgreSQL planned it again on every
+    # run (1.6 ms), for the same plan.
+    value = "%s" if budgets is not None else "(SELECT %s::bigint)"
+    window, window_params = _with_limit(window_rows, value)
     window_params = (*window_params, depth)
     # The scope's compiled SQL is interpolated; values are parameters.
     in_scope = f"WHERE given.id IN ({scope.sql})"
+    totals, totals_params = "", ()
     budget_sql = "SELECT given.id FROM unnest(%s::bigint[]) AS given (id) " + in_scope  # noqa: S608
     budget_params = (budgets, *scope.params)
     share_sql = (
@@ -363,7 +443,17 @@ def window_sql(
         "WHERE given.id IN (SELECT page_budget.id FROM page_budget)"
     )
     share_params = (sampled, shares)
-    if sparse is not None:
+    if budgets is None:
+        # The budgets with rows, with how many (``n``); the sample: the most rows first.
+        counters = BudgetTransactionCount._meta.db_table
+        budget_sql = (
+            f"SELECT c.budget_id AS id, c.total AS n FROM {counters} AS c "  # noqa: S608 - fixed names
+            f"WHERE c.budget_id IN ({scope.sql}) AND c.total > 0"
+        )
+        budget_params = scope.params
+        totals, totals_params = f"totals AS MATERIALIZED ({_TOTALS_SQL}), ", (depth,)
+        share_sql, share_params = _COUNTED_SHARE_SQL, (depth, depth)
+    elif sparse is not None:
         # Each budget's share of the sample and whether it is sparse, beside its id: the sample
         # is read off page_budget, with no join (a generic plan made that a nested loop).
         budget_sql = (
@@ -387,23 +477,23 @@ def window_sql(
     # Interpolated: the ORM's compiled SQL, the scope's compiled SQL and fixed keywords and
     # literals; every value is a parameter.
     ctes = (
-        f"WITH page_budget AS MATERIALIZED ({budget_sql}), "  # noqa: S608
+        f"WITH page_budget AS MATERIALIZED ({budget_sql}), {totals}"  # noqa: S608
         f"share AS ({share_sql}), "
         "sample AS ("
         "SELECT sampled.id, sampled.sort_key FROM share "
         f"CROSS JOIN LATERAL ({sample_sql}) AS sampled (id, sort_key)"
         "), edge AS ("
         f"SELECT sample.sort_key, sample.id FROM sample ORDER BY sample.sort_key {direction}, "
-        f"sample.id {direction} LIMIT 1 OFFSET %s"
+        f"sample.id {direction} LIMIT 1 OFFSET {value}"
         ")"
     )
-    params = (*budget_params, *share_params, *sample_params, edge_at)
+    params = (*budget_params, *totals_params, *share_params, *sample_params, edge_at)
     windowed = f"FROM page_budget LEFT JOIN edge ON TRUE CROSS JOIN LATERAL ({window}) AS page (id, sort_key)"
     if walk is None:
-        sql = f"{ctes} SELECT page.id {windowed} "
-        params = (*params, *window_params)
+        head, body = ctes, f"SELECT page.id {windowed} "
+        body_params = window_params
     else:
-        entries, need, table_at_most = walk
+        (entries, entries_params), (need, need_params), (table_at_most, at_most_params) = walk
         table = inner.model._meta.db_table
         # The first entries of the whole table in the order, index-only: the filters are not
         # among the walk's conditions, so it reads at most ``entries`` index entries whatever
@@ -424,20 +514,25 @@ def window_sql(
             match = walked.filter(pk=RawSQL("walked.id", ())).order_by().values("pk")
             match_sql, match_params = match.query.sql_with_params()
             matches = f"AND EXISTS ({match_sql} OFFSET 0) "
-        sql = (
+        head = (
             f"{ctes}, walk AS MATERIALIZED ("  # noqa: S608
-            f"SELECT walked.id, walked.sort_key FROM ({table_sql}) AS walked (id, sort_key, budget_id) "
+            f"SELECT walked.id, walked.sort_key FROM ({table_sql.replace('%s', entries)}) "
+            "AS walked (id, sort_key, budget_id) "
             "WHERE (walked.budget_id IN (SELECT page_budget.id FROM page_budget)) IS TRUE "
             f"{matches}"
-            "AND (SELECT c.reltuples FROM pg_class c WHERE c.oid = %s::regclass) <= %s LIMIT %s"
-            ") SELECT page.id FROM ("
-            "SELECT walk.id, walk.sort_key FROM walk WHERE (SELECT count(*) FROM walk) = %s "
-            f"UNION ALL SELECT page.id, page.sort_key {windowed} WHERE (SELECT count(*) FROM walk) < %s"
+            f"AND (SELECT c.reltuples FROM pg_class c WHERE c.oid = %s::regclass) <= {table_at_most} "
+            f"LIMIT {need})"
+        )
+        params = (*params, *entries_params, *match_params, table, *at_most_params, *need_params)
+        body = (
+            "SELECT page.id FROM ("  # noqa: S608
+            f"SELECT walk.id, walk.sort_key FROM walk WHERE (SELECT count(*) FROM walk) = {need} "
+            f"UNION ALL SELECT page.id, page.sort_key {windowed} WHERE (SELECT count(*) FROM walk) < {need}"
             ") AS page (id, sort_key) "
         )
-        params = (*params, entries, *match_params, table, table_at_most, need, need, *window_params, need)
-    sql += f"ORDER BY page.sort_key {direction}, page.id {direction} LIMIT %s OFFSET %s"
-    return RawSQL(sql, (*params, limit, offset))  # noqa: S611 - values are parameters
+        body_params = (*need_params, *window_params, *need_params)
+    body += f"ORDER BY page.sort_key {direction}, page.id {direction} LIMIT {value} OFFSET {value}"
+    return head, params, body, (*body_params, limit, offset)
 
 
 def _walked_or_sorted(
@@ -725,6 +820,66 @@ def compiled_page(
         return as_page_rows(cursor.fetchall())
 
 
+def compiled_counted_page(user, order: tuple[str, ...], *, offset: int, limit: int) -> tuple[int, list]:
+    """An unnarrowed list's count and page in one statement, compiled once per order
+    (PostgreSQL): the caller's budgets with rows and how many each holds, read from the
+    counters (as transaction_counts_by_budget reads them), their total, and the window over
+    them (window_sql; walked as walk_of walks), with the page's rows. One snapshot for the
+    count and the page, and the budgets never travel to Python and back (2,000 of them for
+    an adviser). Every row kept is of a budget among the statement's own, the caller's.
+    Returns the count and the rows (PageRow); a page past the end has none."""
+    walked = order[0].lstrip("-") in WALK_ORDER_FIELDS
+    # The row's columns by position (page_values): the order's field, then the id.
+    positions = ", ".join(
+        f"{PAGE_COLUMNS.index(name.lstrip('-')) + 1} {'DESC' if name.startswith('-') else 'ASC'}"
+        for name in order
+    )
+
+    def build(user_id, edge_at, depth, page_limit, page_offset, *walk_values):
+        head, head_params, body, body_params = _window(
+            Transaction.objects.visible_to(caller(user_id)),
+            scope=Budget.objects.visible_pks(caller(user_id)),
+            order=order,
+            budgets=None,
+            sparse=None,
+            sampled=None,
+            shares=None,
+            edge_at=edge_at,
+            depth=depth,
+            limit=page_limit,
+            offset=page_offset,
+            walk=counted_walk(*walk_values) if walked else None,
+        )
+        unscoped = dangerously_unscoped(Transaction, reason="ids from the scoped window, of its budgets only")
+        # The window's SQL and the statement's own budgets; values are parameters.
+        ids = RawSQL(body, body_params)  # noqa: S611
+        # A filter on each of the page's rows (IS TRUE: as a join, PostgreSQL read every row of
+        # the budgets first, 68,000 for bench-recent).
+        table = Transaction._meta.db_table
+        own = RawSQL(  # noqa: S611 - fixed SQL
+            f'("{table}"."budget_id" IN (SELECT page_budget.id FROM page_budget)) IS TRUE',  # noqa: S608
+            (),
+            output_field=BooleanField(),
+        )
+        rows = page_values(unscoped.filter(own, pk__in=ids).order_by())
+        rows_sql, rows_params = rows.query.sql_with_params()
+        # The count beside each row; with no row (a page past the end), alone.
+        # Compiled SQL and fixed positions; values are parameters.
+        sql = (
+            f"{head} SELECT page_row.*, totals.n FROM totals "  # noqa: S608
+            f"LEFT JOIN LATERAL ({rows_sql}) AS page_row ON TRUE ORDER BY {positions}"
+        )
+        return sql, (*head_params, *rows_params)
+
+    walk_values = (WALK_ENTRIES_PER_BUDGET, WALK_FROM_BUDGETS) if walked else ()
+    values = (user.pk, offset + limit - 1, offset + limit, limit, offset, *walk_values)
+    sql, params = compiled_sql(("transaction-counted-page", order), build, *values)
+    with connections[Transaction.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return rows[0][-1], as_page_rows([row[:-1] for row in rows if row[0] is not None])
+
+
 @contextmanager
 def planned_for_their_values(alias: str, when: bool):
     """The statements sent inside are planned for their values every time, not prepared:
@@ -793,8 +948,9 @@ def _invalid_cursor() -> ValidationError:
 
 class TransactionPagination(LimitOffsetPagination):
     """limit/offset: two queries, matching rows per visible budget (the count, and which
-    budgets are worth reading) and the page's rows. ``cursor``: the counters (which budgets
-    hold rows; no count) and the page's rows."""
+    budgets are worth reading) and the page's rows; one for an unnarrowed list on
+    PostgreSQL (compiled_counted_page). ``cursor``: the counters (which budgets hold rows;
+    no count) and the page's rows."""
 
     cursor_query_param = CURSOR_PARAM
     schema_error_codes = {CURSOR_PARAM: ("invalid",)}
@@ -811,6 +967,12 @@ class TransactionPagination(LimitOffsetPagination):
             return self.paginate_by_cursor(queryset, request, token)
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
+        # Unnarrowed: the count and the page in one statement (an inactive caller sees none).
+        order = _top_n_order(queryset)
+        user = request.user
+        if self.compiled is not None and not self.narrowing and order is not None and is_active_user(user):
+            self.count, rows = compiled_counted_page(user, order, offset=self.offset, limit=self.limit)
+            return rows
         with planned_for_their_values(queryset.db, "search" in self.narrowing):
             per_budget = self.rows_per_budget(queryset, request)
             self.count = sum(per_budget.values())

@@ -10,6 +10,7 @@ walk has to pass over them either way."""
 
 import datetime
 import json
+import math
 import random
 from urllib.parse import urlsplit
 
@@ -21,8 +22,10 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import UserFactory
 from budgets.models import Budget, BudgetUserObjectPermission, GrantSource
 from budgets.shares import VIEW_CODENAME, codename_id
+from server import compiled
 from transactions import pagination
 from transactions.models import Transaction
+from transactions.selectors import transaction_counts_by_budget
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +144,9 @@ def test_the_walk_or_the_window_gives_the_same_exact_pages(
             body = client.get(LIST, {"ordering": ordering, "offset": offset, "limit": limit}).json()
         assert body["count"] == len(every)
         assert [row["id"] for row in body["results"]] == every[offset : offset + limit], (offset, limit)
-        assert len(captured) == 3  # the token's user, the counters, the page
+        # The token's user, then the count with the page (PostgreSQL: compiled_counted_page),
+        # or the counters and the page.
+        assert len(captured) == (2 if connection.vendor == "postgresql" else 3)
         if connection.vendor == "postgresql" and offset + limit <= entries * 70:
             assert _window_ran(captured.captured_queries[-1]["sql"]) is not walked, (offset, limit)
     url, seen = f"{LIST}?cursor=start&limit=40&ordering={ordering}", []
@@ -188,19 +193,44 @@ def test_only_unnarrowed_or_searched_lists_in_date_or_amount_order_are_walked(
     assert ("walk AS MATERIALIZED" in page) is (walks and connection.vendor == "postgresql"), params
 
 
-def test_fewer_budgets_than_walk_from_budgets_are_not_walked(client_for, adviser, monkeypatch):
+@pytest.mark.parametrize("compile_pages", [True, False])
+def test_fewer_budgets_than_walk_from_budgets_are_not_walked(client_for, adviser, monkeypatch, compile_pages):
+    """Built, the page's statement has no walk; compiled (compiled_counted_page), the statement
+    counts the budgets itself and its walk reads nothing."""
+    monkeypatch.setattr(compiled, "_compiled", {})
+    monkeypatch.setattr(pagination, "COMPILE_PAGES", compile_pages)
     monkeypatch.setattr(pagination, "WALK_FROM_BUDGETS", 71)  # the adviser sees 70
     with CaptureQueriesContext(connection) as captured:
         body = client_for(adviser).get(LIST).json()
-    assert "walk AS MATERIALIZED" not in captured.captured_queries[-1]["sql"]
+    page = captured.captured_queries[-1]["sql"]
     assert [row["id"] for row in body["results"]] == _expected(adviser, "")[:50]
+    if connection.vendor != "postgresql":
+        assert "walk AS MATERIALIZED" not in page
+    elif compile_pages:
+        assert not _walk_read_the_table(page)
+        assert _window_ran(page)
+    else:
+        assert "walk AS MATERIALIZED" not in page
+    monkeypatch.setattr(pagination, "WALK_FROM_BUDGETS", 70)
+    with CaptureQueriesContext(connection) as captured:
+        body = client_for(adviser).get(LIST).json()
+    assert [row["id"] for row in body["results"]] == _expected(adviser, "")[:50]
+    if connection.vendor == "postgresql":
+        assert _walk_read_the_table(captured.captured_queries[-1]["sql"])
 
 
-def test_the_walk_keeps_only_rows_of_budgets_in_the_callers_scope(client_for, adviser, monkeypatch):
+@pytest.mark.parametrize("compile_pages", [True, False])
+def test_the_walk_keeps_only_rows_of_budgets_in_the_callers_scope(
+    client_for, adviser, monkeypatch, compile_pages
+):
     """The walk keeps a row when its budget is among the window's budgets, which the
     statement checks against the caller's scope itself: a stranger's budget slipped into the
     counters' list (as a share revoked between the count and the page would leave it) yields
-    none of its rows, though they are the table's newest."""
+    none of its rows, though they are the table's newest. Compiled, a page by offset reads
+    its budgets in its own statement (compiled_counted_page), and only the cursor's list
+    comes from Python; built, both do."""
+    monkeypatch.setattr(compiled, "_compiled", {})
+    monkeypatch.setattr(pagination, "COMPILE_PAGES", compile_pages)
     stranger_budget = Budget.objects.filter(name="Stranger 0").get()
     real = pagination.transaction_counts_by_budget
 
@@ -360,3 +390,73 @@ def test_a_searched_walk_keeps_only_rows_of_budgets_in_the_callers_scope(client_
         assert ids == every[:limit], limit
         if connection.vendor == "postgresql":
             assert "walk AS MATERIALIZED" in captured.captured_queries[-1]["sql"]
+
+
+def test_a_counted_page_shows_no_row_outside_its_own_budgets(client_for, adviser, monkeypatch):
+    """compiled_counted_page keeps a row only when its budget is among the statement's own
+    (the caller's with rows, read through the scope in SQL): a stranger's row slipped into
+    the window's ids, the table's newest, is not shown, and the count is the caller's."""
+    monkeypatch.setattr(compiled, "_compiled", {})
+    foreign = Transaction.objects.filter(budget__name__startswith="Stranger").order_by("-date", "-id")[0]
+    real, calls = pagination._window, []
+
+    def with_a_foreign_row(queryset, **window):
+        head, head_params, body, body_params = real(queryset, **window)
+        calls.append(window["budgets"])
+        return head, head_params, f"SELECT %s UNION ALL ({body})", (foreign.pk, *body_params)
+
+    monkeypatch.setattr(pagination, "_window", with_a_foreign_row)
+    every = _expected(adviser, "")
+    client = client_for(adviser)
+    for offset, limit in ((0, 50), (20, 10), (len(every) - 3, 50)):
+        body = client.get(LIST, {"offset": offset, "limit": limit}).json()
+        assert body["count"] == len(every)
+        assert [row["id"] for row in body["results"]] == every[offset : offset + limit], (offset, limit)
+    # PostgreSQL compiles the statement once, its budgets counted in SQL; SQLite has no window.
+    assert calls == ([None] if connection.vendor == "postgresql" else [])
+
+
+@pytest.mark.parametrize(
+    ("from_budgets", "per_budget", "offset"),
+    [(70, 10, 0), (71, 10, 0), (70, 1, 0), (70, 1, 100), (70, 3, 100), (70, 5, 100), (10, 2, 100)],
+)
+def test_a_counted_page_walks_where_walk_of_walks(
+    client_for, adviser, monkeypatch, from_budgets, per_budget, offset
+):
+    """The counted statement decides in SQL, from its own totals, what walk_of decides from
+    the counters in Python (fewer budgets than WALK_FROM_BUDGETS, more rows needed than
+    entries, a table larger than the walk's reach: the walk reads nothing)."""
+    monkeypatch.setattr(pagination, "WALK_FROM_BUDGETS", from_budgets)
+    monkeypatch.setattr(pagination, "WALK_ENTRIES_PER_BUDGET", per_budget)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the walk's guard reads the table's size from its statistics
+            cursor.execute("ANALYZE transactions_transaction")
+    with CaptureQueriesContext(connection) as captured:
+        body = client_for(adviser).get(LIST, {"offset": offset}).json()
+    assert [row["id"] for row in body["results"]] == _expected(adviser, "")[offset : offset + 50]
+    if connection.vendor != "postgresql":
+        return
+    walk = pagination.walk_of(transaction_counts_by_budget(user=adviser), ("-date", "-id"), offset + 50)
+    tried = walk is not None and Transaction.objects.count() <= walk[2]
+    page = captured.captured_queries[-1]["sql"]
+    assert _walk_read_the_table(page) is tried, walk
+    assert _window_ran(page) is not tried, walk
+
+
+@pytest.mark.parametrize("depth", [50, 2_050])
+def test_a_counted_page_samples_the_budgets_sampled_budgets_samples(depth):
+    rng = random.Random(depth)
+    weights = {budget: rng.randint(1, 20) for budget in range(1, 2_001)}  # ties, broken by id
+    chosen, shares = pagination.sampled_budgets(weights, depth)
+    assert len(chosen) == max(pagination.MIN_SAMPLED_BUDGETS, math.ceil(math.sqrt(2_000 * depth) / 4))
+    assert sum(shares) >= depth
+    if connection.vendor != "postgresql":
+        return
+    sql = (
+        "WITH page_budget AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS given (id, n)), "
+        f"totals AS ({pagination._TOTALS_SQL}) "
+        f"SELECT share.id, share.k FROM ({pagination._COUNTED_SHARE_SQL}) AS share"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (list(weights), list(weights.values()), depth, depth, depth))
+        assert dict(cursor.fetchall()) == dict(zip(chosen, shares, strict=True))
