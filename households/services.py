@@ -65,6 +65,8 @@ def lock_households(ids) -> list[int]:
     a circle) until the transaction ends; returns the ids that still exist. The first
     step of every membership write, and of every share that depends on a membership."""
     ids = [pk for pk in ids if pk in PK_RANGE]  # an id from a URL may be out of any column's range
+    if not ids:
+        return []  # most writes touch no household (a transaction without a split)
     return list(
         Household.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
     )
