@@ -170,7 +170,7 @@ def after_position(order: tuple[str, ...], value, pk: int) -> RowCompare:
     return RowCompare((F(field), F("id")), "<" if order[0].startswith("-") else ">", position)
 
 
-def filters_only(queryset, scope: RawSQL):
+def filters_only(queryset, scope: RawSQL):  # only on postgresql
     """``queryset`` without the budget scope that visible_to() put on it, its filters kept; None
     when the scope is not found exactly once among its top-level conditions.
 
@@ -220,7 +220,7 @@ def sampled_budgets(weights: dict[int, int], rows: int) -> tuple[list[int], list
     return chosen, shares
 
 
-def window_page_ids(
+def window_page_ids(  # only on postgresql
     queryset,
     *,
     scope: RawSQL,
@@ -278,7 +278,7 @@ def walk_of(weights: dict[int, int], order: tuple[str, ...], depth: int, *, narr
     return (entries, need, entries * visible // need) if need <= entries else None
 
 
-def counted_walk(entries_per_budget, from_budgets):
+def counted_walk(entries_per_budget, from_budgets):  # only on postgresql
     """walk_of's numbers for a counted page, as SQL over its totals: the index entries to
     read, the rows to find, and the largest table in which to try (-1, never, where walk_of
     gives None: fewer than ``from_budgets`` budgets, or more rows needed than entries)."""
@@ -294,7 +294,7 @@ def counted_walk(entries_per_budget, from_budgets):
     )
 
 
-def window_budgets(weights: dict[int, int], depth: int, *, unordered: bool):
+def window_budgets(weights: dict[int, int], depth: int, *, unordered: bool):  # only on postgresql
     """window_sql's budgets, sample (``sampled``, ``shares``) and ``sparse``, from ``weights``
     (rows per budget, exactly or at most) for a page ``depth`` rows deep. Sparse: a budget
     with at most ``depth`` matching rows of an ``unordered`` list. When one is, the sample is
@@ -308,7 +308,7 @@ def window_budgets(weights: dict[int, int], depth: int, *, unordered: bool):
     return budgets, None, [share_of.get(budget, 0) for budget in budgets], sparse
 
 
-def window_sql(
+def window_sql(  # only on postgresql
     queryset,
     *,
     scope: RawSQL,
@@ -383,7 +383,7 @@ def window_sql(
     return RawSQL(f"{head} {body}", (*head_params, *body_params))  # noqa: S611 - values are parameters
 
 
-def _window(
+def _window(  # only on postgresql
     queryset,
     *,
     scope: RawSQL,
@@ -535,7 +535,7 @@ def _window(
     return head, params, body, (*body_params, limit, offset)
 
 
-def _walked_or_sorted(
+def _walked_or_sorted(  # only on postgresql
     budget: str, walked: tuple[str, tuple], rows, sorted_by: str, limit: tuple[str, tuple], where: str = ""
 ):
     """A budget's first rows read one of two ways, as ``{budget}.sparse`` says (window_sql):
@@ -559,7 +559,7 @@ def _walked_or_sorted(
     return sql, (*walked_params, *found_params, *limit_params)
 
 
-def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
+def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:  # only on postgresql
     """The narrowed count, one budget at a time: a LATERAL count over each visible budget's
     (budget, …) indexes. Its plan is the same whatever the values, so it stays right once
     PostgreSQL reuses a generic plan for the prepared statement; the flat GROUP BY's
@@ -568,7 +568,7 @@ def matching_rows_per_budget(queryset, budget_ids: RawSQL) -> dict[int, int]:
     return _rows_per_budget(queryset.db, *count_sql(queryset, budget_ids))
 
 
-def count_sql(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:
+def count_sql(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:  # only on postgresql
     """matching_rows_per_budget's statement."""
     inner_sql, inner_params = _rows_of_budget(queryset, budget_ids)
     # Interpolated: the ORM's compiled SQL; values are parameters.
@@ -580,7 +580,7 @@ def count_sql(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:
     return sql, (*budget_ids.params, *inner_params)
 
 
-def _rows_of_budget(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:
+def _rows_of_budget(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:  # only on postgresql
     """The ids of ``queryset``'s rows in the budget ``scope.id``, the scope left out
     (filters_only), as SQL."""
     inner = filters_only(queryset, budget_ids)
@@ -589,7 +589,9 @@ def _rows_of_budget(queryset, budget_ids: RawSQL) -> tuple[str, tuple]:
     return inner.filter(budget_id=RawSQL("scope.id", ())).order_by().values("pk").query.sql_with_params()
 
 
-def complement_count_sql(kept, outside, budget_ids: RawSQL, *, at_least: bool, bound) -> tuple[str, tuple]:
+def complement_count_sql(
+    kept, outside, budget_ids: RawSQL, *, at_least: bool, bound
+) -> tuple[str, tuple]:  # only on postgresql
     """count_sql for a list narrowed by one amount bound and nothing else: each budget's
     matching rows counted (``kept``), or its total from the counters less its rows
     ``outside`` the bound, whichever the column's statistics say are fewer (the share of
@@ -627,7 +629,7 @@ def complement_count_sql(kept, outside, budget_ids: RawSQL, *, at_least: bool, b
     return sql, (*budget_ids.params, *statistics, *outside_params, *kept_params)
 
 
-def _rows_per_budget(alias: str, sql: str, params) -> dict[int, int]:
+def _rows_per_budget(alias: str, sql: str, params) -> dict[int, int]:  # only on postgresql
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
@@ -655,7 +657,7 @@ UNORDERED_FILTERS = frozenset({"amount_min", "amount_max", "created_by"})
 
 
 @dataclass(frozen=True)
-class Narrowing:
+class Narrowing:  # only on postgresql
     """A list's filters as a compiled statement takes them: their names (part of its key)
     and values (its parameters, in the names' order: a row's id for an id filter, one bound
     per currency exponent for an amount filter)."""
@@ -708,13 +710,13 @@ class Narrowing:
         return self.apply(Transaction.objects.visible_in_budget(caller(user_id), budget_id), values)
 
 
-def _parameters(name: str, value) -> tuple:
+def _parameters(name: str, value) -> tuple:  # only on postgresql
     if name in AMOUNT_BOUNDS:
         return amount_bounds(value, at_least=AMOUNT_BOUNDS[name])
     return (getattr(value, "pk", value),)
 
 
-def narrowing_of(view) -> Narrowing | None:
+def narrowing_of(view) -> Narrowing | None:  # only on postgresql
     """The filters the list's filterset applied (FilterBackend keeps it on the view), or
     None when one of them is not in COMPILED_FILTERS. No filterset ran: nothing narrows."""
     filterset = getattr(view, "applied_filterset", None)
@@ -732,7 +734,7 @@ def narrowing_of(view) -> Narrowing | None:
     return Narrowing(names, values, filterset.filters)
 
 
-def compiled_count(user, narrowing: Narrowing, alias: str) -> dict[int, int]:
+def compiled_count(user, narrowing: Narrowing, alias: str) -> dict[int, int]:  # only on postgresql
     """matching_rows_per_budget with SQL compiled once per set of filters (PostgreSQL)."""
 
     either_way = narrowing.counted_either_way
@@ -749,7 +751,9 @@ def compiled_count(user, narrowing: Narrowing, alias: str) -> dict[int, int]:
     return _rows_per_budget(alias, *compiled_sql(key, build, user.pk, *narrowing.values))
 
 
-def compiled_ids_first(user, order, narrowing: Narrowing, budget: int, *, offset: int, limit: int):
+def compiled_ids_first(
+    user, order, narrowing: Narrowing, budget: int, *, offset: int, limit: int
+):  # only on postgresql
     """ids_first for one budget's narrowed page, with SQL compiled once per (order, filters)
     (PostgreSQL). The rows come back as PageRow."""
 
@@ -764,7 +768,7 @@ def compiled_ids_first(user, order, narrowing: Narrowing, budget: int, *, offset
         return as_page_rows(cursor.fetchall())
 
 
-def compiled_page(
+def compiled_page(  # only on postgresql
     user, order: tuple[str, ...], weights: dict[int, int], *, narrowing, offset: int, limit: int, exact: bool
 ):
     """The page of a list narrowed by COMPILED_FILTERS only, on PostgreSQL: the same window
@@ -820,7 +824,9 @@ def compiled_page(
         return as_page_rows(cursor.fetchall())
 
 
-def compiled_counted_page(user, order: tuple[str, ...], *, offset: int, limit: int) -> tuple[int, list]:
+def compiled_counted_page(
+    user, order: tuple[str, ...], *, offset: int, limit: int
+) -> tuple[int, list]:  # only on postgresql
     """An unnarrowed list's count and page in one statement, compiled once per order
     (PostgreSQL): the caller's budgets with rows and how many each holds, read from the
     counters (as transaction_counts_by_budget reads them), their total, and the window over

@@ -547,6 +547,46 @@ def test_an_amount_bounded_count_racing_a_bulk_create_sees_all_of_it_or_none(ser
         assert listed.body["count"] in (before, before + 8), (before, listed.body["count"])
 
 
+def test_a_list_racing_a_bulk_create_counts_and_shows_it_whole_or_not_at_all(server):
+    """On PostgreSQL an unfiltered list's count and rows are of one moment, one statement
+    (transactions/pagination.py compiled_counted_page): a bulk create of 10 rows that commits
+    while the list runs is in both the count and the rows, or in neither; never counted and
+    not shown, nor shown and not counted. The pauses hold the list's statements (the
+    counters', the page's) and the insert about as long, so the commit falls before, between
+    or after them across the trials. SQLite reads the count and the page in two statements
+    (a transaction there would take the write lock: server/env.py), so each is whole: the
+    create's 10 rows or none, in the count as in the rows."""
+    owner = UserFactory()
+    budgets = [BudgetFactory(owner=owner, currency="EUR") for _ in range(3)]
+    for budget in budgets:
+        for _ in range(4):
+            TransactionFactory(budget=budget, created_by=owner)
+    access = token(owner)
+    items = [_new_transaction(budgets[0].pk)] * 10
+    before = Transaction.objects.filter(budget__owner=owner).count()
+    for _ in _trials():
+        Transaction.objects.filter(budget__owner=owner, payee="", notes="", amount_minor=1200).delete()
+        created, listed = race(
+            server,
+            [
+                Call("POST", "/transactions/bulk/", items, access),
+                Call("GET", "/transactions/?limit=1000", token=access),
+            ],
+            pauses={
+                **at(("INSERT INTO transactions_transaction", 0.01)),
+                "transactions_budgettransactioncount": 0.006,
+                '"transactions_transaction"."id" AS "id"': 0.012,
+            },
+        )
+        assert created.status == 201, created
+        assert listed.status == 200, listed
+        count, shown = listed.body["count"], len(listed.body["results"])
+        assert count in (before, before + 10), (before, count)
+        assert shown in (before, before + 10), (before, shown)
+        if connection.vendor == "postgresql":
+            assert count == shown, (before, count, shown)
+
+
 def test_transaction_create_racing_budget_delete(server):
     for _ in _trials():
         budget = BudgetFactory()
