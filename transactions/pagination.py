@@ -308,21 +308,7 @@ def window_budgets(weights: dict[int, int], depth: int, *, unordered: bool):  # 
     return budgets, None, [share_of.get(budget, 0) for budget in budgets], sparse
 
 
-def window_sql(  # only on postgresql
-    queryset,
-    *,
-    scope: RawSQL,
-    order: tuple[str, ...],
-    budgets,
-    sparse,
-    sampled,
-    shares,
-    edge_at,
-    depth,
-    limit,
-    offset,
-    walk=None,
-):
+def window_sql(queryset, *, walk=None, **window):  # only on postgresql
     """The page's ids, in one statement, for any number of budgets:
 
     1. ``page_budget``: ``budgets`` that are in the caller's scope (checked again here, so an
@@ -363,23 +349,10 @@ def window_sql(  # only on postgresql
 
     Every value is a parameter (the SQL depends on the order, the filters and whether
     ``sparse`` and ``walk`` are given only), so compiled_page can stand placeholders in for
-    them."""
-    if walk is not None:
-        walk = tuple(("%s", (value,)) for value in walk)
-    head, head_params, body, body_params = _window(
-        queryset,
-        scope=scope,
-        order=order,
-        budgets=budgets,
-        sparse=sparse,
-        sampled=sampled,
-        shares=shares,
-        edge_at=edge_at,
-        depth=depth,
-        limit=limit,
-        offset=offset,
-        walk=walk,
-    )
+    them. ``window``: _window's other arguments (scope, order, budgets, sparse, sampled,
+    shares, edge_at, depth, limit, offset)."""
+    walked = None if walk is None else tuple(("%s", (value,)) for value in walk)
+    head, head_params, body, body_params = _window(queryset, walk=walked, **window)
     return RawSQL(f"{head} {body}", (*head_params, *body_params))  # noqa: S611 - values are parameters
 
 
