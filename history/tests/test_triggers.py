@@ -39,8 +39,10 @@ def test_every_tracked_table_has_its_change_log_triggers(tracked):
 def test_each_tables_installed_triggers_are_what_the_code_writes(tracked):
     """What the migrations left is what history/triggers.py writes now: a change there
     needs a migration that installs it (postgresql_functions_replaced: budgets 0005,
-    households 0005, transactions 0012).
-    PostgreSQL: the function's body; SQLite: the triggers' statements as SQLite keeps them."""
+    households 0005, transactions 0012; statements_replaced: budgets 0006, households 0006,
+    transactions 0013).
+    PostgreSQL: the function's body; SQLite: the triggers' statements as SQLite keeps them,
+    and that they are still the table's newest."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             written = triggers.install_sql("postgresql", tracked)[0]
@@ -54,6 +56,13 @@ def test_each_tables_installed_triggers_are_what_the_code_writes(tracked):
             )
             kept = [row[0] for row in cursor.fetchall()]
             assert sorted(kept) == sorted(written)
+            # Still the table's newest, which SQLite fires first (statements_replaced).
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s ORDER BY rowid",
+                [tracked.table],
+            )
+            names = [row[0] for row in cursor.fetchall()]
+            assert names[-3:] == list(tracked.triggers())
 
 
 def test_one_statements_events_follow_its_rows_ids():
@@ -86,6 +95,42 @@ def test_one_statements_events_follow_its_rows_ids():
     assert [(e.object_id, e.action) for e in deleted] == [
         (tx.pk, "delete") for tx in sorted(created, key=lambda t: t.pk)
     ]
+
+
+def test_each_rows_changes_are_built_once():
+    """A statement's events build each row's changes once, not once for the WHERE that
+    drops an empty one and again for the value written: a field whose SQL counts its calls,
+    on a table of the test's own, three rows in one INSERT. Once is 5 calls (a value is read
+    to test it, then to write it; the null row's only to test it); twice was 9."""
+    calls = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE TEMPORARY SEQUENCE history_test_calls")
+            # STABLE, as the planner sees a field's expression (a volatile one is never merged).
+            cursor.execute(
+                "CREATE FUNCTION pg_temp.counted(note text) RETURNS text LANGUAGE plpgsql STABLE AS "
+                "$$ BEGIN PERFORM nextval('history_test_calls'); RETURN note; END $$"
+            )
+            counted = "pg_temp.counted({r}.note)"
+        else:
+            connection.connection.create_function("counted", 1, lambda note: calls.append(note) or note)
+            counted = "counted({r}.note)"
+        cursor.execute("CREATE TABLE history_test_note (id integer PRIMARY KEY, note text)")
+        note = triggers.Tracked(
+            table="history_test_note", object_type="budget", fields=(triggers.Field("note", sql=counted),)
+        )
+        for sql in triggers.install_sql(connection.vendor, note):
+            cursor.execute(sql)
+        start = mark()
+        cursor.execute("INSERT INTO history_test_note (id, note) VALUES (1, 'rent'), (2, 'rail'), (3, NULL)")
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT last_value FROM history_test_calls")
+            calls = list(range(cursor.fetchone()[0]))
+    assert [(e.object_id, e.changes) for e in events_after(start)] == [
+        (1, {"note": [None, "rent"]}),
+        (2, {"note": [None, "rail"]}),
+    ]
+    assert len(calls) == 5
 
 
 def test_the_tracked_tables_are_every_table_the_issue_names():
