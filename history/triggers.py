@@ -167,12 +167,13 @@ def _postgresql_insert(tracked: Tracked, action: str, rows: str, old: str | None
     costs about 45 ms of a 49,400-row import's 1.3 s of events."""
     owner = _owner_columns(tracked, new or old)
     joins = _budget_joins(tracked, *(r for r in (old, new) if r))
+    changes = _changes(tracked, "postgresql", old, new)
     return f"""
         INSERT INTO {EVENT_TABLE} ({_COLUMNS})
         SELECT now(), '{tracked.object_type}', {owner}, '{action}', x.changes,
                {_ACTOR}, {_ACTOR} IS NOT NULL, {_SOURCE}, {_REQUEST}
         FROM {rows}{joins}
-        CROSS JOIN LATERAL (SELECT {_changes(tracked, "postgresql", old, new)} AS changes {_ONCE["postgresql"]}) AS x
+        CROSS JOIN LATERAL (SELECT {changes} AS changes {_ONCE["postgresql"]}) AS x
         WHERE x.changes <> '{{}}'::jsonb
         ORDER BY {new or old}.{tracked.pk};"""
 
