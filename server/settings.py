@@ -122,6 +122,9 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db
 # request (several ms). Checked before reuse, so a restarted server is not an error.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same check, by the socket where it can: no SELECT 1 per request (server/postgresql).
+    DATABASES["default"]["ENGINE"] = "server.postgresql"
 # PostgreSQL: values bound by the server and statements prepared once per connection:
 # every request runs the same few statements (the caller, the scope, the page), and
 # planning them each time cost up to 0.6 ms apiece. 0 turns it off, for a transaction-mode

@@ -1,13 +1,15 @@
 """server/database.py: timestamps read from PostgreSQL by psycopg's C loader (the same
 datetimes, with the same time zone, as Django's own loader and the ORM gave before), and
-statements sent together (rows_of_each)."""
+statements sent together (rows_of_each), and a kept connection checked before a request
+uses it (server/postgresql)."""
 
 import datetime
+import select
 import threading
 import time
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 
 from budgets.tests.factories import BudgetFactory, CategoryFactory
 from server.database import rows_of_each
@@ -137,3 +139,53 @@ def test_a_statement_sent_after_a_lock_starts_once_the_lock_is_held(transactiona
         holder.close()
     assert "error" not in answers, answers
     assert answers["rows"] == [[(budget.pk,)], [(1,)]]
+
+
+def _checked(kept, monkeypatch) -> list:
+    """A request on ``kept``: what Django runs at its start (close_if_unusable_or_obsolete),
+    then its first query, which the check precedes. Returns the checks' round trips
+    (Django's is_usable, a SELECT 1 each)."""
+    sent = []
+    real = kept.is_usable
+    monkeypatch.setattr(kept, "is_usable", lambda: sent.append("SELECT 1") or real())
+    kept.close_if_unusable_or_obsolete()
+    with kept.cursor() as cursor:
+        cursor.execute("SELECT 3")
+        assert cursor.fetchone() == (3,)
+    return sent
+
+
+def test_a_kept_connection_is_checked_before_a_request_uses_it(transactional_db, monkeypatch):
+    """A quiet kept connection is used as it is, without a round trip on PostgreSQL (its
+    socket says the server has sent nothing); one whose server ended the session is
+    replaced before the request's first query, which then answers."""
+    kept = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with kept.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        first = kept.connection
+        sent = _checked(kept, monkeypatch)
+        assert kept.connection is first
+        if connection.vendor != "postgresql":
+            assert sent == ["SELECT 1"]  # Django's own check; SQLite's answers without a query
+            return
+        assert sent == []
+        with kept.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            [pid] = cursor.fetchone()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        poller = select.poll()
+        poller.register(first.fileno(), select.POLLIN)
+        assert poller.poll(5000)  # the server's goodbye has arrived
+        sent = _checked(kept, monkeypatch)
+        assert sent == ["SELECT 1"]
+        assert kept.connection is not first
+        with kept.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            assert cursor.fetchone() != (pid,)
+        # A connection left inside a transaction is not trusted to its socket.
+        kept.connection.execute("BEGIN")
+        assert _checked(kept, monkeypatch) == ["SELECT 1"]
+    finally:
+        kept.close()
