@@ -134,8 +134,8 @@ def _changes(tracked: Tracked, vendor: str, old: str | None, new: str | None) ->
 
 
 # Each row's changes are built once: a plain subquery is merged into the statement, and its
-# expression then built twice, for the WHERE and for the value (about 20 us a row of an
-# import, half the change log's cost). A subquery with an OFFSET (PostgreSQL) or a LIMIT
+# expression then built twice, for the WHERE and for the value (building it costs about
+# 20 us a row; docs/performance.md, the sixteenth session). A subquery with an OFFSET (PostgreSQL) or a LIMIT
 # (SQLite) is kept whole, and the WHERE is not pushed into it.
 _ONCE = {"postgresql": "OFFSET 0", "sqlite": "LIMIT -1"}
 
@@ -296,10 +296,11 @@ def statements_replaced(*tracked: Tracked) -> tuple:
     its newest (migrate creates them last), and the newest fires first, so their order
     against the table's other triggers stays as it was (test_triggers.py checks it)."""
 
+    functions_replaced, _ = postgresql_functions_replaced(*tracked)
+
     def replace(apps, schema_editor):
-        vendor = schema_editor.connection.vendor
-        if vendor == "postgresql":
-            _run(schema_editor, [_postgresql_install(spec)[0] for spec in tracked])
+        if schema_editor.connection.vendor == "postgresql":
+            functions_replaced(apps, schema_editor)
         else:
             _run(schema_editor, [sql for spec in tracked for sql in _sqlite_install(spec)])
 
