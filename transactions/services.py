@@ -13,7 +13,7 @@ households before the budgets (docs/architecture.md, the lock order).
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -125,6 +125,38 @@ def _split_household(tx: Transaction) -> int | None:
 def transaction_create(*, actor: User, split: dict | None = None, **data) -> Transaction:
     households = lock_split_households(households_of([split]))
     budget = lock_writable(actor, [data["budget"]], priced={data["budget"].pk})[data["budget"].pk]
+    return _record(actor, data, budget, split=split, households=households)
+
+
+@transaction.atomic
+def transaction_create_in(
+    budget_id: int, *, actor: User, validated: Callable[[dict[int, Budget]], dict]
+) -> Transaction:
+    """transaction_create for a body without a split that names its budget by id, with the
+    budget read once: by its lock, which takes the budget only if ``actor`` can view it, in
+    the round trip that also reads their right to change it (lock_budgets_reading_rights).
+    ``validated(rows)`` validates the body with those rows (the budget by id, or none) and
+    returns what transaction_create takes; its errors come before the right's, as they do
+    when the budget is read before the lock. The amounts are read in the currency the
+    budget has under the lock, so it cannot change between the two."""
+    locked, allowed = lock_budgets_reading_rights([budget_id], actor=actor, seen_by=actor)
+    data = validated(locked)
+    budget = data["budget"]
+    if budget is not locked.get(budget.pk) or data.get("split"):
+        raise ValueError("validated() must take the budget it was given and no split")
+    require_all(
+        actor,
+        [budget],
+        "change",
+        message=cannot_edit,
+        missing=lambda budget: missing_budget_field(budget.pk),
+        allowed=allowed,
+    )
+    return _record(actor, data, budget)
+
+
+def _record(actor: User, data: dict, budget: Budget, *, split=None, households=frozenset()) -> Transaction:
+    """The new row in ``budget``, locked and checked, with its split if it has one."""
     category = data.get("category")
     if category is not None and not _categories_in([(category.pk, budget.pk)]):
         raise _missing_category(category.pk)

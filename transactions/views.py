@@ -35,6 +35,7 @@ from transactions.schema_examples import TRANSACTION_EXAMPLE
 from transactions.serializers import (
     TransactionInputSerializer,
     TransactionSerializer,
+    budget_named_alone,
     validated_new_transaction,
 )
 from transactions.splits.serializers import document_split_errors
@@ -148,8 +149,17 @@ class TransactionViewSet(
         examples=[OpenApiExample("An expense", value=TRANSACTION_EXAMPLE, request_only=True)],
     )
     def create(self, request):
-        data = validated_new_transaction(request.data, {"request": request})
-        tx = services.transaction_create(actor=request.user, **data)
+        body, context = request.data, {"request": request}
+        budget_id = budget_named_alone(body)
+        if budget_id is None:
+            data = validated_new_transaction(body, context)
+            tx = services.transaction_create(actor=request.user, **data)
+        else:  # the budget is read by its lock (services.transaction_create_in)
+            tx = services.transaction_create_in(
+                budget_id,
+                actor=request.user,
+                validated=lambda rows: validated_new_transaction(body, context, budgets=rows),
+            )
         self.wrote_row(tx)
         return Response(self.get_serializer(tx).data, status=status.HTTP_201_CREATED)
 

@@ -6,6 +6,7 @@ process (permissions/codenames.py), not per request.
 
 import datetime
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +16,7 @@ from budgets.models import Budget, BudgetKnowledge
 from budgets.tests.factories import BudgetFactory, CategoryFactory, share_household, share_user
 from households.tests.factories import make_household
 from server.database import rows_of_each
+from server.tests.helpers import assert_error
 from transactions.models import Transaction
 from transactions.tests.helpers import BULK, IMPORT_HEADER, LIST, import_csv, report_url, summary_url
 
@@ -209,17 +211,21 @@ def test_writes_lock_their_budget_and_check_under_the_lock_in_a_fixed_number_of_
     def locks(statements):
         return [s for s in statements if "FOR NO KEY UPDATE" in s or "FOR UPDATE" in s]
 
-    # user, budget (field), lock, insert, and on SQLite the budget's new knowledge (the
-    # Server-Knowledge header; PostgreSQL's INSERT returns it, set by its BEFORE trigger)
+    # user, the budget's lock (which is also the body's read of it: services.
+    # transaction_create_in), insert; on PostgreSQL the right under the lock (sent with the
+    # lock, for the owner too: the owner is known once the row is read), on SQLite the
+    # budget's new knowledge (the Server-Knowledge header; PostgreSQL's INSERT returns it,
+    # set by its BEFORE trigger)
     postgresql = connection.vendor == "postgresql"
     created = _write_queries(client, "post", LIST, new)
-    assert len(created) == 5 - postgresql and len(locks(created)) == postgresql
+    assert len(created) == 4 and len(locks(created)) == postgresql
+    assert "budgets_budgetuserobjectpermission" in created[1]  # the lock takes only a visible budget
     assert ("budgets_budgetknowledge" in created[-1]) is not postgresql
     assert '"knowledge"' in created[-1 - (not postgresql)].rsplit("RETURNING", 1)[-1]
     # + the category (field), the category again under the lock
-    assert len(_write_queries(client, "post", LIST, {**new, "category": food.pk})) == 7 - postgresql
-    # + the editor's right under the lock
-    assert len(_write_queries(as_editor, "post", LIST, new)) == 6 - postgresql
+    assert len(_write_queries(client, "post", LIST, {**new, "category": food.pk})) == 6
+    # the editor's right under the lock: on SQLite read on its own
+    assert len(_write_queries(as_editor, "post", LIST, new)) == 5 - postgresql
     tx = Transaction.objects.filter(budget=budget).first()
     # user, transaction, lock, the row again, update, the knowledge
     assert len(_write_queries(client, "patch", f"{LIST}{tx.pk}/", {"notes": "paid"})) == 6
@@ -248,7 +254,7 @@ def test_an_editors_creates_plan_the_budget_lock_and_the_right_once_per_connecti
             cursor.execute("ANALYZE budgets_budget")
     for _ in range(9):
         statements = _write_queries(as_editor, "post", LIST, new)
-        assert len(statements) == 6 - (connection.vendor == "postgresql")
+        assert len(statements) == 5 - (connection.vendor == "postgresql")
     assert Transaction.objects.filter(budget=budget, created_by=editor).count() == 9
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -267,7 +273,9 @@ def test_an_editors_creates_plan_the_budget_lock_and_the_right_once_per_connecti
 def test_a_writes_right_travels_with_its_lock(owner_with_one_budget, client_for, monkeypatch):
     """On PostgreSQL an editor's create, change and delete send the budget's lock and their
     right under it together (one round trip, server.database.rows_of_each); the owner's
-    send the lock alone. SQLite sends each on its own (the counts above)."""
+    change and delete send the lock alone, the owner's create both (the lock is its read of
+    the budget, so the owner is not known before). SQLite sends each on its own (the counts
+    above)."""
     from budgets.services import locks
 
     owner, budget, client = owner_with_one_budget
@@ -291,10 +299,37 @@ def test_a_writes_right_travels_with_its_lock(owner_with_one_budget, client_for,
         assert caller.delete(f"{LIST}{tx['id']}/").status_code == 204
         if connection.vendor == "postgresql":
             expected = [True, False] if caller is as_editor else [True]
-            assert sent == [expected] * 4, sent
+            assert sent == [[True, False], *[expected] * 3], sent
         else:
             assert sent == []
     assert not Transaction.objects.filter(budget=budget).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_create_naming_a_budget_the_caller_cannot_see_neither_waits_for_nor_takes_its_lock(client_for):
+    """The create reads its budget by locking it (services.transaction_create_in), and the
+    lock takes only a budget the caller can view: a stranger naming someone else's budget is
+    an unknown id at once, whoever holds that budget. On PostgreSQL another session holds
+    the row meanwhile; a lock asked for would wait there, and lock_timeout turns the wait
+    into a failed request. SQLite has no row to hold: the answer, and nothing written."""
+    owner_budget = BudgetFactory()
+    as_stranger = client_for(UserFactory())
+    new = {"budget": owner_budget.pk, "kind": "expense", "amount": "1.00", "date": "2026-01-02"}
+    if connection.vendor != "postgresql":
+        assert_error(as_stranger.post(LIST, new, format="json"), 400, "does_not_exist", "budget")
+        assert not Transaction.objects.exists()
+        return
+    with psycopg.connect(**connection.get_connection_params()) as holder, holder.transaction():
+        holder.execute("SELECT id FROM budgets_budget WHERE id = %s FOR UPDATE", [owner_budget.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        try:
+            response = as_stranger.post(LIST, new, format="json")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert_error(response, 400, "does_not_exist", "budget")
+    assert not Transaction.objects.exists()
 
 
 def test_import_runs_a_fixed_number_of_queries_per_batch_whatever_its_rows(
@@ -334,3 +369,28 @@ def test_import_runs_a_fixed_number_of_queries_per_batch_whatever_its_rows(
     reads = [sql for sql in four_large if 'FROM "transactions_transaction"' in sql]
     assert len(reads) == 4
     assert Transaction.objects.filter(budget=budget).count() == 5 + 4 * 5 + 4 * 40
+
+
+def test_a_create_validated_against_another_budget_than_the_locked_one_is_refused(owner_with_one_budget):
+    """transaction_create_in writes into the budget its lock read, and only that: a
+    validation that hands back any other row (or a split, whose households lock first) is a
+    programming error, not a write."""
+    from transactions import services
+
+    owner, budget, _client = owner_with_one_budget
+    other = BudgetFactory(owner=owner)
+    body = {"kind": "expense", "amount_minor": 100, "date": datetime.date(2026, 1, 2)}
+    for validated in (
+        lambda rows: {**body, "budget": other},
+        lambda rows: {**body, "budget": Budget.objects.get(pk=budget.pk)},  # not the locked row
+        lambda rows: {**body, "budget": rows[budget.pk], "split": {"household": 1}},
+    ):
+        with pytest.raises(ValueError, match="the budget it was given"):
+            services.transaction_create_in(budget.pk, actor=owner, validated=validated)
+    assert (
+        services.transaction_create_in(
+            budget.pk, actor=owner, validated=lambda rows: {**body, "budget": rows[budget.pk]}
+        ).budget_id
+        == budget.pk
+    )
+    assert Transaction.objects.filter(budget=budget).count() == 1
