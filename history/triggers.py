@@ -135,8 +135,8 @@ def _changes(tracked: Tracked, vendor: str, old: str | None, new: str | None) ->
 
 # Each row's changes are built once: a plain subquery is merged into the statement, and its
 # expression then built twice, for the WHERE and for the value (building it costs about
-# 20 us a row; docs/performance.md, the sixteenth session). A subquery with an OFFSET (PostgreSQL) or a LIMIT
-# (SQLite) is kept whole, and the WHERE is not pushed into it.
+# 20 us a row; docs/performance.md, the sixteenth session). A subquery with an OFFSET
+# (PostgreSQL) or a LIMIT (SQLite) is kept whole, and the WHERE is not pushed into it.
 _ONCE = {"postgresql": "OFFSET 0", "sqlite": "LIMIT -1"}
 
 

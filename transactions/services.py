@@ -67,18 +67,24 @@ def lock_writable(actor: User, seen: Iterable[Budget], *, priced: Iterable[int] 
     for pk in sorted(seen):
         if pk not in locked:
             raise missing_budget_field(pk)
+    _require_writable(actor, [locked[pk] for pk in sorted(seen)], allowed)
+    for pk in priced:
+        if locked[pk].currency != seen[pk].currency:
+            raise _currency_changed(locked[pk])
+    return locked
+
+
+def _require_writable(actor: User, locked: list[Budget], allowed: set[int] | None) -> None:
+    """The right to add transactions to each locked budget, read under the lock: 403, or the
+    unknown id's 400 for a budget the caller can no longer even view."""
     require_all(
         actor,
-        [locked[pk] for pk in sorted(seen)],
+        locked,
         "change",
         message=cannot_edit,
         missing=lambda budget: missing_budget_field(budget.pk),
         allowed=allowed,
     )
-    for pk in priced:
-        if locked[pk].currency != seen[pk].currency:
-            raise _currency_changed(locked[pk])
-    return locked
 
 
 def _unless_owner(actor: User | None, *budgets: Budget | None) -> User | None:
@@ -144,14 +150,7 @@ def transaction_create_in(
     budget = data["budget"]
     if budget is not locked.get(budget.pk) or data.get("split"):
         raise ValueError("validated() must take the budget it was given and no split")
-    require_all(
-        actor,
-        [budget],
-        "change",
-        message=cannot_edit,
-        missing=lambda budget: missing_budget_field(budget.pk),
-        allowed=allowed,
-    )
+    _require_writable(actor, [budget], allowed)
     return _record(actor, data, budget)
 
 
