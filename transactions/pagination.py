@@ -46,7 +46,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from budgets.models import Budget
 from permissions.scoping import caller, dangerously_unscoped, is_active_user
 from server.compiled import array_text, compiled_sql
-from server.filters import PAGINATION_PARAMS
+from server.filters import PAGINATION_PARAMS, FilteredLater
 from server.pagination import LimitOffsetPagination
 from transactions.filters import (
     CURRENCIES_BY_EXPONENT,
@@ -117,8 +117,8 @@ _CURSOR_SALT = "transactions.list.cursor"
 _INVALID_CURSOR = "This cursor is not valid here: start again with cursor=start."
 
 
-def _top_n_order(queryset) -> tuple[str, ...] | None:
-    order = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering)
+def _top_n_order(order: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``order`` if a (budget, field, id) index reads it, else None."""
     if len(order) != 2 or order[1].lstrip("-") != "id":
         return None
     first, second = order
@@ -934,7 +934,9 @@ class TransactionPagination(LimitOffsetPagination):
     cursor_query_param = CURSOR_PARAM
     schema_error_codes = {CURSOR_PARAM: ("invalid",)}
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset: FilteredLater, request, view=None):
+        """``queryset``: the view's, with its filters validated and applied only when read
+        (server.filters.FilteredLater); the statements compiled once never read it."""
         self.request = request
         self.cursor = None
         self.narrowing = narrowing_params(request)
@@ -947,7 +949,7 @@ class TransactionPagination(LimitOffsetPagination):
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
         # Unnarrowed: the count and the page in one statement (an inactive caller sees none).
-        order = _top_n_order(queryset)
+        order = _top_n_order(queryset.order)
         user = request.user
         if self.compiled is not None and not self.narrowing and order is not None and is_active_user(user):
             self.count, rows = compiled_counted_page(user, order, offset=self.offset, limit=self.limit)
@@ -959,7 +961,7 @@ class TransactionPagination(LimitOffsetPagination):
                 return []
             return self.page(queryset, per_budget, offset=self.offset, limit=self.limit)
 
-    def rows_per_budget(self, queryset, request) -> dict[int, int]:
+    def rows_per_budget(self, listed: FilteredLater, request) -> dict[int, int]:
         """Matching rows per visible budget (budgets with none left out). A search counts in
         one GROUP BY (planned for its term, planned_for_their_values): the trigram index
         holds the budget (migration 0009), so the planner reads either each visible budget's
@@ -972,37 +974,25 @@ class TransactionPagination(LimitOffsetPagination):
             return _counted_rows(request)
         scope = Budget.objects.visible_pks(request.user)
         per_budget_count = "search" not in narrowing and isinstance(scope, RawSQL)
-        if connections[queryset.db].vendor == "postgresql" and per_budget_count:
+        if connections[listed.db].vendor == "postgresql" and per_budget_count:
             if self.compiled is not None:
-                return compiled_count(request.user, self.compiled, queryset.db)
-            return matching_rows_per_budget(queryset, scope)
-        return dict(queryset.order_by().values_list("budget_id").annotate(rows=Count("*")))
+                return compiled_count(request.user, self.compiled, listed.db)
+            return matching_rows_per_budget(listed.queryset, scope)
+        return dict(listed.queryset.order_by().values_list("budget_id").annotate(rows=Count("*")))
 
-    def page(self, queryset, per_budget: dict[int, int], *, offset: int, limit: int, after=None):
+    def page(self, listed: FilteredLater, per_budget: dict[int, int], *, offset: int, limit: int, after=None):
         """The page's rows: ``per_budget`` says which budgets may hold matching rows and how
         many (exactly, or at most); ``after`` a position (a cursor's) the rows come after."""
-        order = _top_n_order(queryset)
-        if after is not None:
-            queryset = queryset.filter(after_position(order, *after))
+        order = _top_n_order(listed.order)
         scope = Budget.objects.visible_pks(self.request.user)
-        vendor = connections[queryset.db].vendor
+        vendor = connections[listed.db].vendor
         budgets = sorted(per_budget)
         # SQL compiled once for this request's filters: pages by offset (and a cursor's first).
         compiled = self.compiled if after is None and order is not None else None
-        if vendor != "postgresql" or order is None or len(budgets) <= 1 or not isinstance(scope, RawSQL):
-            if len(budgets) == 1:
-                if compiled is not None:
-                    user = self.request.user
-                    return compiled_ids_first(user, order, compiled, budgets[0], offset=offset, limit=limit)
-                # One budget: its (budget, order, id) index gives the page directly.
-                queryset = queryset.filter(budget_id=budgets[0])
-            return page_rows(ids_first(queryset, offset=offset, limit=limit))
-        # Rows by primary key among the page's ids, in one query with them. The scoping
-        # predicate is not repeated here: with it, the planner walks the budgets' index and
-        # filters (10 ms for a 50,000-row budget against 1 ms by primary key). The ids come
-        # from budgets of the caller's scope; a row moved meanwhile to a budget outside the
-        # list is dropped, never shown.
-        if compiled is not None:
+        if compiled is not None and len(budgets) == 1:
+            user = self.request.user
+            return compiled_ids_first(user, order, compiled, budgets[0], offset=offset, limit=limit)
+        if compiled is not None and len(budgets) > 1 and isinstance(scope, RawSQL):
             rows = compiled_page(
                 self.request.user,
                 order,
@@ -1012,36 +1002,46 @@ class TransactionPagination(LimitOffsetPagination):
                 limit=limit,
                 exact=self.cursor is None,
             )
-        else:
-            ids = window_page_ids(
-                queryset,
-                scope=scope,
-                weights=per_budget,
-                order=order,
-                offset=offset,
-                limit=limit,
-                unordered=not UNORDERED_FILTERS.isdisjoint(self.narrowing),
-                narrowed=self.narrowing,
-                exact=self.cursor is None,
-            )
-            page = (
-                dangerously_unscoped(
-                    queryset.model, reason="ids from the scoped window; foreign rows dropped below"
-                )
-                .filter(pk__in=ids)
-                .order_by(*order)
-            )
-            rows = page_rows(page)
-        return [row for row in rows if row.budget_id in per_budget]
+            return [row for row in rows if row.budget_id in per_budget]
+        # Built per request from the filtered queryset.
+        queryset = listed.queryset
+        if after is not None:
+            queryset = queryset.filter(after_position(order, *after))
+        if vendor != "postgresql" or order is None or len(budgets) <= 1 or not isinstance(scope, RawSQL):
+            if len(budgets) == 1:
+                # One budget: its (budget, order, id) index gives the page directly.
+                queryset = queryset.filter(budget_id=budgets[0])
+            return page_rows(ids_first(queryset, offset=offset, limit=limit))
+        # Rows by primary key among the page's ids, in one query with them. The scoping
+        # predicate is not repeated here: with it, the planner walks the budgets' index and
+        # filters (10 ms for a 50,000-row budget against 1 ms by primary key). The ids come
+        # from budgets of the caller's scope; a row moved meanwhile to a budget outside the
+        # list is dropped, never shown.
+        ids = window_page_ids(
+            queryset,
+            scope=scope,
+            weights=per_budget,
+            order=order,
+            offset=offset,
+            limit=limit,
+            unordered=not UNORDERED_FILTERS.isdisjoint(self.narrowing),
+            narrowed=self.narrowing,
+            exact=self.cursor is None,
+        )
+        unscoped = dangerously_unscoped(
+            queryset.model, reason="ids from the scoped window; foreign rows dropped below"
+        )
+        page = unscoped.filter(pk__in=ids).order_by(*order)
+        return [row for row in page_rows(page) if row.budget_id in per_budget]
 
     # The cursor ---------------------------------------------------------------------------
 
-    def paginate_by_cursor(self, queryset, request, token: str):
+    def paginate_by_cursor(self, queryset: FilteredLater, request, token: str):
         if request.query_params.get(self.offset_query_param, "") != "":
             raise ValidationError(
                 {self.offset_query_param: ["Page by offset or by cursor, not both."]}, code="invalid"
             )
-        order = _top_n_order(queryset)
+        order = _top_n_order(queryset.order)
         if order is None:
             raise ValidationError(
                 {self.cursor_query_param: ["A cursor pages one ordering field at a time."]}, code="invalid"

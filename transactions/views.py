@@ -19,6 +19,7 @@ from history.api import (
 )
 from permissions.viewsets import TenantViewSet
 from server.conditional import ETagMixin
+from server.filters import FilterBackend
 from server.openapi import (
     CREATED_ID,
     ErrorResponse409Serializer,
@@ -121,6 +122,7 @@ class TransactionViewSet(
     model = Transaction
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilter
+    filter_backends = (FilterBackend,)
     pagination_class = TransactionPagination
     read_row = staticmethod(transaction_row)
     knowledge_actions = ("create", "update", "partial_update", "destroy")
@@ -129,6 +131,12 @@ class TransactionViewSet(
         if self.action == "list":
             return queryset  # the paginator reads the page as PageRows (transactions/rows.py)
         return queryset.select_related("budget", "created_by", "split").prefetch_related("split__shares")
+
+    def list(self, request):
+        # The filters are validated before anything is read, and the queryset built and
+        # filtered only if the paginator reads through it (not its compiled statements).
+        page = self.paginate_queryset(FilterBackend().filter_later(request, self))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
         # Plain values, read through visible_to by SQL compiled once (transactions/rows.py).

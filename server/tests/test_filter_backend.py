@@ -94,3 +94,74 @@ def test_one_form_class_serves_every_caller_and_holds_none(client_for, monkeypat
     category = shared.base_fields["category"]
     assert category.scoped[1] is None
     assert not category.queryset.exists()
+
+
+@pytest.fixture
+def listed(monkeypatch):
+    """What the transaction list's paginator was handed (server.filters.FilteredLater)."""
+    from transactions.pagination import TransactionPagination
+
+    seen = []
+    original = TransactionPagination.paginate_queryset
+
+    def recording(self, queryset, request, view=None):
+        seen.append(queryset)
+        return original(self, queryset, request, view)
+
+    monkeypatch.setattr(TransactionPagination, "paginate_queryset", recording)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    ["", "date", "-date", "amount", "-amount", "created_at", "-created_at", "-amount,date", "-date,", ","],
+)
+def test_the_order_told_without_the_queryset_is_the_querysets(api, listed, ordering):
+    """The paginator takes the order from the filters, without building the queryset; it is
+    the filtered queryset's own, ties broken by id in the last field's direction."""
+    from transactions.models import Transaction
+
+    assert api.get(LIST, {"ordering": ordering, "kind": "expense"}).status_code == 200
+    (given,) = listed
+    order = tuple(given.queryset.query.order_by) or tuple(Transaction._meta.ordering)
+    assert given.order == order
+    assert order[-1] == ("-id" if order[-2].startswith("-") else "id")
+
+
+def test_the_queryset_read_later_is_the_callers_filtered(user, client_for, listed):
+    from transactions.tests.factories import TransactionFactory
+
+    mine = [TransactionFactory(budget__owner=user, kind=kind) for kind in ("expense", "income", "expense")]
+    TransactionFactory(kind="expense")  # someone else's
+    assert client_for(user).get(LIST, {"kind": "expense"}).status_code == 200
+    (given,) = listed
+    expected = {row.pk for row in mine if row.kind == "expense"}
+    assert set(given.queryset.values_list("pk", flat=True)) == expected
+    # Unfiltered: the caller's rows, all of them.
+    listed.clear()
+    assert client_for(user).get(LIST).status_code == 200
+    (given,) = listed
+    assert given.filterset is None
+    assert set(given.queryset.values_list("pk", flat=True)) == {row.pk for row in mine}
+
+
+def test_compiled_pages_never_build_the_queryset(user, client_for, listed):
+    """On PostgreSQL a list by compiled filters (and an unfiltered one) sends only statements
+    compiled once, and the scoped, filtered queryset is never built; SQLite pages through it."""
+    from django.db import connection
+
+    from transactions.tests.factories import TransactionFactory
+
+    first = TransactionFactory(budget__owner=user, kind="expense", date="2026-02-01")
+    TransactionFactory(budget__owner=user, kind="expense", date="2026-02-02")
+    query = {"kind": "expense", "date_after": "2026-01-01", "ordering": "-amount"}
+    # Two budgets (the window's page), none (the counted page), one (its index's page).
+    for params, count in ((query, 2), ({}, 2), ({**query, "budget": first.budget_id}, 1)):
+        listed.clear()
+        response = client_for(user).get(LIST, params)
+        assert response.status_code == 200 and response.json()["count"] == count
+        (given,) = listed
+        if connection.vendor == "postgresql":
+            assert "queryset" not in given.__dict__
+        else:
+            assert "queryset" in given.__dict__
