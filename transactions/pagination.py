@@ -1036,12 +1036,12 @@ class TransactionPagination(LimitOffsetPagination):
 
     # The cursor ---------------------------------------------------------------------------
 
-    def paginate_by_cursor(self, queryset: FilteredLater, request, token: str):
+    def paginate_by_cursor(self, listed: FilteredLater, request, token: str):
         if request.query_params.get(self.offset_query_param, "") != "":
             raise ValidationError(
                 {self.offset_query_param: ["Page by offset or by cursor, not both."]}, code="invalid"
             )
-        order = _top_n_order(queryset.order)
+        order = _top_n_order(listed.order)
         if order is None:
             raise ValidationError(
                 {self.cursor_query_param: ["A cursor pages one ordering field at a time."]}, code="invalid"
@@ -1054,8 +1054,8 @@ class TransactionPagination(LimitOffsetPagination):
         self.cursor = {"next": None}
         if not weights:
             return []
-        with planned_for_their_values(queryset.db, "search" in self.narrowing):
-            rows = self.page(queryset, weights, offset=0, limit=self.limit + 1, after=after)
+        with planned_for_their_values(listed.db, "search" in self.narrowing):
+            rows = self.page(listed, weights, offset=0, limit=self.limit + 1, after=after)
         # The next position is the page's last row, shown or (moved meanwhile) not.
         if len(rows) > self.limit:
             last = rows[self.limit - 1]
